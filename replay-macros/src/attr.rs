@@ -1,0 +1,107 @@
+//! Parsing attribute arguments: `#[deterministic(crate = path)]` and the
+//! parameter attribute `#[out(len = count, written = return)]`.
+
+use proc_macro2::TokenStream;
+use syn::parse::Parser;
+use syn::{Attribute, Expr, Path, Token};
+
+/// Arguments of `#[deterministic(...)]`.
+pub(crate) struct Args {
+    /// Where the runtime is: `::replay_runtime` unless re-exported.
+    pub(crate) krate: Path,
+}
+
+impl Args {
+    pub(crate) fn parse(tokens: TokenStream) -> syn::Result<Args> {
+        let mut krate: Path = syn::parse_quote!(::replay_runtime);
+        let parser = syn::meta::parser(|meta| {
+            if meta.path.is_ident("crate") {
+                krate = meta.value()?.parse()?;
+                Ok(())
+            } else {
+                Err(meta.error(
+                    "unknown argument; the accepted argument is `crate = path::to::replay_runtime`",
+                ))
+            }
+        });
+        parser.parse2(tokens)?;
+        Ok(Args { krate })
+    }
+}
+
+/// How many elements an output buffer holds.
+pub(crate) enum Len {
+    /// Another parameter of the function.
+    Param(syn::Ident),
+    /// A constant.
+    Literal(syn::LitInt),
+}
+
+/// `#[out(len = count)]` or `#[out(len = count, written = return)]` on a
+/// `*mut T` parameter of an extern function.
+pub(crate) struct OutAttr {
+    pub(crate) attr: Attribute,
+    pub(crate) len: Len,
+    /// The return value says how many elements were written.
+    pub(crate) written_by_return: bool,
+}
+
+impl OutAttr {
+    /// Finds and parses `#[out(...)]` among a parameter's attributes,
+    /// removing it (rustc must not see it).
+    pub(crate) fn take(attrs: &mut Vec<Attribute>) -> syn::Result<Option<OutAttr>> {
+        let Some(index) = attrs.iter().position(|a| a.path().is_ident("out")) else {
+            return Ok(None);
+        };
+        let attr = attrs.remove(index);
+        let mut len = None;
+        let mut written_by_return = false;
+        attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("len") {
+                let value: Expr = meta.value()?.parse()?;
+                let ident = match &value {
+                    Expr::Path(p) => p.path.get_ident().cloned(),
+                    _ => None,
+                };
+                len = Some(match (ident, value) {
+                    (Some(ident), _) => Len::Param(ident),
+                    (
+                        None,
+                        Expr::Lit(syn::ExprLit {
+                            lit: syn::Lit::Int(lit),
+                            ..
+                        }),
+                    ) => Len::Literal(lit),
+                    (None, other) => {
+                        return Err(syn::Error::new_spanned(
+                            other,
+                            "`len` must name a parameter of this function or be an integer",
+                        ));
+                    }
+                });
+                Ok(())
+            } else if meta.path.is_ident("written") {
+                meta.value()?.parse::<Token![return]>()?;
+                written_by_return = true;
+                Ok(())
+            } else {
+                Err(meta.error(
+                    "unknown argument; write `#[out(len = count)]` or \
+                     `#[out(len = count, written = return)]`",
+                ))
+            }
+        })?;
+        let Some(len) = len else {
+            return Err(syn::Error::new_spanned(
+                &attr,
+                "an output buffer needs its length: `#[out(len = count)]`, where `count` \
+                 is the parameter holding the number of elements the buffer can take",
+            ));
+        };
+        Ok(Some(OutAttr {
+            attr,
+            len,
+            written_by_return,
+        }))
+    }
+}

@@ -1,0 +1,239 @@
+//! `#[deterministic]`: a wrapper that records or replays each call.
+//!
+//! The generated code is a `match` on the thread's mode: off calls the real
+//! function; record and replay hand its arguments and results to the
+//! runtime (`::replay_runtime::__private`), where the logic lives.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote};
+use syn::spanned::Spanned;
+use syn::{FnArg, ForeignItem, Item, ItemFn, ItemForeignMod, Pat, Path, Safety, Signature};
+
+use crate::attr::{Args, Len};
+use crate::signature::{self, Analysis, Kind};
+use crate::{Errors, with_errors};
+
+pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
+    let parsed = syn::parse2::<Item>(item.clone());
+    let result = Args::parse(args).and_then(|args| match parsed? {
+        Item::Fn(f) => expand_fn(&args.krate, f),
+        Item::ForeignMod(m) => expand_foreign(&args.krate, m),
+        other => Err(syn::Error::new(
+            other.span(),
+            "`#[deterministic]` applies to a function, a method, or an \
+             `unsafe extern \"C\" { ... }` block",
+        )),
+    });
+    result.unwrap_or_else(|e| with_errors(item, e))
+}
+
+/// The wrapper's body: a site, the real call as a closure, and the `match`.
+fn body(krate: &Path, name: TokenStream, analysis: &Analysis, real: TokenStream) -> TokenStream {
+    let rt = quote!(#krate::__private);
+    let signature = &analysis.display;
+    let names = analysis.inputs().map(|p| p.ident.to_string());
+    let site = if analysis.is_method {
+        quote! {
+            static __REPLAY_SITE: #rt::Site = #rt::Site::method(#name, #signature, &[#(#names),*]);
+            let __replay_site = || __REPLAY_SITE.owner(::core::any::type_name::<Self>);
+        }
+    } else {
+        quote! {
+            static __REPLAY_SITE: #rt::Site = #rt::Site::new(
+                ::core::concat!(::core::module_path!(), "::", #name), #signature, &[#(#names),*]);
+            let __replay_site = || &__REPLAY_SITE;
+        }
+    };
+    let call_args = analysis.call_args();
+    let inputs: Vec<_> = analysis
+        .inputs()
+        .map(|p| {
+            let ident = &p.ident;
+            let value = match p.kind {
+                Kind::Ref => quote!(#ident),
+                _ => quote!(&#ident),
+            };
+            quote!(#rt::Arg::new(#value, (&&&&#rt::Probe::of(#value)).show()))
+        })
+        .collect();
+    // In replay the real call never ran: its buffers' written lengths are moot.
+    let outs = |replaying: bool| -> Vec<TokenStream> {
+        analysis
+            .outputs()
+            .map(|p| {
+                let ident = &p.ident;
+                match &p.kind {
+                    Kind::OutSlice => quote!(#rt::OutSlice(&mut *#ident)),
+                    Kind::OutRaw(out) => {
+                        let len = match &out.len {
+                            Len::Param(len) => quote!(#len as usize),
+                            Len::Literal(len) => quote!(#len),
+                        };
+                        let written = if replaying {
+                            quote!(0)
+                        } else if out.written_by_return {
+                            quote!(#rt::written(&__replay_ret, #rt::byte_len(#ident, 1)))
+                        } else {
+                            quote!(__replay_capacity)
+                        };
+                        quote! {{
+                            let __replay_capacity = #rt::byte_len(#ident, #len);
+                            // SAFETY: the caller of this `unsafe fn` vouches for the
+                            // buffer, as for the foreign function itself.
+                            unsafe { #rt::OutRaw::new(#ident, __replay_capacity, #written) }
+                        }}
+                    }
+                    _ => quote!(#rt::OutRef(&mut *#ident)),
+                }
+            })
+            .collect()
+    };
+    let (record_outs, replay_outs) = (outs(false), outs(true));
+    let ret = &analysis.ret;
+    let show = quote! {
+        #[allow(unused_imports)]
+        use #rt::{ShowActual as _, ShowBorrowed as _, ShowBytes as _, ShowOwned as _};
+    };
+    quote! {
+        #site
+        let __replay_real = #real;
+        match #rt::mode() {
+            #rt::ThreadMode::Off => __replay_real(#(#call_args),*),
+            #rt::ThreadMode::Record => {
+                #show
+                let __replay_guard = #rt::record_begin(__replay_site(), &(#(#inputs,)*));
+                let __replay_ret: #ret = __replay_real(#(#call_args),*);
+                __replay_guard.end(&__replay_ret, &(#(#record_outs,)*));
+                __replay_ret
+            }
+            #rt::ThreadMode::Replay => {
+                #show
+                #rt::replay::<#ret, _, _>(__replay_site(), &(#(#inputs,)*), &mut (#(#replay_outs,)*))
+            }
+            #rt::ThreadMode::Diverged => {
+                #rt::after_divergence(__replay_site());
+                __replay_real(#(#call_args),*)
+            }
+        }
+    }
+}
+
+/// The closure's parameters: the original patterns, with their types.
+fn closure_params(analysis: &Analysis) -> Vec<TokenStream> {
+    analysis
+        .params
+        .iter()
+        .map(|p| {
+            let (pat, ty) = (&p.pat, &p.ty);
+            quote!(#pat: #ty)
+        })
+        .collect()
+}
+
+/// Gives every typed parameter of the wrapper a plain name.
+fn rename_params(sig: &mut Signature, analysis: &Analysis) {
+    let typed = sig.inputs.iter_mut().filter_map(|a| match a {
+        FnArg::Typed(t) => Some(t),
+        FnArg::Receiver(_) => None,
+    });
+    for (arg, param) in typed.zip(&analysis.params) {
+        *arg.pat = Pat::Ident(syn::PatIdent {
+            attrs: Vec::new(),
+            by_ref: None,
+            mutability: None,
+            ident: param.ident.clone(),
+            subpat: None,
+        });
+    }
+}
+
+fn expand_fn(krate: &Path, mut f: ItemFn) -> syn::Result<TokenStream> {
+    let analysis = signature::analyse(&mut f.sig, false)?;
+    let params = closure_params(&analysis);
+    let ret = &analysis.ret;
+    let block = &f.block;
+    let real = quote!(move |#(#params),*| -> #ret #block);
+    let name = f.sig.ident.to_string();
+    let body = body(krate, quote!(#name), &analysis, real);
+    rename_params(&mut f.sig, &analysis);
+    let ItemFn {
+        attrs, vis, sig, ..
+    } = &f;
+    Ok(quote! {
+        #(#attrs)*
+        #[track_caller]
+        #vis #sig {
+            #body
+        }
+    })
+}
+
+fn expand_foreign(krate: &Path, mut block: ItemForeignMod) -> syn::Result<TokenStream> {
+    let mut errors = Errors::default();
+    let mut wrappers = Vec::new();
+    let first = block.items.iter().find_map(|i| match i {
+        ForeignItem::Fn(f) => Some(f.sig.ident.clone()),
+        _ => None,
+    });
+    let module = format_ident!(
+        "__replay_extern_{}",
+        first.unwrap_or_else(|| syn::Ident::new("block", Span::call_site()))
+    );
+    for item in &mut block.items {
+        let f = match item {
+            ForeignItem::Fn(f) => f,
+            other => {
+                errors.push(syn::Error::new(
+                    other.span(),
+                    "only functions can be recorded; declare statics and types in \
+                     another extern block",
+                ));
+                continue;
+            }
+        };
+        let analysis = match signature::analyse(&mut f.sig, true) {
+            Ok(a) => a,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        let params = closure_params(&analysis);
+        let ret = &analysis.ret;
+        let ident = &f.sig.ident;
+        let idents = analysis.params.iter().map(|p| &p.ident);
+        // SAFETY of the real call: the wrapper is `unsafe` exactly when the
+        // declaration is, so the caller has vouched for it.
+        let real = quote!(move |#(#params),*| -> #ret { unsafe { #module::#ident(#(#idents),*) } });
+        let name = ident.to_string();
+        let body = body(krate, quote!(#name), &analysis, real);
+        let mut sig = f.sig.clone();
+        rename_params(&mut sig, &analysis);
+        sig.safety = match sig.safety {
+            Safety::Safe(_) => Safety::Default,
+            _ => Safety::Unsafe(Default::default()),
+        };
+        let docs = f.attrs.iter().filter(|a| a.path().is_ident("doc"));
+        let vis = &f.vis;
+        wrappers.push(quote! {
+            #(#docs)*
+            #[track_caller]
+            #vis #sig {
+                #body
+            }
+        });
+        f.vis = syn::parse_quote!(pub);
+        f.attrs.retain(|a| !a.path().is_ident("doc"));
+    }
+    errors.finish()?;
+    Ok(quote! {
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        mod #module {
+            #[allow(unused_imports)]
+            use super::*;
+            #block
+        }
+        #(#wrappers)*
+    })
+}

@@ -1,0 +1,51 @@
+//! The attributes of `replay-runtime`. Use them through that crate, which
+//! re-exports them: `use replay_runtime::deterministic;`.
+//!
+//! Each attribute parses its input and hands it to one `expand` function:
+//! `#[deterministic]` in `deterministic.rs`, `#[assume_deterministic]` in
+//! `assume.rs`. Attribute arguments are parsed in `attr.rs`, parameters are
+//! classified in `signature.rs`.
+
+mod assume;
+mod attr;
+mod deterministic;
+mod signature;
+
+use proc_macro::TokenStream;
+
+/// Records and replays the calls through a function, a method, or every
+/// function of an `unsafe extern "C"` block. See `replay_runtime`.
+#[proc_macro_attribute]
+pub fn deterministic(args: TokenStream, item: TokenStream) -> TokenStream {
+    deterministic::expand(args.into(), item.into()).into()
+}
+
+/// Marks a function that runs for real in every mode and is never recorded.
+/// See `replay_runtime`.
+#[proc_macro_attribute]
+pub fn assume_deterministic(args: TokenStream, item: TokenStream) -> TokenStream {
+    assume::expand(args.into(), item.into()).into()
+}
+
+/// Emits the original item with the errors, so the IDE keeps working.
+fn with_errors(item: proc_macro2::TokenStream, error: syn::Error) -> proc_macro2::TokenStream {
+    let errors = error.to_compile_error();
+    quote::quote!(#item #errors)
+}
+
+/// Collects errors so the user sees all of them at once.
+#[derive(Default)]
+struct Errors(Option<syn::Error>);
+
+impl Errors {
+    fn push(&mut self, error: syn::Error) {
+        match &mut self.0 {
+            Some(all) => all.combine(error),
+            None => self.0 = Some(error),
+        }
+    }
+
+    fn finish(self) -> syn::Result<()> {
+        self.0.map_or(Ok(()), Err)
+    }
+}

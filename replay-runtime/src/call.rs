@@ -1,0 +1,696 @@
+//! What a wrapper does with one call: the runtime half of `#[deterministic]`.
+//!
+//! Generated code stays thin: it names a [`Site`], borrows its arguments as
+//! [`Arg`]s and its out-parameters as [`Out`]s, and calls [`record_begin`] /
+//! [`RecordGuard::end`] or [`replay`]. Everything else lives here.
+
+use std::fmt::Debug;
+use std::marker::PhantomData;
+use std::panic::Location;
+use std::sync::OnceLock;
+use std::sync::atomic::AtomicU64;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::divergence::{self, ArgReport, Divergence};
+use crate::recording::format::{self, INLINE_ARGS, KIND_CALL, KIND_CALL_DIGESTED};
+use crate::session::{self, ThreadMode};
+
+/// A call site's identity: one `static` per wrapped function.
+///
+/// The identity is a name, never an address or a `TypeId`, so a rebuilt
+/// binary with new code still matches its old recordings.
+#[derive(Debug)]
+pub struct Site {
+    /// `module::path::function`, or for methods just `method`.
+    name: &'static str,
+    /// For methods: `Type::method`, once the type's name is known.
+    owned: Option<OnceLock<String>>,
+    /// The signature as written, without parameter names.
+    pub(crate) signature: &'static str,
+    /// Parameter names, for divergence reports.
+    pub(crate) params: &'static [&'static str],
+    /// `writer serial << 32 | site number` of the writer that used it last.
+    pub(crate) cache: AtomicU64,
+}
+
+impl Site {
+    /// A free function's site; `name` is its full path.
+    pub const fn new(
+        name: &'static str,
+        signature: &'static str,
+        params: &'static [&'static str],
+    ) -> Site {
+        Site {
+            name,
+            owned: None,
+            signature,
+            params,
+            cache: AtomicU64::new(0),
+        }
+    }
+
+    /// A method's site, named `Type::method` once [`Site::owner`] is called.
+    pub const fn method(
+        name: &'static str,
+        signature: &'static str,
+        params: &'static [&'static str],
+    ) -> Site {
+        Site {
+            name,
+            owned: Some(OnceLock::new()),
+            signature,
+            params,
+            cache: AtomicU64::new(0),
+        }
+    }
+
+    /// Names the method's type (from `core::any::type_name::<Self>`, which a
+    /// `static` cannot call); generic arguments are left out, so every
+    /// instantiation shares one name.
+    #[inline]
+    pub fn owner(&'static self, type_name: fn() -> &'static str) -> &'static Site {
+        if let Some(owned) = &self.owned {
+            owned.get_or_init(|| {
+                let owner = type_name();
+                let owner = owner.split('<').next().unwrap_or(owner);
+                format!("{owner}::{}", self.name)
+            });
+        }
+        self
+    }
+
+    /// The name recorded in the file and shown in reports.
+    pub(crate) fn full_name(&self) -> &str {
+        match &self.owned {
+            Some(owned) => owned.get().map_or(self.name, String::as_str),
+            None => self.name,
+        }
+    }
+}
+
+/// Renders argument values for divergence reports, when their types allow.
+pub struct Show<T: ?Sized> {
+    actual: Option<fn(&T) -> String>,
+    recorded: Option<DecodeShow>,
+}
+
+/// Decodes a recorded value from the front of its bytes and renders it.
+type DecodeShow = fn(&[u8]) -> Option<String>;
+
+impl<T: ?Sized> Clone for Show<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T: ?Sized> Copy for Show<T> {}
+
+/// Picks the richest [`Show`] a type allows, by autoref specialisation:
+/// `(&&&&Probe::of(value)).show()` with the `Show*` traits in scope.
+pub struct Probe<T: ?Sized>(PhantomData<T>);
+
+impl<T: ?Sized> Probe<T> {
+    /// A probe for the type of `value`.
+    pub fn of(_value: &T) -> Self {
+        Probe(PhantomData)
+    }
+}
+impl<T: ?Sized> Clone for Probe<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T: ?Sized> Copy for Probe<T> {}
+
+fn debug<T: Debug + ?Sized>(value: &T) -> String {
+    format!("{value:?}")
+}
+
+fn decode_debug<T: DeserializeOwned + Debug>(bytes: &[u8]) -> Option<String> {
+    postcard::take_from_bytes::<T>(bytes)
+        .ok()
+        .map(|(v, _)| format!("{v:?}"))
+}
+
+/// Sized values that decode and print: both sides are shown.
+pub trait ShowOwned<T: ?Sized> {
+    /// The renderers.
+    fn show(self) -> Show<T>;
+}
+impl<T: DeserializeOwned + Debug> ShowOwned<T> for &&&Probe<T> {
+    fn show(self) -> Show<T> {
+        Show {
+            actual: Some(debug::<T>),
+            recorded: Some(decode_debug::<T>),
+        }
+    }
+}
+
+/// Borrowed values (`str`, slices) whose owned form decodes and prints.
+pub trait ShowBorrowed<T: ?Sized> {
+    /// The renderers.
+    fn show(self) -> Show<T>;
+}
+impl<T: ?Sized + ToOwned + Debug> ShowBorrowed<T> for &&Probe<T>
+where
+    T::Owned: DeserializeOwned + Debug,
+{
+    fn show(self) -> Show<T> {
+        Show {
+            actual: Some(debug::<T>),
+            recorded: Some(decode_debug::<T::Owned>),
+        }
+    }
+}
+
+/// Values that print but do not decode: the actual side is shown.
+pub trait ShowActual<T: ?Sized> {
+    /// The renderers.
+    fn show(self) -> Show<T>;
+}
+impl<T: ?Sized + Debug> ShowActual<T> for &Probe<T> {
+    fn show(self) -> Show<T> {
+        Show {
+            actual: Some(debug::<T>),
+            recorded: None,
+        }
+    }
+}
+
+/// Anything else: reports show encoded bytes.
+pub trait ShowBytes<T: ?Sized> {
+    /// The renderers.
+    fn show(self) -> Show<T>;
+}
+impl<T: ?Sized> ShowBytes<T> for Probe<T> {
+    fn show(self) -> Show<T> {
+        Show {
+            actual: None,
+            recorded: None,
+        }
+    }
+}
+
+/// One input argument of a call, borrowed for recording or checking.
+pub struct Arg<'a, T: ?Sized> {
+    value: &'a T,
+    show: Show<T>,
+}
+
+impl<'a, T: ?Sized + Serialize> Arg<'a, T> {
+    /// Borrows `value`, with the renderers a [`Probe`] chose for its type.
+    #[inline]
+    pub fn new(value: &'a T, show: Show<T>) -> Self {
+        Arg { value, show }
+    }
+}
+
+/// Appends `value`'s postcard encoding to `buf`.
+#[inline]
+pub(crate) fn encode<T: Serialize + ?Sized>(value: &T, buf: &mut Vec<u8>) -> postcard::Result<()> {
+    postcard::serialize_with_flavor(value, Append(buf))
+}
+
+/// A postcard flavor that appends to a borrowed, reused buffer.
+struct Append<'a>(&'a mut Vec<u8>);
+
+impl postcard::ser_flavors::Flavor for Append<'_> {
+    type Output = ();
+
+    #[inline]
+    fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
+        self.0.extend_from_slice(data);
+        Ok(())
+    }
+
+    #[inline]
+    fn try_push(&mut self, data: u8) -> postcard::Result<()> {
+        self.0.push(data);
+        Ok(())
+    }
+
+    fn finalize(self) -> postcard::Result<()> {
+        Ok(())
+    }
+}
+
+/// An argument seen without its type, for the cold paths.
+pub(crate) trait ErasedArg {
+    fn encode(&self, buf: &mut Vec<u8>) -> postcard::Result<()>;
+    fn show_actual(&self) -> Option<String>;
+    fn show_recorded(&self, bytes: &[u8]) -> Option<String>;
+}
+
+impl<T: ?Sized + Serialize> ErasedArg for Arg<'_, T> {
+    fn encode(&self, buf: &mut Vec<u8>) -> postcard::Result<()> {
+        encode(self.value, buf)
+    }
+    fn show_actual(&self) -> Option<String> {
+        self.show.actual.map(|f| f(self.value))
+    }
+    fn show_recorded(&self, bytes: &[u8]) -> Option<String> {
+        self.show.recorded.and_then(|f| f(bytes))
+    }
+}
+
+/// The input arguments of a call: a tuple of [`Arg`]s.
+pub trait Args {
+    /// How many there are.
+    const COUNT: usize;
+    /// Appends every argument's encoding, in order.
+    fn encode(&self, buf: &mut Vec<u8>) -> postcard::Result<()>;
+    #[doc(hidden)]
+    #[allow(private_interfaces)]
+    fn get(&self, index: usize) -> &dyn ErasedArg;
+}
+
+/// One out-parameter: written by the real call, recorded, written back on replay.
+pub trait Out {
+    /// Appends the value the real call left.
+    fn encode(&self, buf: &mut Vec<u8>) -> postcard::Result<()>;
+    /// Writes the recorded value back; an error says why it does not fit.
+    fn decode(&mut self, bytes: &mut &[u8]) -> Result<(), String>;
+}
+
+/// The out-parameters of a call: a tuple of [`Out`]s.
+pub trait Outs {
+    /// Appends every out-parameter's encoding, in order.
+    fn encode(&self, buf: &mut Vec<u8>) -> postcard::Result<()>;
+    /// Writes every recorded value back, in order.
+    fn decode(&mut self, bytes: &mut &[u8]) -> Result<(), String>;
+}
+
+macro_rules! tuples {
+    ($count:expr; $($name:ident $index:tt),*) => {
+        impl<$($name: ?Sized + Serialize),*> Args for ($(Arg<'_, $name>,)*) {
+            const COUNT: usize = $count;
+            #[inline]
+            #[allow(unused_variables)]
+            fn encode(&self, buf: &mut Vec<u8>) -> postcard::Result<()> {
+                $(encode(self.$index.value, buf)?;)*
+                Ok(())
+            }
+            #[allow(private_interfaces)]
+            fn get(&self, index: usize) -> &dyn ErasedArg {
+                match index {
+                    $($index => &self.$index,)*
+                    _ => panic!("argument {index} out of range"),
+                }
+            }
+        }
+
+        impl<$($name: Out),*> Outs for ($($name,)*) {
+            #[inline]
+            #[allow(unused_variables)]
+            fn encode(&self, buf: &mut Vec<u8>) -> postcard::Result<()> {
+                $(self.$index.encode(buf)?;)*
+                Ok(())
+            }
+            #[allow(unused_variables)]
+            fn decode(&mut self, bytes: &mut &[u8]) -> Result<(), String> {
+                $(self.$index.decode(bytes)?;)*
+                Ok(())
+            }
+        }
+    };
+}
+
+tuples!(0;);
+tuples!(1; A 0);
+tuples!(2; A 0, B 1);
+tuples!(3; A 0, B 1, C 2);
+tuples!(4; A 0, B 1, C 2, D 3);
+tuples!(5; A 0, B 1, C 2, D 3, E 4);
+tuples!(6; A 0, B 1, C 2, D 3, E 4, F 5);
+tuples!(7; A 0, B 1, C 2, D 3, E 4, F 5, G 6);
+tuples!(8; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
+tuples!(9; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
+tuples!(10; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
+tuples!(11; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10);
+tuples!(12; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
+
+/// A `&mut T` out-parameter.
+pub struct OutRef<'a, T>(pub &'a mut T);
+
+impl<T: Serialize + DeserializeOwned> Out for OutRef<'_, T> {
+    fn encode(&self, buf: &mut Vec<u8>) -> postcard::Result<()> {
+        encode(&*self.0, buf)
+    }
+    fn decode(&mut self, bytes: &mut &[u8]) -> Result<(), String> {
+        let (value, rest) = postcard::take_from_bytes::<T>(bytes).map_err(|e| {
+            format!(
+                "the recorded value cannot be read as `{}`: {e}",
+                std::any::type_name::<T>()
+            )
+        })?;
+        *self.0 = value;
+        *bytes = rest;
+        Ok(())
+    }
+}
+
+/// A `&mut [T]` out-parameter.
+pub struct OutSlice<'a, T>(pub &'a mut [T]);
+
+impl<T: Serialize + DeserializeOwned> Out for OutSlice<'_, T> {
+    fn encode(&self, buf: &mut Vec<u8>) -> postcard::Result<()> {
+        encode(&*self.0, buf)
+    }
+    fn decode(&mut self, bytes: &mut &[u8]) -> Result<(), String> {
+        let (values, rest) = postcard::take_from_bytes::<Vec<T>>(bytes).map_err(|e| {
+            format!(
+                "the recorded slice cannot be read as `[{}]`: {e}",
+                std::any::type_name::<T>()
+            )
+        })?;
+        if values.len() != self.0.len() {
+            return Err(format!(
+                "the recorded slice has {} elements but the slice passed now has {}",
+                values.len(),
+                self.0.len()
+            ));
+        }
+        for (slot, value) in self.0.iter_mut().zip(values) {
+            *slot = value;
+        }
+        *bytes = rest;
+        Ok(())
+    }
+}
+
+/// A raw output buffer of an extern function: `#[out(len = ...)]`.
+pub struct OutRaw {
+    ptr: *mut u8,
+    capacity: usize,
+    written: usize,
+}
+
+impl OutRaw {
+    /// A buffer of `capacity` bytes of which the call wrote the first
+    /// `written`. A null pointer is an empty buffer.
+    ///
+    /// # Safety
+    ///
+    /// As for the foreign function: unless null, `ptr` is valid for writes
+    /// of `capacity` bytes.
+    #[inline]
+    pub unsafe fn new<T>(ptr: *mut T, capacity: usize, written: usize) -> Self {
+        let capacity = if ptr.is_null() { 0 } else { capacity };
+        OutRaw {
+            ptr: ptr.cast(),
+            capacity,
+            written: written.min(capacity),
+        }
+    }
+}
+
+/// The byte length of `count` elements of the pointee of `_ptr`.
+#[inline]
+pub fn byte_len<T>(_ptr: *const T, count: usize) -> usize {
+    count.saturating_mul(std::mem::size_of::<T>())
+}
+
+/// How many bytes a call reports writing through its return value
+/// (`written = return`): negative or unrepresentable means none.
+#[inline]
+pub fn written<T: Copy + TryInto<usize>>(ret: &T, element: usize) -> usize {
+    (*ret).try_into().unwrap_or(0).saturating_mul(element)
+}
+
+impl Out for OutRaw {
+    fn encode(&self, buf: &mut Vec<u8>) -> postcard::Result<()> {
+        let bytes: &[u8] = if self.written == 0 {
+            &[]
+        } else {
+            // SAFETY: `new`'s contract: valid for `capacity >= written` bytes.
+            unsafe { std::slice::from_raw_parts(self.ptr, self.written) }
+        };
+        encode(&Bytes(bytes), buf)
+    }
+    fn decode(&mut self, bytes: &mut &[u8]) -> Result<(), String> {
+        let data = format::take_blob(bytes).ok_or("the recorded buffer is cut short")?;
+        if data.len() > self.capacity {
+            return Err(format!(
+                "the recorded buffer holds {} bytes but the buffer passed now holds {}",
+                data.len(),
+                self.capacity
+            ));
+        }
+        // SAFETY: `new`'s contract, and `data.len() <= capacity` just above.
+        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), self.ptr, data.len()) };
+        Ok(())
+    }
+}
+
+/// Serializes a byte slice as postcard bytes (a length, then the bytes),
+/// not as a sequence of `u8`s.
+struct Bytes<'a>(&'a [u8]);
+
+impl Serialize for Bytes<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(self.0)
+    }
+}
+
+/// Encodes `args` as a call event's argument blob, digesting large ones.
+/// Returns whether they were digested. `buf` gets a length then the blob.
+#[inline]
+fn put_args<A: Args>(buf: &mut Vec<u8>, args: &A, site: &Site) -> bool {
+    let at = buf.len();
+    buf.push(0);
+    if let Err(e) = args.encode(buf) {
+        cannot_encode(site, "its arguments", e);
+    }
+    if buf.len() - at - 1 <= INLINE_ARGS {
+        format::patch_len(buf, at);
+        return false;
+    }
+    digest_args(buf, args, site, at);
+    true
+}
+
+#[cold]
+fn digest_args<A: Args>(buf: &mut Vec<u8>, args: &A, site: &Site, at: usize) {
+    buf.truncate(at + 1);
+    let mut one = Vec::new();
+    for i in 0..A::COUNT {
+        one.clear();
+        if let Err(e) = args.get(i).encode(&mut one) {
+            cannot_encode(site, "its arguments", e);
+        }
+        buf.extend_from_slice(&format::digest(&one).to_le_bytes());
+    }
+    format::patch_len(buf, at);
+}
+
+#[cold]
+#[track_caller]
+fn cannot_encode(site: &Site, what: &str, e: postcard::Error) -> ! {
+    panic!(
+        "replay cannot record {what} of `{}` at {}: {e} (postcard needs sequences of known \
+         length and no `serialize_any`-style types)",
+        site.full_name(),
+        Location::caller()
+    )
+}
+
+/// The thread's mode, for the generated `match`: one thread-local load.
+#[inline(always)]
+pub fn mode() -> ThreadMode {
+    session::thread_mode()
+}
+
+/// An open call event in record mode; [`RecordGuard::end`] completes it.
+/// Dropped without `end` (the real call panicked), it discards the event.
+#[must_use]
+pub struct RecordGuard {
+    site: &'static Site,
+    start: usize,
+}
+
+/// Starts recording a call: defines the site if new, encodes the arguments,
+/// and suspends recording while the real function runs (its own boundary
+/// calls are part of this one).
+#[inline]
+pub fn record_begin<A: Args>(site: &'static Site, args: &A) -> RecordGuard {
+    let start = session::with_writer(|w| {
+        let number = w.site_number(site);
+        let start = w.buf.len();
+        format::put_varint(&mut w.buf, number << 2 | KIND_CALL);
+        if put_args(&mut w.buf, args, site) {
+            let head = &mut w.buf[start..];
+            // The head's low bits are the kind; rewrite it in place (same length).
+            head[0] = (head[0] & !3) | KIND_CALL_DIGESTED as u8;
+        }
+        start
+    });
+    session::set_thread_mode(ThreadMode::Off);
+    RecordGuard {
+        site,
+        start: start.unwrap_or(usize::MAX),
+    }
+}
+
+impl RecordGuard {
+    /// Completes the event with the return value and the out-parameters.
+    #[inline]
+    pub fn end<R: Serialize + ?Sized, O: Outs>(self, ret: &R, outs: &O) {
+        let site = self.site;
+        let start = self.start;
+        std::mem::forget(self);
+        session::set_thread_mode(ThreadMode::Record);
+        if start == usize::MAX {
+            return;
+        }
+        session::with_writer(|w| {
+            let at = w.buf.len();
+            w.buf.push(0);
+            if let Err(e) = encode(ret, &mut w.buf).and_then(|()| outs.encode(&mut w.buf)) {
+                w.buf.truncate(start);
+                cannot_encode(site, "the results", e);
+            }
+            format::patch_len(&mut w.buf, at);
+            w.event_done();
+        });
+    }
+}
+
+impl Drop for RecordGuard {
+    fn drop(&mut self) {
+        session::set_thread_mode(ThreadMode::Record);
+        if self.start != usize::MAX {
+            let start = self.start;
+            session::with_writer(|w| w.buf.truncate(start));
+        }
+    }
+}
+
+/// Replays a call: checks it against the next recorded one and returns the
+/// recorded result, writing recorded out-parameters back. Panics with a
+/// report beginning `replay diverged` when the call does not match.
+#[inline]
+#[track_caller]
+pub fn replay<R: DeserializeOwned, A: Args, O: Outs>(
+    site: &'static Site,
+    args: &A,
+    outs: &mut O,
+) -> R {
+    let location = Location::caller();
+    let result = session::with_replayer(|r| -> Result<R, Divergence> {
+        let digested = r.next_call(site, location)?;
+        r.scratch.clear();
+        let mine_digested = put_args(&mut r.scratch, args, site);
+        let mut mine = &r.scratch[..];
+        let mine = format::take_blob(&mut mine).unwrap_or_default();
+        if digested != mine_digested || mine != r.recorded_args.as_slice() {
+            let report = compare_args(args, digested, &r.recorded_args);
+            return Err(r.diverged_on_args(site, location, report));
+        }
+        let mut rest = &r.recorded_rest[..];
+        let ret = match postcard::take_from_bytes::<R>(rest) {
+            Ok((ret, tail)) => {
+                rest = tail;
+                ret
+            }
+            Err(e) => {
+                let why = format!(
+                    "the recorded result cannot be read as `{}`: {e}",
+                    std::any::type_name::<R>()
+                );
+                return Err(r.diverged_on_results(site, location, why));
+            }
+        };
+        if let Err(why) = outs.decode(&mut rest) {
+            return Err(r.diverged_on_results(site, location, why));
+        }
+        r.call_done();
+        Ok(ret)
+    });
+    match result {
+        Ok(ret) => ret,
+        Err(divergence) => divergence::raise(divergence),
+    }
+}
+
+/// Finds which argument differs from the recorded blob.
+#[cold]
+fn compare_args<A: Args>(args: &A, digested: bool, recorded: &[u8]) -> ArgReport {
+    let mut one = Vec::new();
+    let mut rest = recorded;
+    for i in 0..A::COUNT {
+        let arg = args.get(i);
+        one.clear();
+        if arg.encode(&mut one).is_err() {
+            return ArgReport::Unknown;
+        }
+        if digested {
+            let Some((theirs, tail)) = rest.split_first_chunk::<8>() else {
+                return ArgReport::Count {
+                    recorded: recorded.len() / 8,
+                    actual: A::COUNT,
+                };
+            };
+            rest = tail;
+            if u64::from_le_bytes(*theirs) != format::digest(&one) {
+                return ArgReport::Differs {
+                    index: i,
+                    recorded: None,
+                    actual: arg.show_actual(),
+                };
+            }
+        } else if rest.starts_with(&one) {
+            rest = &rest[one.len()..];
+        } else {
+            return ArgReport::Differs {
+                index: i,
+                recorded: Some(
+                    arg.show_recorded(rest)
+                        .unwrap_or_else(|| divergence::hex(rest)),
+                ),
+                actual: Some(arg.show_actual().unwrap_or_else(|| divergence::hex(&one))),
+            };
+        }
+    }
+    if rest.is_empty() {
+        ArgReport::Unknown
+    } else {
+        ArgReport::Extra
+    }
+}
+
+/// For a wrapper called after this thread's replay diverged: panics again,
+/// unless the thread is already unwinding (a second panic would abort), in
+/// which case the wrapper calls through for real.
+#[cold]
+#[track_caller]
+pub fn after_divergence(site: &'static Site) {
+    if !std::thread::panicking() {
+        panic!(
+            "replay diverged earlier on this thread; `{}` at {} cannot be replayed \
+             (see the first `replay diverged` report)",
+            site.full_name(),
+            Location::caller()
+        );
+    }
+}
+
+/// Runs the rest of the scope unrecorded: for `#[assume_deterministic]`,
+/// whose calls run for real in every mode.
+#[inline]
+pub fn suspend() -> Suspended {
+    let previous = session::thread_mode();
+    session::set_thread_mode(ThreadMode::Off);
+    Suspended { previous }
+}
+
+/// Restores the thread's mode when dropped; see [`suspend`].
+pub struct Suspended {
+    previous: ThreadMode,
+}
+
+impl Drop for Suspended {
+    fn drop(&mut self) {
+        session::set_thread_mode(self.previous);
+    }
+}

@@ -1,0 +1,93 @@
+//! Divergence reports: what a replayed call did differently, in words a
+//! person can act on.
+
+use std::fmt::Write as _;
+use std::panic::Location;
+use std::path::Path;
+
+/// A replayed call that does not match the recording. Raised as a panic
+/// whose message begins `replay diverged`.
+#[derive(Debug)]
+pub(crate) struct Divergence {
+    pub(crate) message: String,
+}
+
+/// Which argument of a matching function differs.
+#[derive(Debug)]
+pub(crate) enum ArgReport {
+    /// Argument `index` (from 0) differs; values where they can be shown.
+    Differs {
+        index: usize,
+        recorded: Option<String>,
+        actual: Option<String>,
+    },
+    /// The recording holds a different number of arguments.
+    Count { recorded: usize, actual: usize },
+    /// The recording holds more argument bytes than the call has arguments.
+    Extra,
+    /// The bytes differ, but no single argument could be blamed.
+    Unknown,
+}
+
+/// What a report says about the call: fills the lines of [`report`].
+pub(crate) struct Report<'a> {
+    pub(crate) path: &'a Path,
+    pub(crate) call: u64,
+    pub(crate) thread: u32,
+    pub(crate) summary: String,
+    pub(crate) expected: String,
+    pub(crate) actual: String,
+    pub(crate) notes: Vec<String>,
+    pub(crate) location: &'static Location<'static>,
+}
+
+impl Report<'_> {
+    pub(crate) fn render(self) -> Divergence {
+        let mut m = format!(
+            "replay diverged at call #{} on thread {}: {}\n  expected: {}\n  actual:   {}\n",
+            self.call, self.thread, self.summary, self.expected, self.actual
+        );
+        for note in &self.notes {
+            let _ = writeln!(m, "  {note}");
+        }
+        let _ = write!(
+            m,
+            "  at {}\n  recording: {}\n  hint: if the program's boundary calls changed on purpose, \
+             re-record with REPLAY_MODE=record",
+            self.location,
+            self.path.display()
+        );
+        Divergence { message: m }
+    }
+}
+
+/// Raises a divergence as a panic with its report as the message.
+#[cold]
+#[inline(never)]
+pub(crate) fn raise(divergence: Divergence) -> ! {
+    std::panic::panic_any(divergence.message)
+}
+
+/// Shows raw encoded bytes when a value cannot be decoded: at most 32 of them.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    let mut s = String::from("bytes [");
+    for (i, b) in bytes.iter().take(32).enumerate() {
+        if i > 0 {
+            s.push(' ');
+        }
+        let _ = write!(s, "{b:02x}");
+    }
+    if bytes.len() > 32 {
+        let _ = write!(s, " … ({} bytes)", bytes.len());
+    }
+    s.push(']');
+    s
+}
+
+/// `argument 2 (`b`)`: positions count from 1, as people do.
+pub(crate) fn argument(index: usize, params: &[&str]) -> String {
+    match params.get(index) {
+        Some(name) => format!("argument {} (`{name}`)", index + 1),
+        None => format!("argument {}", index + 1),
+    }
+}

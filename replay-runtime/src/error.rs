@@ -1,0 +1,154 @@
+//! The one error type of the library.
+
+use std::io;
+use std::path::PathBuf;
+
+/// Every failure a user of `replay` can meet outside a wrapper.
+///
+/// Inside a `#[deterministic]` wrapper, whose signature cannot return an
+/// error, a divergence panics instead; [`Session::finish`](crate::Session::finish)
+/// reports it again as [`Error::Diverged`].
+///
+/// Messages name the file and say what to do next.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Reading or writing a recording failed.
+    #[error("cannot {action} recording {}: {source}", path.display())]
+    Io {
+        /// What was being done: "create", "open", "read", "write".
+        action: &'static str,
+        /// The recording.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: io::Error,
+    },
+
+    /// The recording exists but holds no bytes at all.
+    #[error(
+        "recording {} is empty (0 bytes); it was never written, or the recording \
+         program was killed before its first flush; re-record with REPLAY_MODE=record",
+        path.display()
+    )]
+    Empty {
+        /// The recording.
+        path: PathBuf,
+    },
+
+    /// The file does not start with the recording magic number.
+    #[error(
+        "{} is not a replay recording (it does not start with the replay magic number{})",
+        path.display(),
+        found.as_deref().map(|f| format!("; it looks like {f}")).unwrap_or_default()
+    )]
+    NotARecording {
+        /// The file.
+        path: PathBuf,
+        /// A guess at what the file is instead, when one can be made.
+        found: Option<String>,
+    },
+
+    /// The recording was written by another version of the file format.
+    #[error(
+        "recording {} uses format version {found}, but this build of replay-runtime \
+         reads version {supported}; re-record it with REPLAY_MODE=record",
+        path.display()
+    )]
+    UnsupportedVersion {
+        /// The recording.
+        path: PathBuf,
+        /// The version in the file.
+        found: u16,
+        /// The version this library reads and writes.
+        supported: u16,
+    },
+
+    /// The file ends in the middle of a header, chunk or event.
+    #[error(
+        "recording {} is truncated: {what} at byte {offset} is cut short (the file \
+         ends at byte {len}); the recording program may have been killed while writing",
+        path.display()
+    )]
+    Truncated {
+        /// The recording.
+        path: PathBuf,
+        /// What was being read.
+        what: &'static str,
+        /// Where it starts.
+        offset: u64,
+        /// The file's length.
+        len: u64,
+    },
+
+    /// The file is damaged: a checksum or a structure does not hold.
+    #[error("recording {} is corrupt at byte {offset}: {reason}", path.display())]
+    Corrupt {
+        /// The recording.
+        path: PathBuf,
+        /// Where the damage was found.
+        offset: u64,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// A replay finished while recorded calls were left unconsumed.
+    #[error(
+        "replay of {} finished early: {remaining} recorded call(s) were not made, \
+         the next being call #{call} on thread {thread} to `{function}`; the program \
+         made fewer boundary calls than when it was recorded",
+        path.display()
+    )]
+    Unconsumed {
+        /// The recording.
+        path: PathBuf,
+        /// The number of the first call that was not made.
+        call: u64,
+        /// The thread it was recorded on.
+        thread: u32,
+        /// The function it was recorded for.
+        function: String,
+        /// How many recorded calls were left.
+        remaining: u64,
+    },
+
+    /// A replayed call did not match the recording (the panic's message again).
+    #[error("{message}")]
+    Diverged {
+        /// The full divergence report, beginning `replay diverged`.
+        message: String,
+    },
+
+    /// `REPLAY_MODE` holds something other than `off`, `record` or `replay`.
+    #[error(
+        "environment variable {variable} is {value:?}; accepted values are \
+         \"off\", \"record\" and \"replay\" (unset means off)"
+    )]
+    InvalidMode {
+        /// The variable's name.
+        variable: &'static str,
+        /// Its value.
+        value: String,
+    },
+
+    /// Record or replay was asked for, but no recording was named.
+    #[error("{mode_variable}={mode} needs a recording path in the environment variable {variable}")]
+    MissingPath {
+        /// The path variable's name.
+        variable: &'static str,
+        /// The mode variable's name.
+        mode_variable: &'static str,
+        /// The mode asked for.
+        mode: &'static str,
+    },
+
+    /// A session is already active on this thread.
+    #[error(
+        "a replay session is already active on this thread; finish or drop it \
+         before starting another"
+    )]
+    SessionActive,
+}
+
+/// `Result` with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

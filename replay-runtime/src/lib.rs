@@ -1,0 +1,74 @@
+//! Deterministic record and replay at the FFI boundary.
+//!
+//! Mark the functions through which nondeterminism enters the program (calls
+//! into C, libc, the OS) with [`#[deterministic]`](deterministic). Run once
+//! under a recording [`Session`], and everything that crossed the boundary is
+//! written to one file. Run again under a replaying session, and every marked
+//! call returns what it returned then, without touching the foreign side.
+//!
+//! ```
+//! use replay_runtime::{deterministic, Session};
+//!
+//! #[deterministic]
+//! fn now_nanos() -> u128 {
+//!     std::time::SystemTime::now()
+//!         .duration_since(std::time::UNIX_EPOCH)
+//!         .unwrap()
+//!         .as_nanos()
+//! }
+//!
+//! # fn main() -> Result<(), replay_runtime::Error> {
+//! let path = std::env::temp_dir().join(format!("doc-{}.replay", std::process::id()));
+//!
+//! let session = Session::record(&path)?;
+//! let recorded = now_nanos();
+//! session.finish()?;
+//!
+//! let session = Session::replay(&path)?;
+//! assert_eq!(now_nanos(), recorded); // the clock is not consulted
+//! session.finish()?;
+//! # std::fs::remove_file(&path).ok();
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Sessions are per thread; a thread without one runs every wrapper
+//! straight through at the cost of one thread-local check. See the
+//! repository's `docs/` for the guide, the file format and the figures.
+
+#![warn(missing_docs)]
+
+mod call;
+mod divergence;
+mod error;
+mod recording;
+mod replayer;
+mod session;
+
+pub use error::{Error, Result};
+pub use recording::Metadata;
+pub use session::{Mode, Session, Summary};
+
+/// Records and replays calls through a function, or through every function
+/// of an `unsafe extern "C"` block.
+///
+/// See the crate documentation and `docs/guide.md`.
+#[cfg(feature = "macros")]
+pub use replay_macros::deterministic;
+
+/// Marks a function that runs for real in every mode and is never recorded
+/// (logging, printing): adding or removing its calls never voids a recording.
+#[cfg(feature = "macros")]
+pub use replay_macros::assume_deterministic;
+
+/// The contract between generated code and the runtime. Not public API:
+/// nothing here is covered by semver.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::call::{
+        Arg, Args, Out, OutRaw, OutRef, OutSlice, Outs, Probe, RecordGuard, Show, ShowActual,
+        ShowBorrowed, ShowBytes, ShowOwned, Site, Suspended, after_divergence, byte_len, mode,
+        record_begin, replay, suspend, written,
+    };
+    pub use crate::session::ThreadMode;
+}

@@ -1,0 +1,260 @@
+//! Byte layout of a recording: header, chunks and events.
+//!
+//! ```text
+//! file   := header chunk*
+//! header := MAGIC version:u16le meta_len:u32le meta:postcard(Metadata) meta_crc:u32le
+//! chunk  := len:u32le crc:u32le stream:u32le payload[len]   (crc covers stream and payload)
+//! event  := head:varint body
+//! ```
+//!
+//! The two low bits of `head` give the event kind; the rest is the call
+//! site's number in this stream (or a sub-kind for `KIND_META`).
+
+use serde::{Deserialize, Serialize};
+
+/// First bytes of every recording. The high first byte and the line ending
+/// catch text-mode mangling, as PNG's signature does.
+pub(crate) const MAGIC: [u8; 8] = *b"\x89RPLAY\r\n";
+/// The format version this build writes and reads.
+pub(crate) const VERSION: u16 = 1;
+/// Bytes before the metadata: magic, version, metadata length.
+pub(crate) const HEADER_FIXED: usize = MAGIC.len() + 2 + 4;
+/// Metadata is small; anything larger is corruption.
+pub(crate) const MAX_META: u32 = 64 * 1024;
+/// Bytes of a chunk header: length, checksum, stream.
+pub(crate) const CHUNK_HEADER: usize = 12;
+/// Staged bytes that trigger a chunk write.
+pub(crate) const BLOCK: usize = 64 * 1024;
+/// A chunk larger than this is corruption (one event may exceed `BLOCK`).
+pub(crate) const MAX_CHUNK: u32 = 1 << 30;
+/// Arguments whose encoding is longer than this are stored as digests.
+pub(crate) const INLINE_ARGS: usize = 1024;
+
+/// A call: `head >> 2` is the site number, then `args_len args rest_len rest`.
+pub(crate) const KIND_CALL: u64 = 0;
+/// A call whose arguments are stored as one 8-byte digest each.
+pub(crate) const KIND_CALL_DIGESTED: u64 = 1;
+/// Defines site `head >> 2`: `name:str signature:str`.
+pub(crate) const KIND_DEFINE: u64 = 2;
+/// Stream metadata; `head >> 2` is the sub-kind.
+pub(crate) const KIND_META: u64 = 3;
+/// Sub-kind of `KIND_META`: the stream ended cleanly (`Session::finish`).
+pub(crate) const META_END: u64 = 0;
+
+/// The small header every recording starts with.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Metadata {
+    /// `replay-runtime` and its version, e.g. `replay-runtime 0.1.0`.
+    pub library: String,
+    /// The recording program (its executable's file name).
+    pub program: String,
+    /// When recording started, in seconds since the Unix epoch.
+    pub created_unix_secs: u64,
+}
+
+impl Metadata {
+    pub(crate) fn current() -> Self {
+        let program = std::env::current_exe()
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_default();
+        let created_unix_secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Metadata {
+            library: concat!("replay-runtime ", env!("CARGO_PKG_VERSION")).to_owned(),
+            program,
+            created_unix_secs,
+        }
+    }
+}
+
+#[inline]
+pub(crate) fn put_varint(buf: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        buf.push(v as u8 | 0x80);
+        v >>= 7;
+    }
+    buf.push(v as u8);
+}
+
+/// Reads a LEB128 varint; `None` when the bytes end or it overflows 64 bits.
+#[inline]
+pub(crate) fn take_varint(bytes: &mut &[u8]) -> Option<u64> {
+    let mut v = 0u64;
+    for (i, &b) in bytes.iter().enumerate().take(10) {
+        v |= u64::from(b & 0x7f) << (7 * i);
+        if b & 0x80 == 0 {
+            if i == 9 && b > 1 {
+                return None;
+            }
+            *bytes = &bytes[i + 1..];
+            return Some(v);
+        }
+    }
+    None
+}
+
+/// Reads a varint length followed by that many bytes.
+#[inline]
+pub(crate) fn take_blob<'a>(bytes: &mut &'a [u8]) -> Option<&'a [u8]> {
+    let len = usize::try_from(take_varint(bytes)?).ok()?;
+    if len > bytes.len() {
+        return None;
+    }
+    let (blob, rest) = bytes.split_at(len);
+    *bytes = rest;
+    Some(blob)
+}
+
+/// 64-bit FNV-1a: the digest of an argument too large to store.
+pub(crate) fn digest(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// One decoded event, borrowing from its chunk.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Event<'a> {
+    Define {
+        site: u64,
+        name: &'a str,
+        signature: &'a str,
+    },
+    Call {
+        site: u64,
+        digested: bool,
+        args: &'a [u8],
+        rest: &'a [u8],
+    },
+    End,
+}
+
+/// Why an event could not be decoded.
+pub(crate) type EventError = &'static str;
+
+impl<'a> Event<'a> {
+    /// Decodes the event at the front of `bytes`, advancing past it.
+    pub(crate) fn take(bytes: &mut &'a [u8]) -> Result<Event<'a>, EventError> {
+        let head = take_varint(bytes).ok_or("an event header is cut short")?;
+        let tail = head >> 2;
+        match head & 3 {
+            KIND_CALL | KIND_CALL_DIGESTED => {
+                let args = take_blob(bytes).ok_or("a call's arguments are cut short")?;
+                let rest = take_blob(bytes).ok_or("a call's results are cut short")?;
+                Ok(Event::Call {
+                    site: tail,
+                    digested: head & 3 == KIND_CALL_DIGESTED,
+                    args,
+                    rest,
+                })
+            }
+            KIND_DEFINE => {
+                let name = take_blob(bytes).ok_or("a function name is cut short")?;
+                let signature = take_blob(bytes).ok_or("a function signature is cut short")?;
+                Ok(Event::Define {
+                    site: tail,
+                    name: std::str::from_utf8(name).map_err(|_| "a function name is not UTF-8")?,
+                    signature: std::str::from_utf8(signature)
+                        .map_err(|_| "a function signature is not UTF-8")?,
+                })
+            }
+            _ if tail == META_END => Ok(Event::End),
+            _ => Err("an event has an unknown kind"),
+        }
+    }
+
+    /// Appends the encoding of a define event.
+    pub(crate) fn put_define(buf: &mut Vec<u8>, site: u64, name: &str, signature: &str) {
+        put_varint(buf, site << 2 | KIND_DEFINE);
+        put_varint(buf, name.len() as u64);
+        buf.extend_from_slice(name.as_bytes());
+        put_varint(buf, signature.len() as u64);
+        buf.extend_from_slice(signature.as_bytes());
+    }
+
+    /// Appends the encoding of the end-of-stream marker.
+    pub(crate) fn put_end(buf: &mut Vec<u8>) {
+        put_varint(buf, META_END << 2 | KIND_META);
+    }
+}
+
+/// Patches the one-byte length placeholder at `at` with the length of
+/// everything after it, widening the varint when the length needs it.
+#[inline]
+pub(crate) fn patch_len(buf: &mut Vec<u8>, at: usize) {
+    let len = buf.len() - at - 1;
+    if len < 0x80 {
+        buf[at] = len as u8;
+    } else {
+        let mut prefix = Vec::with_capacity(10);
+        put_varint(&mut prefix, len as u64);
+        buf.splice(at..at + 1, prefix);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn varints_round_trip_at_the_edges() {
+        for v in [0, 1, 127, 128, 300, u32::MAX as u64, u64::MAX] {
+            let mut buf = Vec::new();
+            put_varint(&mut buf, v);
+            let mut bytes = &buf[..];
+            assert_eq!(take_varint(&mut bytes), Some(v));
+            assert!(bytes.is_empty());
+        }
+    }
+
+    #[test]
+    fn overlong_varints_are_rejected() {
+        let mut bytes: &[u8] = &[0xff; 11];
+        assert_eq!(take_varint(&mut bytes), None);
+        let mut bytes: &[u8] = &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02];
+        assert_eq!(take_varint(&mut bytes), None);
+    }
+
+    #[test]
+    fn patched_lengths_widen_when_needed() {
+        for len in [0usize, 5, 127, 128, 20_000] {
+            let mut buf = vec![7, 0];
+            buf.extend(std::iter::repeat_n(9, len));
+            patch_len(&mut buf, 1);
+            let mut bytes = &buf[1..];
+            assert_eq!(take_blob(&mut bytes).map(<[u8]>::len), Some(len));
+            assert!(bytes.is_empty());
+        }
+    }
+
+    #[test]
+    fn events_round_trip() {
+        let mut buf = Vec::new();
+        Event::put_define(&mut buf, 3, "crate::f", "fn(u8) -> u8");
+        put_varint(&mut buf, 3 << 2 | KIND_CALL);
+        buf.extend_from_slice(&[1, 42, 1, 43]);
+        Event::put_end(&mut buf);
+        let mut bytes = &buf[..];
+        assert_eq!(
+            Event::take(&mut bytes),
+            Ok(Event::Define {
+                site: 3,
+                name: "crate::f",
+                signature: "fn(u8) -> u8"
+            })
+        );
+        assert_eq!(
+            Event::take(&mut bytes),
+            Ok(Event::Call {
+                site: 3,
+                digested: false,
+                args: &[42],
+                rest: &[43]
+            })
+        );
+        assert_eq!(Event::take(&mut bytes), Ok(Event::End));
+        assert!(bytes.is_empty());
+    }
+}

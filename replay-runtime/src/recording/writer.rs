@@ -1,0 +1,208 @@
+//! Staging events in memory and writing them as checksummed chunks.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use super::format::{self, BLOCK, CHUNK_HEADER, Event, MAGIC, Metadata, VERSION};
+use crate::call::Site;
+use crate::error::{Error, Result};
+
+/// The file all of a recording's streams write into.
+pub(crate) struct Sink {
+    path: PathBuf,
+    file: Mutex<File>,
+    /// The first write error; later writes are skipped and `finish` reports it.
+    failed: Mutex<Option<io::Error>>,
+    /// Bytes written so far, header included.
+    bytes: AtomicU64,
+}
+
+impl Sink {
+    /// Creates the file (and its directory) and writes the header.
+    pub(crate) fn create(path: &Path) -> Result<Arc<Sink>> {
+        let io_err = |source| Error::Io {
+            action: "create",
+            path: path.to_owned(),
+            source,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(io_err)?;
+        }
+        let mut file = File::create(path).map_err(io_err)?;
+        let header = header_bytes(&Metadata::current());
+        file.write_all(&header).map_err(|source| Error::Io {
+            action: "write",
+            path: path.to_owned(),
+            source,
+        })?;
+        let sink = Sink {
+            path: path.to_owned(),
+            file: Mutex::new(file),
+            failed: Mutex::new(None),
+            bytes: AtomicU64::new(header.len() as u64),
+        };
+        Ok(Arc::new(sink))
+    }
+
+    /// Bytes written so far, header included.
+    pub(crate) fn bytes(&self) -> u64 {
+        self.bytes.load(Ordering::Relaxed)
+    }
+
+    fn write(&self, bytes: &[u8]) {
+        let mut failed = self.failed.lock().unwrap_or_else(PoisonError::into_inner);
+        if failed.is_some() {
+            return;
+        }
+        let mut file = self.file.lock().unwrap_or_else(PoisonError::into_inner);
+        match file.write_all(bytes) {
+            Ok(()) => {
+                self.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+            }
+            Err(e) => *failed = Some(e),
+        }
+    }
+
+    /// Flushes the file to the OS and reports the first write error, if any.
+    pub(crate) fn finish(&self) -> Result<()> {
+        let failed = self
+            .failed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        let flushed = match failed {
+            Some(e) => Err(e),
+            None => self
+                .file
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .flush(),
+        };
+        flushed.map_err(|source| Error::Io {
+            action: "write",
+            path: self.path.clone(),
+            source,
+        })
+    }
+}
+
+/// The header: magic, version, and the checksummed metadata.
+pub(crate) fn header_bytes(meta: &Metadata) -> Vec<u8> {
+    let meta = postcard::to_stdvec(meta).unwrap_or_default();
+    let mut out = Vec::with_capacity(format::HEADER_FIXED + meta.len() + 4);
+    out.extend_from_slice(&MAGIC);
+    out.extend_from_slice(&VERSION.to_le_bytes());
+    out.extend_from_slice(&(meta.len() as u32).to_le_bytes());
+    out.extend_from_slice(&meta);
+    out.extend_from_slice(&crc32fast::hash(&meta).to_le_bytes());
+    out
+}
+
+/// Gives every stream writer a number that no other has had in this process,
+/// so a [`Site`] can cache its number in the writer that last used it.
+static WRITER_SERIAL: AtomicU32 = AtomicU32::new(1);
+
+/// One thread's stream: events are encoded straight into `buf`, behind a
+/// reserved chunk header, and written when a block fills.
+pub(crate) struct StreamWriter {
+    sink: Arc<Sink>,
+    stream: u32,
+    serial: u32,
+    /// A chunk in the making: `CHUNK_HEADER` reserved bytes, then events.
+    pub(crate) buf: Vec<u8>,
+    /// Site numbers of this stream, for sites whose cache another writer took.
+    sites: HashMap<usize, u32>,
+    /// Calls recorded so far.
+    pub(crate) calls: u64,
+}
+
+impl StreamWriter {
+    pub(crate) fn new(sink: Arc<Sink>, stream: u32) -> Self {
+        let mut buf = Vec::with_capacity(BLOCK + BLOCK / 4);
+        buf.resize(CHUNK_HEADER, 0);
+        StreamWriter {
+            sink,
+            stream,
+            serial: WRITER_SERIAL.fetch_add(1, Ordering::Relaxed),
+            buf,
+            sites: HashMap::new(),
+            calls: 0,
+        }
+    }
+
+    pub(crate) fn sink(&self) -> &Arc<Sink> {
+        &self.sink
+    }
+
+    /// The site's number in this stream, defining it on first use.
+    #[inline]
+    pub(crate) fn site_number(&mut self, site: &'static Site) -> u64 {
+        let cached = site.cache.load(Ordering::Relaxed);
+        if cached >> 32 == u64::from(self.serial) {
+            return cached & 0xffff_ffff;
+        }
+        self.site_number_slow(site)
+    }
+
+    #[cold]
+    fn site_number_slow(&mut self, site: &'static Site) -> u64 {
+        let next = self.sites.len() as u32;
+        let key = site as *const Site as usize;
+        let number = *self.sites.entry(key).or_insert(next);
+        if number == next {
+            Event::put_define(
+                &mut self.buf,
+                u64::from(number),
+                site.full_name(),
+                site.signature,
+            );
+        }
+        site.cache.store(
+            u64::from(self.serial) << 32 | u64::from(number),
+            Ordering::Relaxed,
+        );
+        u64::from(number)
+    }
+
+    /// Called after each complete event: writes the chunk once a block fills.
+    #[inline]
+    pub(crate) fn event_done(&mut self) {
+        self.calls += 1;
+        if self.buf.len() >= BLOCK + CHUNK_HEADER {
+            self.flush();
+        }
+    }
+
+    /// Writes the staged events as one chunk, if there are any.
+    pub(crate) fn flush(&mut self) {
+        if self.buf.len() == CHUNK_HEADER {
+            return;
+        }
+        let payload_len = (self.buf.len() - CHUNK_HEADER) as u32;
+        let stream = self.stream.to_le_bytes();
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(&stream);
+        crc.update(&self.buf[CHUNK_HEADER..]);
+        self.buf[0..4].copy_from_slice(&payload_len.to_le_bytes());
+        self.buf[4..8].copy_from_slice(&crc.finalize().to_le_bytes());
+        self.buf[8..12].copy_from_slice(&stream);
+        self.sink.write(&self.buf);
+        self.buf.truncate(CHUNK_HEADER);
+    }
+
+    /// Marks the stream as cleanly ended and writes everything staged.
+    pub(crate) fn end(&mut self) {
+        Event::put_end(&mut self.buf);
+        self.flush();
+    }
+}
+
+impl Drop for StreamWriter {
+    fn drop(&mut self) {
+        self.flush();
+    }
+}

@@ -1,0 +1,257 @@
+//! One thread's replay: reads its stream, matches each call against the
+//! next recorded one, and reports divergence.
+
+use std::panic::Location;
+use std::path::PathBuf;
+
+use crate::call::Site;
+use crate::divergence::{self, ArgReport, Divergence, Report};
+use crate::error::{Error, Result};
+use crate::recording::format::Event;
+use crate::recording::reader::{Recording, StreamReader};
+
+/// A function as the recording defined it.
+struct RecordedSite {
+    name: String,
+    signature: String,
+    /// The `Site` that last matched it, by address: spares the name compare.
+    matched: usize,
+}
+
+pub(crate) struct Replayer {
+    path: PathBuf,
+    thread: u32,
+    reader: StreamReader,
+    sites: Vec<RecordedSite>,
+    /// Calls replayed so far.
+    calls: u64,
+    /// Calls in the stream.
+    total: u64,
+    /// The current recorded call's site, arguments and results.
+    current: usize,
+    pub(crate) recorded_args: Vec<u8>,
+    pub(crate) recorded_rest: Vec<u8>,
+    /// The actual call's arguments, encoded for comparison.
+    pub(crate) scratch: Vec<u8>,
+    /// The first divergence's report, once there was one.
+    pub(crate) diverged: Option<String>,
+}
+
+impl Replayer {
+    pub(crate) fn new(recording: &Recording, thread: u32) -> Result<Replayer> {
+        Ok(Replayer {
+            path: recording.path.clone(),
+            thread,
+            reader: recording.stream(thread)?,
+            sites: Vec::new(),
+            calls: 0,
+            total: recording.streams.get(&thread).map_or(0, |s| s.calls),
+            current: 0,
+            recorded_args: Vec::new(),
+            recorded_rest: Vec::new(),
+            scratch: Vec::new(),
+            diverged: None,
+        })
+    }
+
+    fn report(
+        &self,
+        site: &Site,
+        location: &'static Location<'static>,
+        summary: String,
+    ) -> Report<'_> {
+        let recorded = &self.sites[self.current];
+        let mut notes = Vec::new();
+        if recorded.signature != site.signature {
+            notes.push(format!(
+                "note: the signature changed since the recording: recorded `{}`, now `{}`",
+                recorded.signature, site.signature
+            ));
+        }
+        Report {
+            path: &self.path,
+            call: self.calls + 1,
+            thread: self.thread,
+            summary,
+            expected: format!("a call to `{}`", recorded.name),
+            actual: format!("a call to `{}`", site.full_name()),
+            notes,
+            location,
+        }
+    }
+
+    fn diverge(&mut self, report: Divergence) -> Divergence {
+        self.diverged = Some(report.message.clone());
+        crate::session::set_thread_mode(crate::session::ThreadMode::Diverged);
+        report
+    }
+
+    /// Reads up to the next recorded call, learning definitions on the way,
+    /// and makes it current. `None` at the end of the stream.
+    fn advance(&mut self) -> std::io::Result<Option<bool>> {
+        loop {
+            match self.reader.next_event()? {
+                Some(Event::Define {
+                    name, signature, ..
+                }) => self.sites.push(RecordedSite {
+                    name: name.to_owned(),
+                    signature: signature.to_owned(),
+                    matched: 0,
+                }),
+                Some(Event::End) => {}
+                Some(Event::Call {
+                    site,
+                    digested,
+                    args,
+                    rest,
+                }) => {
+                    self.recorded_args.clear();
+                    self.recorded_args.extend_from_slice(args);
+                    self.recorded_rest.clear();
+                    self.recorded_rest.extend_from_slice(rest);
+                    // Validation guarantees the site was defined before.
+                    self.current = site as usize;
+                    return Ok(Some(digested));
+                }
+                None => return Ok(None),
+            }
+        }
+    }
+
+    /// Advances to the next recorded call, checking it is to `site`.
+    /// Fills `recorded_args` and `recorded_rest`; returns whether the
+    /// arguments are digests.
+    #[inline]
+    pub(crate) fn next_call(
+        &mut self,
+        site: &'static Site,
+        location: &'static Location<'static>,
+    ) -> Result<bool, Divergence> {
+        let (summary, expected) = match self.advance() {
+            Ok(Some(digested)) => {
+                let address = site as *const Site as usize;
+                let recorded = &mut self.sites[self.current];
+                if recorded.matched == address {
+                    return Ok(digested);
+                }
+                if recorded.name == site.full_name() {
+                    recorded.matched = address;
+                    return Ok(digested);
+                }
+                let d = self.report(site, location, "another function was called".into());
+                let d = d.render();
+                return Err(self.diverge(d));
+            }
+            Ok(None) => (
+                "the recording is exhausted".to_owned(),
+                format!("no more calls (the recording holds {})", self.total),
+            ),
+            Err(e) => (
+                format!("the recording cannot be read: {e}"),
+                "a readable recording".to_owned(),
+            ),
+        };
+        let d = Report {
+            path: &self.path,
+            call: self.calls + 1,
+            thread: self.thread,
+            summary,
+            expected,
+            actual: format!("a call to `{}`", site.full_name()),
+            notes: Vec::new(),
+            location,
+        }
+        .render();
+        Err(self.diverge(d))
+    }
+
+    #[cold]
+    pub(crate) fn diverged_on_args(
+        &mut self,
+        site: &'static Site,
+        location: &'static Location<'static>,
+        report: ArgReport,
+    ) -> Divergence {
+        let name = site.full_name();
+        let mut r = match &report {
+            ArgReport::Differs { index, .. } => {
+                let argument = divergence::argument(*index, site.params);
+                self.report(site, location, format!("{argument} of `{name}` differs"))
+            }
+            ArgReport::Count { recorded, actual } => self.report(
+                site,
+                location,
+                format!(
+                    "`{name}` was recorded with {recorded} arguments but is called with {actual}"
+                ),
+            ),
+            ArgReport::Extra => self.report(
+                site,
+                location,
+                format!("`{name}` was recorded with more arguments than it is called with"),
+            ),
+            ArgReport::Unknown => {
+                self.report(site, location, format!("the arguments of `{name}` differ"))
+            }
+        };
+        if let ArgReport::Differs {
+            index,
+            recorded,
+            actual,
+        } = report
+        {
+            let param = site.params.get(index).copied().unwrap_or("_");
+            let shown = |v: Option<String>| {
+                v.unwrap_or_else(|| "<large value, recorded as a digest>".into())
+            };
+            r.expected = format!("a call to `{name}` with {param} = {}", shown(recorded));
+            r.actual = format!("a call to `{name}` with {param} = {}", shown(actual));
+        }
+        let d = r.render();
+        self.diverge(d)
+    }
+
+    #[cold]
+    pub(crate) fn diverged_on_results(
+        &mut self,
+        site: &'static Site,
+        location: &'static Location<'static>,
+        why: String,
+    ) -> Divergence {
+        let summary = format!("the results of `{}` do not fit: {why}", site.full_name());
+        let d = self.report(site, location, summary).render();
+        self.diverge(d)
+    }
+
+    #[inline]
+    pub(crate) fn call_done(&mut self) {
+        self.calls += 1;
+    }
+
+    pub(crate) fn calls(&self) -> u64 {
+        self.calls
+    }
+
+    /// At `Session::finish`: an error if the replay diverged or recorded
+    /// calls were left over.
+    pub(crate) fn finish(&mut self) -> Result<()> {
+        if let Some(message) = self.diverged.take() {
+            return Err(Error::Diverged { message });
+        }
+        let next = self.advance().map_err(|source| Error::Io {
+            action: "read",
+            path: self.path.clone(),
+            source,
+        })?;
+        match next {
+            Some(_) => Err(Error::Unconsumed {
+                path: self.path.clone(),
+                call: self.calls + 1,
+                thread: self.thread,
+                function: self.sites[self.current].name.clone(),
+                remaining: self.total - self.calls,
+            }),
+            None => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,342 @@
+//! Sessions: which mode a thread runs in, and the recording it uses.
+
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::marker::PhantomData;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::divergence::Divergence;
+use crate::error::{Error, Result};
+use crate::recording::Metadata;
+use crate::recording::reader::Recording;
+use crate::recording::writer::{Sink, StreamWriter};
+use crate::replayer::Replayer;
+
+/// What a session does with boundary calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Mode {
+    /// Wrappers call straight through; nothing is recorded.
+    Off,
+    /// Wrappers call the real function and record what crossed the boundary.
+    Record,
+    /// Wrappers do not call the real function; they return what was recorded.
+    Replay,
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Mode::Off => "off",
+            Mode::Record => "record",
+            Mode::Replay => "replay",
+        })
+    }
+}
+
+/// The mode of the current thread, as generated code sees it.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ThreadMode {
+    /// No session, or inside a call whose own boundary calls are not recorded.
+    Off,
+    /// Recording.
+    Record,
+    /// Replaying.
+    Replay,
+    /// Replaying, after a divergence: calls panic again.
+    Diverged,
+}
+
+pub(crate) enum Active {
+    Record(StreamWriter),
+    Replay(Replayer),
+}
+
+thread_local! {
+    static MODE: Cell<ThreadMode> = const { Cell::new(ThreadMode::Off) };
+    static ACTIVE: RefCell<Option<Active>> = const { RefCell::new(None) };
+}
+
+#[inline(always)]
+pub(crate) fn thread_mode() -> ThreadMode {
+    // During thread teardown the slot may be gone: behave as off.
+    MODE.try_with(Cell::get).unwrap_or(ThreadMode::Off)
+}
+
+#[inline(always)]
+pub(crate) fn set_thread_mode(mode: ThreadMode) {
+    let _ = MODE.try_with(|m| m.set(mode));
+}
+
+/// Runs `f` on this thread's stream writer, if it is recording.
+#[inline]
+pub(crate) fn with_writer<T>(f: impl FnOnce(&mut StreamWriter) -> T) -> Option<T> {
+    ACTIVE
+        .try_with(|active| match active.try_borrow_mut().ok()?.as_mut() {
+            Some(Active::Record(writer)) => Some(f(writer)),
+            _ => None,
+        })
+        .ok()
+        .flatten()
+}
+
+/// Runs `f` on this thread's replayer.
+#[inline]
+pub(crate) fn with_replayer<T>(
+    f: impl FnOnce(&mut Replayer) -> Result<T, Divergence>,
+) -> Result<T, Divergence> {
+    let no_session = || Divergence {
+        message: "replay diverged: this thread's replay session is not available \
+                  (it was finished, or is busy in an outer call)"
+            .to_owned(),
+    };
+    ACTIVE
+        .try_with(|active| match active.try_borrow_mut().ok().as_deref_mut() {
+            Some(Some(Active::Replay(replayer))) => f(replayer),
+            _ => Err(no_session()),
+        })
+        .unwrap_or_else(|_| Err(no_session()))
+}
+
+/// A record or replay session, active on the thread that created it.
+///
+/// While it lives, every `#[deterministic]` call on this thread is recorded
+/// to (or replayed from) its file. Other threads are unaffected, so tests
+/// running in parallel each get their own session. Call [`finish`](Self::finish)
+/// to learn whether the run succeeded; dropping an unfinished record session
+/// still writes everything recorded.
+///
+/// ```no_run
+/// use replay_runtime::Session;
+///
+/// # fn main() -> Result<(), replay_runtime::Error> {
+/// let session = Session::from_env()?;
+/// // ... the program's work, calling #[deterministic] functions ...
+/// let summary = session.finish()?;
+/// eprintln!("{summary}");
+/// # Ok(())
+/// # }
+/// ```
+#[must_use = "a session records or replays only while it lives; call `finish` to check the outcome"]
+pub struct Session {
+    mode: Mode,
+    path: Option<PathBuf>,
+    metadata: Option<Metadata>,
+    /// Installed on the creating thread's thread-local state: not `Send`.
+    _thread: PhantomData<*const ()>,
+}
+
+/// What a finished session did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Summary {
+    /// The session's mode.
+    pub mode: Mode,
+    /// The recording, unless the mode was off.
+    pub path: Option<PathBuf>,
+    /// Calls recorded or replayed on the session's thread.
+    pub calls: u64,
+    /// Bytes of the recording file.
+    pub bytes: u64,
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.mode, &self.path) {
+            (Mode::Off, _) | (_, None) => f.write_str("replay off: nothing recorded"),
+            (Mode::Record, Some(path)) => write!(
+                f,
+                "recorded {} call(s) to {} ({} bytes)",
+                self.calls,
+                path.display(),
+                self.bytes
+            ),
+            (Mode::Replay, Some(path)) => write!(
+                f,
+                "replayed {} call(s) from {} ({} bytes)",
+                self.calls,
+                path.display(),
+                self.bytes
+            ),
+        }
+    }
+}
+
+fn install(active: Active, mode: ThreadMode) -> Result<()> {
+    let installed = ACTIVE.with(|slot| {
+        let mut slot = slot.try_borrow_mut().map_err(|_| Error::SessionActive)?;
+        if slot.is_some() {
+            return Err(Error::SessionActive);
+        }
+        *slot = Some(active);
+        Ok(())
+    });
+    if installed.is_ok() {
+        set_thread_mode(mode);
+    }
+    installed
+}
+
+fn uninstall() -> Option<Active> {
+    set_thread_mode(ThreadMode::Off);
+    ACTIVE
+        .try_with(|slot| slot.try_borrow_mut().ok().and_then(|mut s| s.take()))
+        .ok()
+        .flatten()
+}
+
+const MODE_VAR: &str = "REPLAY_MODE";
+const PATH_VAR: &str = "REPLAY_PATH";
+
+impl Session {
+    /// Records this thread's boundary calls to a new file at `path`
+    /// (replacing any file there, creating its directory).
+    pub fn record(path: impl AsRef<Path>) -> Result<Session> {
+        let path = path.as_ref();
+        if ACTIVE.with(|s| s.try_borrow().map_or(true, |s| s.is_some())) {
+            return Err(Error::SessionActive);
+        }
+        let sink = Sink::create(path)?;
+        install(
+            Active::Record(StreamWriter::new(sink, 0)),
+            ThreadMode::Record,
+        )?;
+        Ok(Session {
+            mode: Mode::Record,
+            path: Some(path.to_owned()),
+            metadata: Some(Metadata::current()),
+            _thread: PhantomData,
+        })
+    }
+
+    /// Replays this thread's boundary calls from the recording at `path`.
+    ///
+    /// The whole file is validated first, so a damaged recording is an
+    /// error here rather than a surprise halfway through.
+    pub fn replay(path: impl AsRef<Path>) -> Result<Session> {
+        let path = path.as_ref();
+        let recording = Recording::open(path)?;
+        let replayer = Replayer::new(&recording, 0)?;
+        install(Active::Replay(replayer), ThreadMode::Replay)?;
+        Ok(Session {
+            mode: Mode::Replay,
+            path: Some(path.to_owned()),
+            metadata: Some(recording.metadata),
+            _thread: PhantomData,
+        })
+    }
+
+    /// A session that records nothing: wrappers call straight through.
+    pub fn off() -> Session {
+        Session {
+            mode: Mode::Off,
+            path: None,
+            metadata: None,
+            _thread: PhantomData,
+        }
+    }
+
+    /// The session the environment asks for: `REPLAY_MODE` is `off`,
+    /// `record` or `replay` (unset or empty means off), and `REPLAY_PATH`
+    /// names the recording.
+    pub fn from_env() -> Result<Session> {
+        let mode = std::env::var(MODE_VAR).unwrap_or_default();
+        let mode = match mode.trim() {
+            "" | "off" => return Ok(Session::off()),
+            "record" => Mode::Record,
+            "replay" => Mode::Replay,
+            other => {
+                return Err(Error::InvalidMode {
+                    variable: MODE_VAR,
+                    value: other.to_owned(),
+                });
+            }
+        };
+        let path =
+            std::env::var_os(PATH_VAR)
+                .filter(|p| !p.is_empty())
+                .ok_or(Error::MissingPath {
+                    variable: PATH_VAR,
+                    mode_variable: MODE_VAR,
+                    mode: if mode == Mode::Record {
+                        "record"
+                    } else {
+                        "replay"
+                    },
+                })?;
+        match mode {
+            Mode::Record => Session::record(path),
+            _ => Session::replay(path),
+        }
+    }
+
+    /// The session's mode.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// The recording's path, unless the mode is off.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// The recording's header: who wrote it and when (in replay, as read
+    /// from the file). `None` when the mode is off.
+    pub fn metadata(&self) -> Option<&Metadata> {
+        self.metadata.as_ref()
+    }
+
+    /// Ends the session. In record mode, writes everything and reports any
+    /// write error; in replay mode, fails if the replay diverged or if
+    /// recorded calls were not made.
+    pub fn finish(mut self) -> Result<Summary> {
+        let summary = self.end();
+        std::mem::forget(self);
+        summary
+    }
+
+    fn end(&mut self) -> Result<Summary> {
+        let mut summary = Summary {
+            mode: self.mode,
+            path: self.path.take(),
+            calls: 0,
+            bytes: 0,
+        };
+        match uninstall() {
+            Some(Active::Record(mut writer)) => {
+                writer.end();
+                summary.calls = writer.calls;
+                let sink: Arc<Sink> = Arc::clone(writer.sink());
+                drop(writer);
+                sink.finish()?;
+                summary.bytes = sink.bytes();
+            }
+            Some(Active::Replay(mut replayer)) => {
+                summary.calls = replayer.calls();
+                if let Some(path) = &summary.path {
+                    summary.bytes = std::fs::metadata(path).map_or(0, |m| m.len());
+                }
+                replayer.finish()?;
+            }
+            None => {}
+        }
+        Ok(summary)
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        // Flushes a record session; errors have nowhere to go but `finish`.
+        let _ = self.end();
+    }
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("mode", &self.mode)
+            .field("path", &self.path)
+            .finish()
+    }
+}
