@@ -1,1 +1,106 @@
+//! The foreign side of replay's tests: bindings to a small real C library
+//! (`csrc/replaytest.c`, built by `build.rs`) and to libc, wrapped with
+//! `#[deterministic]`, plus helpers shared by the integration tests.
 
+use std::ffi::{CString, c_char, c_int, c_void};
+use std::path::PathBuf;
+
+use replay_runtime::deterministic;
+use serde::{Deserialize, Serialize};
+
+/// A C `struct rt_point`, passed and returned by value.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Point {
+    /// Horizontal.
+    pub x: i32,
+    /// Vertical.
+    pub y: i32,
+}
+
+#[deterministic]
+unsafe extern "C" {
+    /// Wall-clock time in nanoseconds.
+    pub safe fn rt_now_nanos() -> u64;
+    /// `p` moved by a random amount below `spread` on each axis.
+    pub safe fn rt_point_jitter(p: Point, spread: i32) -> Point;
+    /// Fills `out` with `len` random bytes; returns `len`.
+    pub fn rt_fill_random(#[out(len = len)] out: *mut u8, len: usize) -> i64;
+    /// Writes a random number of letters (at least one) into `out`;
+    /// returns how many.
+    pub fn rt_read_some(#[out(len = cap, written = return)] out: *mut u8, cap: usize) -> i64;
+}
+
+unsafe extern "C" {
+    /// How many times this thread has called the C library. Not wrapped:
+    /// tests read it to prove replay never called into C.
+    safe fn rt_calls() -> i32;
+    fn rt_greet(name: *const c_char, out: *mut c_char, cap: usize) -> i32;
+    fn rt_stats(values: *const i32, n: usize, sum: *mut i64, max: *mut i32);
+}
+
+/// How many times this thread has entered the C library.
+pub fn c_calls() -> i32 {
+    rt_calls()
+}
+
+/// A greeting from C, which numbers its calls: strings in and out, through
+/// a safe Rust function.
+#[deterministic]
+pub fn greet(name: &str) -> String {
+    let name = CString::new(name).unwrap_or_default();
+    let mut out = vec![0u8; 64];
+    // SAFETY: `name` is NUL-terminated; `out` holds `out.len()` bytes.
+    let wanted = unsafe { rt_greet(name.as_ptr(), out.as_mut_ptr().cast(), out.len()) };
+    out.truncate(usize::try_from(wanted).unwrap_or(0).min(out.len() - 1));
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Sum and maximum of `values`, computed in C: a slice in, two `&mut`
+/// out-parameters back.
+#[deterministic]
+pub fn stats(values: &[i32], sum: &mut i64, max: &mut i32) {
+    // SAFETY: the pointers come from live references of the right types.
+    unsafe { rt_stats(values.as_ptr(), values.len(), sum, max) }
+}
+
+/// libc, declared through a `#[deterministic]` extern block.
+pub mod libc_calls {
+    use super::*;
+
+    #[deterministic]
+    unsafe extern "C" {
+        /// The process id.
+        pub safe fn getpid() -> c_int;
+        /// A pseudo-random number.
+        pub fn rand() -> c_int;
+        /// Seeds `rand`.
+        pub fn srand(seed: u32);
+        /// Seconds since the epoch, also written through `tloc` unless null.
+        pub fn time(#[out(len = 1)] tloc: *mut libc::time_t) -> libc::time_t;
+        /// Reads up to `count` bytes from `fd` into `buf`.
+        pub fn read(
+            fd: c_int,
+            #[out(len = count, written = return)] buf: *mut c_void,
+            count: usize,
+        ) -> isize;
+    }
+}
+
+/// A fresh directory for one test's recordings.
+pub fn scratch_dir(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("replay-tests-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)
+        .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+    dir
+}
+
+/// The message of a caught panic.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_default()
+}

@@ -1,0 +1,83 @@
+/* A small, real foreign library for replay's tests: nondeterministic on
+ * purpose (clock, rand, a hidden counter), with structs, strings and output
+ * buffers crossing the boundary. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Every entry point bumps this, so tests can prove replay never called in.
+ * Per thread, as tests run in parallel threads. */
+static _Thread_local int32_t calls = 0;
+
+struct rt_point {
+    int32_t x;
+    int32_t y;
+};
+
+int32_t rt_calls(void) { return calls; }
+
+uint64_t rt_now_nanos(void) {
+    struct timespec ts;
+    calls++;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint32_t seed(void) {
+    static uint32_t state = 0;
+    if (state == 0) {
+        state = (uint32_t)rt_now_nanos() | 1u;
+        calls--;
+    }
+    state ^= state << 13;
+    state ^= state >> 17;
+    state ^= state << 5;
+    return state;
+}
+
+struct rt_point rt_point_jitter(struct rt_point p, int32_t spread) {
+    struct rt_point out;
+    calls++;
+    out.x = p.x + (int32_t)(seed() % (uint32_t)spread);
+    out.y = p.y + (int32_t)(seed() % (uint32_t)spread);
+    return out;
+}
+
+/* Writes "hello, NAME (call N)" into out; returns the length it wanted. */
+int32_t rt_greet(const char *name, char *out, size_t cap) {
+    calls++;
+    return snprintf(out, cap, "hello, %s (call %d)", name, calls);
+}
+
+/* Fills out with len random bytes; returns len. */
+int64_t rt_fill_random(uint8_t *out, size_t len) {
+    calls++;
+    for (size_t i = 0; i < len; i++) {
+        out[i] = (uint8_t)seed();
+    }
+    return (int64_t)len;
+}
+
+/* Reads up to cap bytes of a random length; returns how many it wrote. */
+int64_t rt_read_some(uint8_t *out, size_t cap) {
+    size_t n;
+    calls++;
+    n = cap == 0 ? 0 : 1 + seed() % cap;
+    for (size_t i = 0; i < n; i++) {
+        out[i] = (uint8_t)('a' + seed() % 26);
+    }
+    return (int64_t)n;
+}
+
+/* Sums the values and reports the sum and the count through pointers. */
+void rt_stats(const int32_t *values, size_t n, int64_t *sum, int32_t *max) {
+    calls++;
+    *sum = 0;
+    *max = INT32_MIN;
+    for (size_t i = 0; i < n; i++) {
+        *sum += values[i];
+        if (values[i] > *max) *max = values[i];
+    }
+}
