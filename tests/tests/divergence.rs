@@ -1,0 +1,229 @@
+//! A replay that does not match its recording stops with a report that
+//! says exactly what changed.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use replay_runtime::{Error, Session, deterministic};
+use replay_tests::{Point, greet, panic_message, rt_now_nanos, rt_point_jitter, scratch_dir};
+
+#[deterministic]
+fn scale(value: u64, factor: u64) -> u64 {
+    value * factor + rt_now_nanos() % 2
+}
+
+#[deterministic]
+fn checksum(data: &[u8]) -> u64 {
+    data.iter().map(|&b| u64::from(b)).sum::<u64>() + rt_now_nanos() % 2
+}
+
+/// Records `record`, then replays `replay` and returns its panic message
+/// and the replay session's outcome.
+fn diverge(
+    name: &str,
+    record: impl FnOnce(),
+    replay: impl FnOnce(),
+) -> (String, Result<replay_runtime::Summary, Error>) {
+    let dir = scratch_dir(name);
+    let recording = dir.join("r.replay");
+    let session = Session::record(&recording).expect("start recording");
+    record();
+    session.finish().expect("finish recording");
+    let session = Session::replay(&recording).expect("start replaying");
+    let caught = catch_unwind(AssertUnwindSafe(replay));
+    let message = panic_message(&*caught.expect_err("the replay must diverge"));
+    (message, session.finish())
+}
+
+#[test]
+fn another_function_names_both_functions_the_call_number_and_the_caller() {
+    let line = std::cell::Cell::new(0);
+    let (message, finished) = diverge(
+        "other-function",
+        || {
+            rt_now_nanos();
+            greet("a");
+        },
+        || {
+            rt_now_nanos();
+            line.set(line!() + 1);
+            scale(1, 2);
+        },
+    );
+    assert!(
+        message.starts_with("replay diverged at call #2 on thread 0"),
+        "{message}"
+    );
+    assert!(
+        message.contains("expected: a call to `replay_tests::greet`"),
+        "{message}"
+    );
+    assert!(
+        message.contains("actual:   a call to `divergence::scale`"),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("at {}:{}:", file!(), line.get())),
+        "{message}"
+    );
+    assert!(message.contains("r.replay"), "{message}");
+    match finished {
+        Err(Error::Diverged { message: again }) => assert_eq!(again, message),
+        other => panic!("finish must report the divergence, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_changed_argument_is_named_with_both_values() {
+    let (message, _) = diverge(
+        "argument",
+        || {
+            scale(7, 3);
+        },
+        || {
+            scale(7, 4);
+        },
+    );
+    assert!(
+        message.contains("argument 2 (`factor`) of `divergence::scale` differs"),
+        "{message}"
+    );
+    assert!(
+        message.contains("expected: a call to `divergence::scale` with factor = 3"),
+        "{message}"
+    );
+    assert!(
+        message.contains("actual:   a call to `divergence::scale` with factor = 4"),
+        "{message}"
+    );
+}
+
+#[test]
+fn struct_and_string_arguments_are_shown_with_debug() {
+    let (message, _) = diverge(
+        "struct-argument",
+        || {
+            rt_point_jitter(Point { x: 1, y: 2 }, 10);
+        },
+        || {
+            rt_point_jitter(Point { x: 1, y: 3 }, 10);
+        },
+    );
+    assert!(
+        message.contains("with p = Point { x: 1, y: 2 }"),
+        "{message}"
+    );
+    assert!(
+        message.contains("with p = Point { x: 1, y: 3 }"),
+        "{message}"
+    );
+
+    let (message, _) = diverge(
+        "string-argument",
+        || {
+            greet("alice");
+        },
+        || {
+            greet("bob");
+        },
+    );
+    assert!(message.contains(r#"with name = "alice""#), "{message}");
+    assert!(message.contains(r#"with name = "bob""#), "{message}");
+}
+
+#[test]
+fn large_arguments_are_digested_and_still_checked() {
+    let big = vec![1u8; 4096];
+    let mut other = big.clone();
+    other[4000] = 2;
+    let (message, _) = diverge(
+        "digest",
+        || {
+            checksum(&big);
+        },
+        || {
+            checksum(&other);
+        },
+    );
+    assert!(
+        message.contains("argument 1 (`data`) of `divergence::checksum` differs"),
+        "{message}"
+    );
+    assert!(message.contains("recorded as a digest"), "{message}");
+}
+
+#[test]
+fn running_past_the_end_of_the_recording_says_it_is_exhausted() {
+    let (message, _) = diverge(
+        "exhausted",
+        || {
+            rt_now_nanos();
+        },
+        || {
+            rt_now_nanos();
+            rt_now_nanos();
+        },
+    );
+    assert!(
+        message.starts_with("replay diverged at call #2 on thread 0: the recording is exhausted"),
+        "{message}"
+    );
+    assert!(
+        message.contains("expected: no more calls (the recording holds 1)"),
+        "{message}"
+    );
+    assert!(
+        message.contains("actual:   a call to `replay_tests::rt_now_nanos`"),
+        "{message}"
+    );
+}
+
+#[test]
+fn calls_after_a_divergence_panic_again() {
+    let dir = scratch_dir("after");
+    let recording = dir.join("r.replay");
+    let session = Session::record(&recording).expect("start recording");
+    scale(1, 1);
+    scale(2, 2);
+    session.finish().expect("finish recording");
+
+    let session = Session::replay(&recording).expect("start replaying");
+    assert!(catch_unwind(|| scale(9, 9)).is_err());
+    let again = catch_unwind(|| scale(2, 2)).expect_err("still diverged");
+    assert!(panic_message(&*again).contains("replay diverged earlier on this thread"));
+    assert!(matches!(session.finish(), Err(Error::Diverged { .. })));
+}
+
+#[test]
+fn finishing_with_calls_left_over_names_the_next_one() {
+    let dir = scratch_dir("left-over");
+    let recording = dir.join("r.replay");
+    let session = Session::record(&recording).expect("start recording");
+    rt_now_nanos();
+    greet("left");
+    scale(1, 2);
+    session.finish().expect("finish recording");
+
+    let session = Session::replay(&recording).expect("start replaying");
+    rt_now_nanos();
+    let err = session.finish().expect_err("two calls were not made");
+    match &err {
+        Error::Unconsumed {
+            call,
+            thread,
+            function,
+            remaining,
+            ..
+        } => {
+            assert_eq!(
+                (*call, *thread, function.as_str(), *remaining),
+                (2, 0, "replay_tests::greet", 2)
+            );
+        }
+        other => panic!("expected Unconsumed, got {other:?}"),
+    }
+    let message = err.to_string();
+    assert!(
+        message.contains("call #2 on thread 0 to `replay_tests::greet`"),
+        "{message}"
+    );
+}
