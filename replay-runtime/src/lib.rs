@@ -72,3 +72,8 @@ pub mod __private {
     };
     pub use crate::session::ThreadMode;
 }
+
+/// The README's example, compiled and run as a doctest so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
