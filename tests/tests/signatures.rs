@@ -1,0 +1,85 @@
+//! The shapes of function `#[deterministic]` accepts: generics, `?`,
+//! patterns, trait methods, `Option`, `Result`, unit returns.
+
+use replay_runtime::{Session, deterministic};
+use replay_tests::{rt_now_nanos, scratch_dir};
+use serde::{Serialize, de::DeserializeOwned};
+
+#[deterministic]
+fn stamp<T: Serialize + DeserializeOwned + Clone>(value: T) -> (T, u64) {
+    (value, rt_now_nanos())
+}
+
+#[deterministic]
+fn parse_with_clock(text: &str) -> Result<u64, String> {
+    let n: u64 = text.trim().parse().map_err(|e| format!("{e}"))?;
+    Ok(n + rt_now_nanos() % 10)
+}
+
+#[deterministic]
+fn sum_pair((a, b): (u64, u64), mut scale: u64) -> Option<u64> {
+    scale += rt_now_nanos() % 3;
+    a.checked_add(b)?.checked_mul(scale)
+}
+
+#[deterministic]
+fn touch(counter: &mut u64) {
+    *counter += rt_now_nanos() % 100 + 1;
+}
+
+trait Source {
+    fn sample(&mut self, n: u32) -> Vec<u64>;
+}
+
+struct Sensor;
+
+impl Source for Sensor {
+    #[deterministic]
+    fn sample(&mut self, n: u32) -> Vec<u64> {
+        (0..n).map(|_| rt_now_nanos()).collect()
+    }
+}
+
+type Run = ((String, u64), (Vec<u8>, u64), Result<u64, String>, Result<u64, String>, Option<u64>, u64, Vec<u64>);
+
+fn run() -> Run {
+    let mut counter = 0;
+    touch(&mut counter);
+    (
+        stamp("text".to_owned()),
+        stamp(vec![1u8, 2, 3]),
+        parse_with_clock("41"),
+        parse_with_clock("forty-one"),
+        sum_pair((2, 3), 4),
+        counter,
+        Sensor.sample(3),
+    )
+}
+
+#[test]
+fn generics_results_patterns_out_parameters_and_trait_methods_replay() {
+    let dir = scratch_dir("signatures");
+    let recording = dir.join("signatures.replay");
+    let session = Session::record(&recording).expect("start recording");
+    let recorded = run();
+    session.finish().expect("finish recording");
+    assert!(recorded.3.as_ref().is_err_and(|e| e.contains("invalid digit")));
+
+    let session = Session::replay(&recording).expect("start replaying");
+    let replayed = run();
+    let summary = session.finish().expect("replay consumed everything");
+    assert_eq!(summary.calls, 7);
+    assert_eq!(replayed, recorded);
+}
+
+#[test]
+fn methods_are_named_after_their_type() {
+    let dir = scratch_dir("method-name");
+    let recording = dir.join("r.replay");
+    let session = Session::record(&recording).expect("start recording");
+    Sensor.sample(1);
+    session.finish().expect("finish recording");
+    let bytes = std::fs::read(&recording).expect("read");
+    let needle = b"signatures::Sensor::sample";
+    assert!(bytes.windows(needle.len()).any(|w| w == needle), "the recording names the type");
+}
