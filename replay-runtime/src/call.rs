@@ -42,13 +42,7 @@ impl Site {
         signature: &'static str,
         params: &'static [&'static str],
     ) -> Site {
-        Site {
-            name,
-            owned: None,
-            signature,
-            params,
-            cache: AtomicU64::new(0),
-        }
+        Site::build(name, None, signature, params)
     }
 
     /// A method's site, named `Type::method` once [`Site::owner`] is called.
@@ -57,9 +51,18 @@ impl Site {
         signature: &'static str,
         params: &'static [&'static str],
     ) -> Site {
+        Site::build(name, Some(OnceLock::new()), signature, params)
+    }
+
+    const fn build(
+        name: &'static str,
+        owned: Option<OnceLock<String>>,
+        signature: &'static str,
+        params: &'static [&'static str],
+    ) -> Site {
         Site {
             name,
-            owned: Some(OnceLock::new()),
+            owned,
             signature,
             params,
             cache: AtomicU64::new(0),
