@@ -186,6 +186,24 @@ fn uninstall() -> Option<Active> {
         .flatten()
 }
 
+/// Writes the panicking thread's staged events before the previous hook
+/// runs, so that a recording survives `panic = "abort"` too (with unwinding,
+/// dropping the session writes them anyway). A panic inside a recorded call
+/// leaves that call's event unfinished; the mode is then off and nothing is
+/// written here, so the event is discarded as the call unwinds.
+fn install_panic_hook() {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if thread_mode() == ThreadMode::Record {
+                with_writer(StreamWriter::flush);
+            }
+            previous(info);
+        }));
+    });
+}
+
 const MODE_VAR: &str = "REPLAY_MODE";
 const PATH_VAR: &str = "REPLAY_PATH";
 
@@ -198,6 +216,7 @@ impl Session {
             return Err(Error::SessionActive);
         }
         let sink = Sink::create(path)?;
+        install_panic_hook();
         install(
             Active::Record(StreamWriter::new(sink, 0)),
             ThreadMode::Record,

@@ -91,6 +91,19 @@ fn a_diverging_process_fails_with_the_report() {
 }
 
 #[test]
+fn a_process_that_aborts_on_panic_keeps_its_recording() {
+    let dir = scratch_dir("cross-crash");
+    let recording = dir.join("fixture.replay");
+    let crashed = run("record", &recording, &["crash"]);
+    assert_eq!(crashed.status.code(), None, "killed by SIGABRT");
+    assert!(stderr(&crashed).contains("crashed on purpose"));
+
+    let replayed = run("replay", &recording, &[]);
+    assert!(replayed.status.success(), "{}", stderr(&replayed));
+    assert_eq!(values(&replayed), values(&crashed));
+}
+
+#[test]
 fn bad_mode_and_bad_files_are_clear_errors_in_a_real_process() {
     let dir = scratch_dir("cross-bad");
     let recording = dir.join("fixture.replay");

@@ -2,8 +2,10 @@
 //! session the environment asks for (`REPLAY_MODE`, `REPLAY_PATH`) and
 //! prints what it got, one `key=value` per line.
 //!
-//! `replay-fixture [diverge]`: with `diverge`, the program calls C with
-//! another argument than a recorded run did.
+//! `replay-fixture [diverge|crash]`: with `diverge`, the program calls C with
+//! another argument than a recorded run did; with `crash`, it panics at the
+//! end and aborts in the panic hook, as a `panic = "abort"` build does:
+//! nothing is unwound or dropped.
 
 use std::process::ExitCode;
 
@@ -11,6 +13,13 @@ use replay_runtime::Session;
 use replay_tests::{Point, c_calls, greet, libc_calls, rt_now_nanos, rt_point_jitter};
 
 fn main() -> ExitCode {
+    let variant = std::env::args().nth(1).unwrap_or_default();
+    if variant == "crash" {
+        std::panic::set_hook(Box::new(|info| {
+            eprintln!("{info}");
+            std::process::abort();
+        }));
+    }
     let session = match Session::from_env() {
         Ok(session) => session,
         Err(e) => {
@@ -18,7 +27,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let diverge = std::env::args().nth(1).as_deref() == Some("diverge");
+    let diverge = variant == "diverge";
     let before = c_calls();
     println!("mode={}", session.mode());
     println!("now={}", rt_now_nanos());
@@ -28,6 +37,9 @@ fn main() -> ExitCode {
     println!("point={},{}", p.x, p.y);
     println!("greeting={}", greet("fixture"));
     println!("c_calls={}", c_calls() - before);
+    if variant == "crash" {
+        panic!("replay-fixture crashed on purpose");
+    }
     match session.finish() {
         Ok(summary) => {
             eprintln!("replay-fixture: {summary}");
