@@ -4,9 +4,9 @@
 
 use proc_macro2::TokenStream;
 use quote::quote;
-use syn::spanned::Spanned;
 use syn::{FnArg, ItemFn, ReturnType, Type};
 
+use crate::signature::walk;
 use crate::{Errors, with_errors};
 
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
@@ -34,35 +34,52 @@ fn expand_fn(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
         )
     })?;
     let mut errors = Errors::default();
+    if let Some(asyncness) = &f.sig.asyncness {
+        errors.push(syn::Error::new_spanned(
+            asyncness,
+            "`#[assume_deterministic]` cannot wrap an `async fn`: its calls would happen \
+             after it returns, outside the unrecorded scope",
+        ));
+    }
+    if let Some(constness) = &f.sig.constness {
+        errors.push(syn::Error::new_spanned(
+            constness,
+            "a `const fn` makes no boundary calls; `#[assume_deterministic]` is not needed",
+        ));
+    }
     for input in &f.sig.inputs {
-        match input {
-            FnArg::Receiver(r)
-                if matches!(&r.kind, syn::ReceiverKind::Reference(_, _, Some(_))) =>
-            {
-                errors.push(syn::Error::new(
-                    r.span(),
-                    format!("`&mut self` is not allowed: {WHY}; take `&self`"),
-                ));
+        let ty = match input {
+            FnArg::Receiver(r) => {
+                if let syn::ReceiverKind::Reference(_, _, Some(_)) = &r.kind {
+                    errors.push(syn::Error::new_spanned(
+                        r,
+                        format!("`&mut self` is not allowed: {WHY}; take `&self`"),
+                    ));
+                }
+                match &r.kind {
+                    syn::ReceiverKind::Typed(_, ty) => &**ty,
+                    _ => continue,
+                }
             }
-            FnArg::Typed(arg) => match &*arg.ty {
-                Type::Reference(r) if r.mutability.is_some() => errors.push(syn::Error::new(
-                    r.span(),
-                    format!("`&mut` parameters are not allowed: {WHY}; take `&T`"),
-                )),
-                Type::Ptr(p) => errors.push(syn::Error::new(
-                    p.span(),
-                    format!("raw pointer parameters are not allowed: {WHY}; take `&T`"),
-                )),
-                _ => {}
-            },
-            FnArg::Receiver(_) => {}
-        }
+            FnArg::Typed(arg) => &*arg.ty,
+        };
+        walk(ty, &mut |t| match t {
+            Type::Reference(r) if r.mutability.is_some() => errors.push(syn::Error::new_spanned(
+                t,
+                format!("`&mut` is not allowed: {WHY}; take `&T`"),
+            )),
+            Type::Ptr(_) => errors.push(syn::Error::new_spanned(
+                t,
+                format!("raw pointers are not allowed: {WHY}; take `&T`"),
+            )),
+            _ => {}
+        });
     }
     if let ReturnType::Type(_, ty) = &f.sig.output {
         let unit = matches!(&**ty, Type::Tuple(t) if t.elems.is_empty());
         if !unit {
-            errors.push(syn::Error::new(
-                ty.span(),
+            errors.push(syn::Error::new_spanned(
+                ty,
                 format!("a return value is not allowed: {WHY}; return nothing"),
             ));
         }

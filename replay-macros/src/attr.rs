@@ -16,6 +16,9 @@ impl Args {
         let mut krate: Path = syn::parse_quote!(::replay_runtime);
         let parser = syn::meta::parser(|meta| {
             if meta.path.is_ident("crate") {
+                if !meta.input.peek(Token![=]) {
+                    return Err(meta.error("expected `crate = path::to::replay_runtime`"));
+                }
                 krate = meta.value()?.parse()?;
                 Ok(())
             } else {
@@ -37,6 +40,10 @@ pub(crate) enum Len {
     Literal(syn::LitInt),
 }
 
+const NEEDS_LEN: &str = "an output buffer needs its length: `#[out(len = count)]`, \
+                         where `count` is the parameter holding the number of elements \
+                         the buffer can take";
+
 /// `#[out(len = count)]` or `#[out(len = count, written = return)]` on a
 /// `*mut T` parameter of an extern function.
 pub(crate) struct OutAttr {
@@ -54,6 +61,15 @@ impl OutAttr {
             return Ok(None);
         };
         let attr = attrs.remove(index);
+        if let Some(again) = attrs.iter().find(|a| a.path().is_ident("out")) {
+            return Err(syn::Error::new_spanned(
+                again,
+                "a parameter takes one `#[out(...)]`",
+            ));
+        }
+        if let syn::Meta::Path(_) = &attr.meta {
+            return Err(syn::Error::new_spanned(&attr, NEEDS_LEN));
+        }
         let mut len = None;
         let mut written_by_return = false;
         attr.parse_nested_meta(|meta| {
@@ -81,7 +97,14 @@ impl OutAttr {
                 });
                 Ok(())
             } else if meta.path.is_ident("written") {
-                meta.value()?.parse::<Token![return]>()?;
+                let value = meta.value()?;
+                if !value.peek(Token![return]) {
+                    return Err(value.error(
+                        "`written` only accepts `return`: `written = return` means the \
+                         return value counts the elements written",
+                    ));
+                }
+                value.parse::<Token![return]>()?;
                 written_by_return = true;
                 Ok(())
             } else {
@@ -92,11 +115,7 @@ impl OutAttr {
             }
         })?;
         let Some(len) = len else {
-            return Err(syn::Error::new_spanned(
-                &attr,
-                "an output buffer needs its length: `#[out(len = count)]`, where `count` \
-                 is the parameter holding the number of elements the buffer can take",
-            ));
+            return Err(syn::Error::new_spanned(&attr, NEEDS_LEN));
         };
         Ok(Some(OutAttr {
             attr,

@@ -5,7 +5,7 @@
 //! runtime (`::replay_runtime::__private`), where the logic lives.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{FnArg, ForeignItem, Item, ItemFn, ItemForeignMod, Pat, Path, Safety, Signature};
 
@@ -15,16 +15,47 @@ use crate::{Errors, with_errors};
 
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let parsed = syn::parse2::<Item>(item.clone());
-    let result = Args::parse(args).and_then(|args| match parsed? {
+    let result = Args::parse(args).and_then(|args| match parsed.clone()? {
         Item::Fn(f) => expand_fn(&args.krate, f),
         Item::ForeignMod(m) => expand_foreign(&args.krate, m),
         other => Err(syn::Error::new(
             other.span(),
             "`#[deterministic]` applies to a function, a method, or an \
-             `unsafe extern \"C\" { ... }` block",
+             `unsafe extern \"C\" { ... }` block (on a trait, mark the methods of \
+             each `impl`, not the declarations)",
         )),
     });
-    result.unwrap_or_else(|e| with_errors(item, e))
+    result.unwrap_or_else(|e| match parsed {
+        // Without its `#[out]`s, which rustc would not know.
+        Ok(mut item) => {
+            strip_out_attrs(&mut item);
+            with_errors(quote!(#item), e)
+        }
+        Err(_) => with_errors(item, e),
+    })
+}
+
+/// Removes `#[out(...)]` from every parameter of the item.
+fn strip_out_attrs(item: &mut Item) {
+    let sigs: Vec<&mut Signature> = match item {
+        Item::Fn(f) => vec![&mut f.sig],
+        Item::ForeignMod(m) => m
+            .items
+            .iter_mut()
+            .filter_map(|i| match i {
+                ForeignItem::Fn(f) => Some(&mut f.sig),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    for sig in sigs {
+        for input in &mut sig.inputs {
+            if let FnArg::Typed(arg) = input {
+                arg.attrs.retain(|a| !a.path().is_ident("out"));
+            }
+        }
+    }
 }
 
 /// The wrapper's body: a site, the real call as a closure, and the `match`.
@@ -53,7 +84,7 @@ fn body(krate: &Path, name: TokenStream, analysis: &Analysis, real: TokenStream)
                 Kind::Ref => quote!(#ident),
                 _ => quote!(&#ident),
             };
-            quote!(#rt::Arg::new(#value, (&&&&#rt::Probe::of(#value)).show()))
+            quote_spanned!(p.ty.span()=> #rt::Arg::new(#value, (&&&&#rt::Probe::of(#value)).show()))
         })
         .collect();
     // In replay the real call never ran: its buffers' written lengths are moot.
@@ -66,7 +97,7 @@ fn body(krate: &Path, name: TokenStream, analysis: &Analysis, real: TokenStream)
                     Kind::OutSlice => quote!(#rt::OutSlice(&mut *#ident)),
                     Kind::OutRaw(out) => {
                         let len = match &out.len {
-                            Len::Param(len) => quote!(#len as usize),
+                            Len::Param(len) => quote_spanned!(len.span()=> #rt::count(#len)),
                             Len::Literal(len) => quote!(#len),
                         };
                         let written = if replaying {

@@ -83,17 +83,78 @@ fn mentions_self(tokens: TokenStream) -> bool {
     })
 }
 
-/// Rejects `impl Trait` anywhere in a type: the wrapper must name types.
-fn check_no_impl_trait(ty: &Type, what: &str, errors: &mut Errors) {
-    if let Type::ImplTrait(_) = ty {
-        errors.push(syn::Error::new(
-            ty.span(),
-            format!(
-                "`impl Trait` {what} cannot be recorded: the recorded value needs a \
-                 concrete type; use a generic parameter or a named type"
-            ),
-        ));
+/// Calls `f` on `ty` and every type nested in it (generic arguments,
+/// tuple and array elements, pointees).
+pub(crate) fn walk<'a>(ty: &'a Type, f: &mut dyn FnMut(&'a Type)) {
+    f(ty);
+    match ty {
+        Type::Reference(r) => walk(&r.elem, f),
+        Type::Ptr(p) => walk(&p.elem, f),
+        Type::Slice(s) => walk(&s.elem, f),
+        Type::Array(a) => walk(&a.elem, f),
+        Type::Paren(p) => walk(&p.elem, f),
+        Type::Group(g) => walk(&g.elem, f),
+        Type::Tuple(t) => t.elems.iter().for_each(|e| walk(e, f)),
+        Type::Path(p) => {
+            let args = p.path.segments.iter().filter_map(|s| match &s.arguments {
+                syn::PathArguments::AngleBracketed(a) => Some(a),
+                _ => None,
+            });
+            for arg in args.flat_map(|a| a.args.iter()) {
+                if let syn::GenericArgument::Type(t) = arg {
+                    walk(t, f);
+                }
+            }
+        }
+        _ => {}
     }
+}
+
+/// Errors for what cannot be recorded inside a parameter's type (below its
+/// top level, which `analyse` classifies).
+fn check_nested_param(ty: &Type, errors: &mut Errors) {
+    let mut nested = |t: &Type| {
+        if std::ptr::eq(t, ty) {
+            return;
+        }
+        match t {
+            Type::ImplTrait(_) => errors.push(syn::Error::new_spanned(t, IMPL_TRAIT)),
+            Type::Ptr(_) => errors.push(syn::Error::new_spanned(
+                t,
+                "a raw pointer inside a parameter's type cannot be recorded: an address \
+                 means nothing in another run",
+            )),
+            Type::Reference(r) if r.mutability.is_some() => errors.push(syn::Error::new_spanned(
+                t,
+                "a `&mut` inside a parameter's type is not recorded as an output; take \
+                 `&mut T` or `&mut [T]` as a parameter of its own",
+            )),
+            _ => {}
+        }
+    };
+    walk(ty, &mut nested);
+}
+
+const IMPL_TRAIT: &str = "`impl Trait` cannot be recorded: the recorded value needs a \
+                          concrete type; use a generic parameter or a named type";
+
+/// Errors for a return type that replay cannot produce from the recording.
+fn check_return(ty: &Type, errors: &mut Errors) {
+    walk(ty, &mut |t| match t {
+        Type::ImplTrait(_) => errors.push(syn::Error::new_spanned(t, IMPL_TRAIT)),
+        Type::Ptr(_) => errors.push(syn::Error::new_spanned(
+            t,
+            "a raw pointer return value cannot be recorded: an address means nothing \
+             in another run; wrap the call in a `#[deterministic]` Rust function that \
+             returns an owned value",
+        )),
+        Type::Reference(_) => errors.push(syn::Error::new_spanned(
+            t,
+            "a borrowed return value cannot be replayed: replay must produce it from \
+             the recording; return an owned value",
+        )),
+        _ => {}
+    });
 }
 
 /// Classifies `sig`. `foreign` is true inside an extern block, where raw
@@ -135,10 +196,11 @@ pub(crate) fn analyse(sig: &mut Signature, foreign: bool) -> syn::Result<Analysi
         };
         is_method |= mentions_self(arg.ty.to_token_stream());
         let out = match OutAttr::take(&mut arg.attrs) {
-            Ok(out) => out,
+            Ok(out) => out.map(Ok),
+            // Marked, but wrongly: report that, not the missing mark.
             Err(e) => {
                 errors.push(e);
-                None
+                Some(Err(()))
             }
         };
         let ident = match &*arg.pat {
@@ -147,36 +209,41 @@ pub(crate) fn analyse(sig: &mut Signature, foreign: bool) -> syn::Result<Analysi
         };
         let ty = (*arg.ty).clone();
         display.push(ty.to_token_stream().to_string());
-        check_no_impl_trait(&ty, "parameters", &mut errors);
+        check_nested_param(&ty, &mut errors);
         let kind = match (&ty, out) {
-            (Type::Ptr(ptr), Some(out)) => {
-                if let PointerMutability::Const(c) = &ptr.mutability {
-                    errors.push(syn::Error::new(
-                        c.span(),
+            (_, Some(Err(()))) => Kind::Value,
+            (Type::ImplTrait(_), _) => {
+                errors.push(syn::Error::new_spanned(&ty, IMPL_TRAIT));
+                Kind::Value
+            }
+            (Type::Ptr(ptr), Some(Ok(out))) => {
+                if let PointerMutability::Const(_) = &ptr.mutability {
+                    errors.push(syn::Error::new_spanned(
+                        ptr,
                         "an output buffer must be `*mut`: `#[out]` marks memory the \
                          function writes",
                     ));
                 }
                 if !foreign {
-                    errors.push(syn::Error::new(
-                        out.attr.span(),
+                    errors.push(syn::Error::new_spanned(
+                        &out.attr,
                         "`#[out]` marks raw output buffers of extern functions; a Rust \
                          function takes `&mut [T]` instead",
                     ));
                 }
                 Kind::OutRaw(Box::new(out))
             }
-            (_, Some(out)) => {
-                errors.push(syn::Error::new(
-                    out.attr.span(),
+            (_, Some(Ok(out))) => {
+                errors.push(syn::Error::new_spanned(
+                    &out.attr,
                     "`#[out]` applies to raw pointer parameters (`*mut T`); `&mut T` and \
                      `&mut [T]` are recorded as outputs without it",
                 ));
                 Kind::Value
             }
             (Type::Ptr(ptr), None) => {
-                errors.push(syn::Error::new(
-                    ptr.span(),
+                errors.push(syn::Error::new_spanned(
+                    ptr,
                     format!(
                         "raw pointer parameter `{ident}` cannot be recorded: an address \
                          means nothing in another run, and its length is unknown\n\
@@ -204,6 +271,19 @@ pub(crate) fn analyse(sig: &mut Signature, foreign: bool) -> syn::Result<Analysi
         });
     }
 
+    for param in &params {
+        if let Kind::OutRaw(out) = &param.kind
+            && out.written_by_return
+            && matches!(sig.output, ReturnType::Default)
+        {
+            errors.push(syn::Error::new_spanned(
+                &out.attr,
+                "`written = return` needs the function to return the number of elements \
+                 written, but it returns nothing",
+            ));
+        }
+    }
+
     // `len = count` must name a parameter passed by value.
     for param in &params {
         if let Kind::OutRaw(out) = &param.kind
@@ -224,38 +304,28 @@ pub(crate) fn analyse(sig: &mut Signature, foreign: bool) -> syn::Result<Analysi
     let ret: Type = match &sig.output {
         ReturnType::Default => syn::parse_quote!(()),
         ReturnType::Type(_, ty) => {
-            check_no_impl_trait(ty, "return types", &mut errors);
-            if let Type::Ptr(ptr) = &**ty {
-                errors.push(syn::Error::new(
-                    ptr.span(),
-                    "a raw pointer return value cannot be recorded: an address means \
-                     nothing in another run; wrap the call in a `#[deterministic]` Rust \
-                     function that returns an owned value",
-                ));
-            }
-            if let Type::Reference(r) = &**ty {
-                errors.push(syn::Error::new(
-                    r.span(),
-                    "a borrowed return value cannot be replayed: replay must produce it \
-                     from the recording; return an owned value",
-                ));
-            }
+            check_return(ty, &mut errors);
             (**ty).clone()
         }
     };
 
-    let inputs = params
-        .iter()
-        .filter(|p| matches!(p.kind, Kind::Value | Kind::Ref))
-        .count();
-    if inputs > MAX_PARAMS || params.len() - inputs > MAX_PARAMS {
-        errors.push(syn::Error::new(
-            sig.inputs.span(),
-            format!(
-                "`#[deterministic]` supports at most {MAX_PARAMS} recorded inputs and \
-                 {MAX_PARAMS} outputs; pass a struct instead"
-            ),
-        ));
+    let mut counts = (0, 0);
+    for param in &params {
+        let (count, what) = match param.kind {
+            Kind::Value | Kind::Ref => (&mut counts.0, "inputs"),
+            _ => (&mut counts.1, "outputs"),
+        };
+        *count += 1;
+        if *count == MAX_PARAMS + 1 {
+            errors.push(syn::Error::new_spanned(
+                &param.pat,
+                format!(
+                    "`#[deterministic]` records at most {MAX_PARAMS} {what}, and this is \
+                     number {}; pass a struct instead",
+                    MAX_PARAMS + 1
+                ),
+            ));
+        }
     }
     errors.finish()?;
 

@@ -414,6 +414,13 @@ pub fn byte_len<T>(_ptr: *const T, count: usize) -> usize {
     count.saturating_mul(std::mem::size_of::<T>())
 }
 
+/// An output buffer's element count from its length parameter (`len = n`);
+/// a negative count is an empty buffer.
+#[inline]
+pub fn count<T: TryInto<usize>>(n: T) -> usize {
+    n.try_into().unwrap_or(0)
+}
+
 /// How many bytes a call reports writing through its return value
 /// (`written = return`): negative or unrepresentable means none.
 #[inline]

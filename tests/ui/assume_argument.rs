@@ -1,0 +1,9 @@
+// `#[assume_deterministic]` takes no arguments.
+use replay_runtime::assume_deterministic;
+
+#[assume_deterministic(x)]
+fn log(message: &str) {
+    eprintln!("{message}");
+}
+
+fn main() {}

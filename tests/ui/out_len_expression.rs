@@ -1,0 +1,10 @@
+// `len` is a parameter name or an integer, not an arbitrary expression.
+use libc::{c_int, c_void, size_t, ssize_t};
+use replay_runtime::deterministic;
+
+#[deterministic]
+unsafe extern "C" {
+    fn read(fd: c_int, #[out(len = count * 2)] buf: *mut c_void, count: size_t) -> ssize_t;
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+// `len = nope` must name a parameter of the function.
+use libc::{c_int, c_void, size_t, ssize_t};
+use replay_runtime::deterministic;
+
+#[deterministic]
+unsafe extern "C" {
+    fn read(fd: c_int, #[out(len = nope)] buf: *mut c_void, count: size_t) -> ssize_t;
+}
+
+fn main() {}

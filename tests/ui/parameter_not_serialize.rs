@@ -1,0 +1,13 @@
+use replay_runtime::deterministic;
+
+struct Opaque;
+
+// A parameter type that is not `Serialize` is a type error naming the type
+// and suggesting the derive.
+#[deterministic]
+fn inspect(value: &Opaque) -> u32 {
+    let _ = value;
+    0
+}
+
+fn main() {}
