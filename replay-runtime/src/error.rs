@@ -25,6 +25,13 @@ pub enum Error {
         source: io::Error,
     },
 
+    /// The path names a directory, a pipe or a device, not a file.
+    #[error("{} is not a regular file; a recording is a file", path.display())]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+    },
+
     /// The recording exists but holds no bytes at all.
     #[error(
         "recording {} is empty (0 bytes); it was never written, or the recording \

@@ -27,6 +27,8 @@ pub(crate) struct Replayer {
     calls: u64,
     /// Calls in the stream.
     total: u64,
+    /// Whether the stream ends with the clean end marker.
+    ended: bool,
     /// The current recorded call's site, arguments and results.
     current: usize,
     pub(crate) recorded_args: Vec<u8>,
@@ -46,6 +48,7 @@ impl Replayer {
             sites: Vec::new(),
             calls: 0,
             total: recording.streams.get(&thread).map_or(0, |s| s.calls),
+            ended: recording.streams.get(&thread).is_some_and(|s| s.ended),
             current: 0,
             recorded_args: Vec::new(),
             recorded_rest: Vec::new(),
@@ -151,6 +154,15 @@ impl Replayer {
                 "a readable recording".to_owned(),
             ),
         };
+        let mut notes = Vec::new();
+        if !self.ended {
+            notes.push(
+                "note: the recording has no end marker: the recording program stopped \
+                 before finishing its session (it crashed or was killed), so the \
+                 recording may stop short of where this run goes"
+                    .to_owned(),
+            );
+        }
         let d = Report {
             path: &self.path,
             call: self.calls + 1,
@@ -158,7 +170,7 @@ impl Replayer {
             summary,
             expected,
             actual: format!("a call to `{}`", site.full_name()),
-            notes: Vec::new(),
+            notes,
             location,
         }
         .render();

@@ -66,6 +66,13 @@ impl Recording {
             path: path.to_owned(),
             source,
         };
+        // Opening a FIFO would block, and a device has no length: refuse both.
+        let kind = std::fs::metadata(path).map_err(|e| io_err("open", e))?;
+        if !kind.is_file() {
+            return Err(Error::NotAFile {
+                path: path.to_owned(),
+            });
+        }
         let mut file = File::open(path).map_err(|e| io_err("open", e))?;
         let len = file.metadata().map_err(|e| io_err("read", e))?.len();
         let truncated = |what, offset| Error::Truncated {

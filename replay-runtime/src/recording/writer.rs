@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use super::format::{self, BLOCK, CHUNK_HEADER, Event, MAGIC, Metadata, VERSION};
+use super::format::{self, BLOCK, CHUNK_HEADER, Event, MAGIC, MAX_CHUNK, Metadata, VERSION};
 use crate::call::Site;
 use crate::error::{Error, Result};
 
@@ -65,6 +65,12 @@ impl Sink {
             }
             Err(e) => *failed = Some(e),
         }
+    }
+
+    /// Fails the recording: nothing more is written and `finish` reports why.
+    fn fail(&self, reason: String) {
+        let mut failed = self.failed.lock().unwrap_or_else(PoisonError::into_inner);
+        failed.get_or_insert_with(|| io::Error::other(reason));
     }
 
     /// Flushes the file to the OS and reports the first write error, if any.
@@ -182,7 +188,18 @@ impl StreamWriter {
         if self.buf.len() == CHUNK_HEADER {
             return;
         }
-        let payload_len = (self.buf.len() - CHUNK_HEADER) as u32;
+        let Some(payload_len) = u32::try_from(self.buf.len() - CHUNK_HEADER)
+            .ok()
+            .filter(|&len| len <= MAX_CHUNK)
+        else {
+            self.sink.fail(format!(
+                "{} bytes of events exceed the {MAX_CHUNK}-byte chunk limit (one call \
+                 recorded more than 1 GiB); record large data by digest or in pieces",
+                self.buf.len() - CHUNK_HEADER
+            ));
+            self.buf.truncate(CHUNK_HEADER);
+            return;
+        };
         let stream = self.stream.to_le_bytes();
         let mut crc = crc32fast::Hasher::new();
         crc.update(&stream);
