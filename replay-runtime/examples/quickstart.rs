@@ -56,7 +56,11 @@ fn program() -> String {
     let pid = getpid();
     let dice: Vec<u64> = (0..3).map(|_| random_u64() % 6 + 1).collect();
     let user = env_var("QUICKSTART_USER").unwrap_or_else(|| "nobody".into());
-    let verdict = if dice.iter().sum::<u64>() > 10 { "wins" } else { "loses" };
+    let verdict = if dice.iter().sum::<u64>() > 10 {
+        "wins"
+    } else {
+        "loses"
+    };
     format!(
         "started at {started} us in process {pid}\n\
          {user} rolls {dice:?} and {verdict}\n"
@@ -83,7 +87,10 @@ fn main() -> Result<(), Box<dyn Error>> {
             return Err(String::from_utf8_lossy(&output.stderr).into_owned().into());
         }
         let stdout = String::from_utf8(output.stdout)?;
-        Ok(format!("{stdout}({})\n", String::from_utf8_lossy(&output.stderr).trim()))
+        Ok(format!(
+            "{stdout}({})\n",
+            String::from_utf8_lossy(&output.stderr).trim()
+        ))
     };
 
     println!("A normal run:\n{}", program());

@@ -40,7 +40,15 @@ impl Source for Sensor {
     }
 }
 
-type Run = ((String, u64), (Vec<u8>, u64), Result<u64, String>, Result<u64, String>, Option<u64>, u64, Vec<u64>);
+type Run = (
+    (String, u64),
+    (Vec<u8>, u64),
+    Result<u64, String>,
+    Result<u64, String>,
+    Option<u64>,
+    u64,
+    Vec<u64>,
+);
 
 fn run() -> Run {
     let mut counter = 0;
@@ -63,7 +71,12 @@ fn generics_results_patterns_out_parameters_and_trait_methods_replay() {
     let session = Session::record(&recording).expect("start recording");
     let recorded = run();
     session.finish().expect("finish recording");
-    assert!(recorded.3.as_ref().is_err_and(|e| e.contains("invalid digit")));
+    assert!(
+        recorded
+            .3
+            .as_ref()
+            .is_err_and(|e| e.contains("invalid digit"))
+    );
 
     let session = Session::replay(&recording).expect("start replaying");
     let replayed = run();
@@ -81,5 +94,8 @@ fn methods_are_named_after_their_type() {
     session.finish().expect("finish recording");
     let bytes = std::fs::read(&recording).expect("read");
     let needle = b"signatures::Sensor::sample";
-    assert!(bytes.windows(needle.len()).any(|w| w == needle), "the recording names the type");
+    assert!(
+        bytes.windows(needle.len()).any(|w| w == needle),
+        "the recording names the type"
+    );
 }
