@@ -1,1 +1,355 @@
+//! Per-call cost of a `#[deterministic]` wrapper, in each mode, against the
+//! raw function and against a naive JSON-line-per-call log.
+//!
+//! ```text
+//! CARGO_TARGET_DIR=/work/target-bench cargo bench -p replay-runtime --bench calls
+//! ```
+//!
+//! Before divan runs, `check_sizes_and_allocations` records the same
+//! 1,000,000-call sequence with our format and with the JSON log, prints the
+//! bytes per call of each, and counts heap allocations per call in every
+//! mode (it panics if record mode allocates per call). Divan's
+//! `AllocProfiler` additionally prints `alloc`/`grow` rows for any benchmark
+//! that allocates; the record, replay and off benchmarks should have none.
+//!
+//! Every timed benchmark runs exactly `SAMPLES * SAMPLE_SIZE` iterations, and
+//! each iteration is one call with fresh arguments `(i, i * 7)`, so replay
+//! can be checked call by call against a recording of the same sequence.
+//! The machine is noisy: compare figures only as ratios within one run.
 
+use std::alloc::{GlobalAlloc, Layout};
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use divan::{Bencher, black_box};
+use replay_runtime::{Error, Session, deterministic};
+use serde::Serialize;
+
+/// Divan's profiler (per-iteration allocation rows in its table), wrapped to
+/// also keep a process-wide count that the pre-run check reads directly.
+struct Counting(divan::AllocProfiler);
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: every method delegates to the inner allocator unchanged.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { self.0.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { self.0.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { self.0.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { self.0.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting(divan::AllocProfiler::system());
+
+fn allocations() -> u64 {
+    ALLOCATIONS.load(Ordering::Relaxed)
+}
+
+/// Samples per benchmark and iterations per sample: fixed, so every
+/// benchmark makes exactly `ITERS` calls (replay needs to know how many).
+const SAMPLES: u32 = 200;
+const SAMPLE_SIZE: u32 = 10_000;
+const ITERS: u64 = SAMPLES as u64 * SAMPLE_SIZE as u64;
+
+/// Calls in the size and allocation check.
+const CHECK_CALLS: u64 = 1_000_000;
+
+/// The body, without the attribute.
+fn add_raw(a: u64, b: u64) -> u64 {
+    a.wrapping_add(b)
+}
+
+/// The same body, wrapped.
+#[deterministic]
+fn add(a: u64, b: u64) -> u64 {
+    a.wrapping_add(b)
+}
+
+/// As `add_raw`, but never inlined, as a call across the FFI boundary is not.
+#[inline(never)]
+fn add_raw_noinline(a: u64, b: u64) -> u64 {
+    a.wrapping_add(b)
+}
+
+/// As `add`, but never inlined (the attribute is kept on the wrapper).
+#[deterministic]
+#[inline(never)]
+fn add_noinline(a: u64, b: u64) -> u64 {
+    a.wrapping_add(b)
+}
+
+/// The name our recording stores for `add`, logged in full on every line.
+const ADD_PATH: &str = concat!(module_path!(), "::add");
+
+/// One line of the naive log.
+#[derive(Serialize)]
+struct LogLine<'a> {
+    function: &'a str,
+    args: (u64, u64),
+    ret: u64,
+}
+
+/// The naive recorder: the real call, then one JSON line.
+#[inline]
+fn add_logged(log: &mut impl Write, a: u64, b: u64) -> u64 {
+    let ret = add_raw(a, b);
+    serde_json::to_writer(
+        &mut *log,
+        &LogLine {
+            function: ADD_PATH,
+            args: (a, b),
+            ret,
+        },
+    )
+    .expect("the log is writable");
+    log.write_all(b"\n").expect("the log is writable");
+    ret
+}
+
+/// A directory under the system temp dir, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("replay-bench-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        TempDir(dir)
+    }
+    fn path(&self, file: &str) -> PathBuf {
+        self.0.join(file)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Records `add(i, i * 7)` for `i` in `0..calls` to `path`.
+fn record_sequence(path: &Path, calls: u64) -> u64 {
+    let session = Session::record(path).expect("record session");
+    for i in 0..calls {
+        black_box(add(black_box(i), black_box(i * 7)));
+    }
+    let summary = session.finish().expect("recording written");
+    assert_eq!(summary.calls, calls);
+    summary.bytes
+}
+
+/// Bytes per call of both formats, and heap allocations per call in each
+/// mode, over the same `CHECK_CALLS`-call sequence.
+fn check_sizes_and_allocations() {
+    let dir = TempDir::new("check");
+    let n = CHECK_CALLS;
+
+    // Off: no session.
+    let before = allocations();
+    for i in 0..n {
+        black_box(add(black_box(i), black_box(i * 7)));
+    }
+    let off_allocs = allocations() - before;
+
+    // Record. The first call defines the site (one map insert); it is
+    // counted apart from the steady state.
+    let ours = dir.path("calls.replay");
+    let session = Session::record(&ours).expect("record session");
+    let before = allocations();
+    black_box(add(black_box(0), black_box(0)));
+    let record_first = allocations() - before;
+    let before = allocations();
+    for i in 1..n {
+        black_box(add(black_box(i), black_box(i * 7)));
+    }
+    let record_allocs = allocations() - before;
+    let summary = session.finish().expect("recording written");
+    assert_eq!(summary.calls, n);
+    let our_bytes = std::fs::metadata(&ours).expect("recording").len();
+    assert_eq!(our_bytes, summary.bytes);
+
+    // Replay the same file: every result must come back.
+    let session = Session::replay(&ours).expect("replay session");
+    let before = allocations();
+    assert_eq!(add(black_box(0), black_box(0)), 0);
+    let replay_first = allocations() - before;
+    let before = allocations();
+    let mut sum = 0u64;
+    for i in 1..n {
+        let ret = add(black_box(i), black_box(i * 7));
+        sum = sum.wrapping_add(ret ^ (i * 8));
+    }
+    let replay_allocs = allocations() - before;
+    assert_eq!(sum, 0, "replay returned what was recorded");
+    let summary = session.finish().expect("every recorded call replayed");
+    assert_eq!(summary.calls, n);
+
+    // The naive JSON log of the same sequence.
+    let json = dir.path("calls.jsonl");
+    let mut log = BufWriter::new(File::create(&json).expect("log"));
+    let before = allocations();
+    for i in 0..n {
+        black_box(add_logged(&mut log, black_box(i), black_box(i * 7)));
+    }
+    log.flush().expect("log written");
+    let json_allocs = allocations() - before;
+    drop(log);
+    let json_bytes = std::fs::metadata(&json).expect("log").len();
+    let first_line = std::fs::read_to_string(&json)
+        .ok()
+        .and_then(|s| s.lines().nth(1_000).map(str::to_owned))
+        .unwrap_or_default();
+
+    let per = |x: u64| x as f64 / n as f64;
+    println!("== bytes and heap allocations per call, {n} calls add(i, i * 7) ==");
+    println!(
+        "recording file  {our_bytes:>10} bytes  {:>6.2} bytes/call (header, chunk headers and site definition included)",
+        per(our_bytes)
+    );
+    println!(
+        "JSON-line log   {json_bytes:>10} bytes  {:>6.2} bytes/call  e.g. {first_line}",
+        per(json_bytes)
+    );
+    println!(
+        "JSON / ours size ratio: {:.2}x",
+        json_bytes as f64 / our_bytes as f64
+    );
+    println!(
+        "allocations: off {off_allocs} in {n} calls; record {record_first} on the first call \
+         (site definition), {record_allocs} in the next {}; replay {replay_first} on the first \
+         call, {replay_allocs} in the next {}; JSON log {json_allocs} in {n} calls",
+        n - 1,
+        n - 1
+    );
+    println!();
+    assert_eq!(off_allocs, 0, "off mode allocated");
+    assert_eq!(record_allocs, 0, "record mode allocated per call");
+}
+
+fn main() {
+    check_sizes_and_allocations();
+    divan::main();
+}
+
+/// Case 1: The raw body.
+#[divan::bench(sample_count = SAMPLES, sample_size = SAMPLE_SIZE)]
+fn raw(bencher: Bencher) {
+    let mut i = 0u64;
+    bencher.bench_local(|| {
+        i += 1;
+        add_raw(black_box(i), black_box(i * 7))
+    });
+}
+
+/// Case 2: The wrapper without a session.
+#[divan::bench(sample_count = SAMPLES, sample_size = SAMPLE_SIZE)]
+fn off(bencher: Bencher) {
+    let mut i = 0u64;
+    bencher.bench_local(|| {
+        i += 1;
+        add(black_box(i), black_box(i * 7))
+    });
+}
+
+/// (1') The raw body, not inlined.
+#[divan::bench(sample_count = SAMPLES, sample_size = SAMPLE_SIZE)]
+fn raw_noinline(bencher: Bencher) {
+    let mut i = 0u64;
+    bencher.bench_local(|| {
+        i += 1;
+        add_raw_noinline(black_box(i), black_box(i * 7))
+    });
+}
+
+/// (2') The wrapper without a session, not inlined.
+#[divan::bench(sample_count = SAMPLES, sample_size = SAMPLE_SIZE)]
+fn off_noinline(bencher: Bencher) {
+    let mut i = 0u64;
+    bencher.bench_local(|| {
+        i += 1;
+        add_noinline(black_box(i), black_box(i * 7))
+    });
+}
+
+/// Case 3: The wrapper recording to a file: one session for all samples, on this
+/// (divan's only) thread.
+#[divan::bench(sample_count = SAMPLES, sample_size = SAMPLE_SIZE)]
+fn record(bencher: Bencher) {
+    let dir = TempDir::new("record");
+    let session = Session::record(dir.path("bench.replay")).expect("record session");
+    // The first call defines the site; keep it out of the samples.
+    add(0, 0);
+    let mut i = 0u64;
+    bencher.bench_local(|| {
+        i += 1;
+        add(black_box(i), black_box(i * 7))
+    });
+    let summary = session.finish().expect("recording written");
+    // Every timed call was recorded, so the session was active where they ran.
+    assert_eq!(summary.calls, i + 1);
+}
+
+/// Case 4: The wrapper replaying: `ITERS + 1` calls are recorded first (untimed),
+/// then each iteration replays the next one, whose recorded arguments must
+/// equal the actual ones or the replay panics.
+#[divan::bench(sample_count = SAMPLES, sample_size = SAMPLE_SIZE)]
+fn replay(bencher: Bencher) {
+    let dir = TempDir::new("replay");
+    let path = dir.path("bench.replay");
+    record_sequence(&path, ITERS + 1);
+    let session = Session::replay(&path).expect("replay session");
+    assert_eq!(add(0, 0), 0);
+    let mut i = 0u64;
+    bencher.bench_local(|| {
+        i += 1;
+        add(black_box(i), black_box(i * 7))
+    });
+    match session.finish() {
+        Ok(summary) => assert_eq!(summary.calls, i + 1),
+        // `cargo test --benches` runs each benchmark once.
+        Err(Error::Unconsumed { call, .. }) if i < ITERS => assert_eq!(call, i + 2),
+        Err(e) => panic!("replay failed: {e}"),
+    }
+}
+
+/// Case 5: A naive recorder: one JSON line per call into a `BufWriter<File>`
+/// (default 8 KiB buffer).
+#[divan::bench(sample_count = SAMPLES, sample_size = SAMPLE_SIZE)]
+fn json_log(bencher: Bencher) {
+    let dir = TempDir::new("json");
+    let mut log = BufWriter::new(File::create(dir.path("bench.jsonl")).expect("log"));
+    let mut i = 0u64;
+    bencher.bench_local(|| {
+        i += 1;
+        add_logged(&mut log, black_box(i), black_box(i * 7))
+    });
+    log.flush().expect("log written");
+}
+
+/// (5') The same with a 64 KiB buffer, the size of our chunks: the I/O is
+/// batched alike and only the encoding differs.
+#[divan::bench(sample_count = SAMPLES, sample_size = SAMPLE_SIZE)]
+fn json_log_64k(bencher: Bencher) {
+    let dir = TempDir::new("json64k");
+    let file = File::create(dir.path("bench.jsonl")).expect("log");
+    let mut log = BufWriter::with_capacity(64 * 1024, file);
+    let mut i = 0u64;
+    bencher.bench_local(|| {
+        i += 1;
+        add_logged(&mut log, black_box(i), black_box(i * 7))
+    });
+    log.flush().expect("log written");
+}
