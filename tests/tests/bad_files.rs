@@ -9,6 +9,7 @@
 //! chunk  := len:u32le crc:u32le stream:u32le payload[len]
 //! ```
 
+use replay_tests::crc32;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::fs;
@@ -109,24 +110,6 @@ const VERSION: u16 = 1;
 /// Magic, version, metadata length.
 const HEADER_FIXED: usize = 14;
 const CHUNK_HEADER: usize = 12;
-
-/// CRC-32 (IEEE, as `crc32fast` computes it), bit by bit.
-fn crc32(parts: &[&[u8]]) -> u32 {
-    let mut crc = !0u32;
-    for part in parts {
-        for &byte in *part {
-            crc ^= u32::from(byte);
-            for _ in 0..8 {
-                crc = if crc & 1 == 1 {
-                    (crc >> 1) ^ 0xedb8_8320
-                } else {
-                    crc >> 1
-                };
-            }
-        }
-    }
-    !crc
-}
 
 /// A header with the given version and metadata bytes, correctly checksummed.
 fn header_with(version: u16, meta: &[u8]) -> Vec<u8> {

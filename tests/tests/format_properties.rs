@@ -7,6 +7,7 @@
 //!   that either match or panic with `replay diverged`; nothing else panics,
 //!   and `finish` never does.
 
+use replay_tests::crc32;
 use std::cell::Cell;
 use std::fs;
 use std::panic::{self, AssertUnwindSafe};
@@ -289,24 +290,6 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
         .map(String::as_str)
         .or_else(|| payload.downcast_ref::<&str>().copied())
         .unwrap_or("<not a string>")
-}
-
-/// CRC-32 (IEEE, as `crc32fast` computes it), bit by bit.
-fn crc32(parts: &[&[u8]]) -> u32 {
-    let mut crc = !0u32;
-    for part in parts {
-        for &byte in *part {
-            crc ^= u32::from(byte);
-            for _ in 0..8 {
-                crc = if crc & 1 == 1 {
-                    (crc >> 1) ^ 0xedb8_8320
-                } else {
-                    crc >> 1
-                };
-            }
-        }
-    }
-    !crc
 }
 
 fn u32_at(bytes: &[u8], at: usize) -> Option<usize> {
