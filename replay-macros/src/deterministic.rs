@@ -128,7 +128,12 @@ fn body(krate: &Path, name: TokenStream, analysis: &Analysis, real: TokenStream)
     quote! {
         #site
         let __replay_real = #real;
-        match #rt::mode() {
+        if let #rt::ThreadMode::Off = #rt::mode() {
+            return __replay_real(#(#call_args),*);
+        }
+        let __replay_location = ::core::panic::Location::caller();
+        // Out of line, so that the wrapper's off path stays small enough to inline.
+        #rt::outlined(move || match #rt::mode() {
             #rt::ThreadMode::Off => __replay_real(#(#call_args),*),
             #rt::ThreadMode::Record => {
                 #show
@@ -139,13 +144,14 @@ fn body(krate: &Path, name: TokenStream, analysis: &Analysis, real: TokenStream)
             }
             #rt::ThreadMode::Replay => {
                 #show
-                #rt::replay::<#ret, _, _>(__replay_site(), &(#(#inputs,)*), &mut (#(#replay_outs,)*))
+                #rt::replay::<#ret, _, _>(
+                    __replay_site(), __replay_location, &(#(#inputs,)*), &mut (#(#replay_outs,)*))
             }
             #rt::ThreadMode::Diverged => {
-                #rt::after_divergence(__replay_site());
+                #rt::after_divergence(__replay_site(), __replay_location);
                 __replay_real(#(#call_args),*)
             }
-        }
+        })
     }
 }
 
@@ -190,8 +196,15 @@ fn expand_fn(krate: &Path, mut f: ItemFn) -> syn::Result<TokenStream> {
     let ItemFn {
         attrs, vis, sig, ..
     } = &f;
+    // Inlining lets the off path vanish into the caller; the user's own
+    // `#[inline(...)]` wins.
+    let inline = match attrs.iter().any(|a| a.path().is_ident("inline")) {
+        true => quote!(),
+        false => quote!(#[inline]),
+    };
     Ok(quote! {
         #(#attrs)*
+        #inline
         #[track_caller]
         #vis #sig {
             #body
@@ -248,6 +261,7 @@ fn expand_foreign(krate: &Path, mut block: ItemForeignMod) -> syn::Result<TokenS
         let vis = &f.vis;
         wrappers.push(quote! {
             #(#docs)*
+            #[inline]
             #[track_caller]
             #vis #sig {
                 #body

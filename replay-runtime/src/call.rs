@@ -580,13 +580,12 @@ impl Drop for RecordGuard {
 /// recorded result, writing recorded out-parameters back. Panics with a
 /// report beginning `replay diverged` when the call does not match.
 #[inline]
-#[track_caller]
 pub fn replay<R: DeserializeOwned, A: Args, O: Outs>(
     site: &'static Site,
+    location: &'static Location<'static>,
     args: &A,
     outs: &mut O,
 ) -> R {
-    let location = Location::caller();
     let result = session::with_replayer(|r| -> Result<R, Divergence> {
         let digested = r.next_call(site, location)?;
         r.scratch.clear();
@@ -673,16 +672,22 @@ fn compare_args<A: Args>(args: &A, digested: bool, recorded: &[u8]) -> ArgReport
 /// unless the thread is already unwinding (a second panic would abort), in
 /// which case the wrapper calls through for real.
 #[cold]
-#[track_caller]
-pub fn after_divergence(site: &'static Site) {
+pub fn after_divergence(site: &'static Site, location: &'static Location<'static>) {
     if !std::thread::panicking() {
         panic!(
-            "replay diverged earlier on this thread; `{}` at {} cannot be replayed \
-             (see the first `replay diverged` report)",
+            "replay diverged earlier on this thread; `{}` at {location} cannot be \
+             replayed (see the first `replay diverged` report)",
             site.full_name(),
-            Location::caller()
         );
     }
+}
+
+/// Runs `f` out of line: a wrapper's record and replay paths, kept apart so
+/// that its off path is small enough to inline into the caller.
+#[inline(never)]
+#[cold]
+pub fn outlined<R>(f: impl FnOnce() -> R) -> R {
+    f()
 }
 
 /// Runs the rest of the scope unrecorded: for `#[assume_deterministic]`,

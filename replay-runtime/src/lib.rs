@@ -68,7 +68,7 @@ pub mod __private {
     pub use crate::call::{
         Arg, Args, Out, OutRaw, OutRef, OutSlice, Outs, Probe, RecordGuard, Show, ShowActual,
         ShowBorrowed, ShowBytes, ShowOwned, Site, Suspended, after_divergence, byte_len, count,
-        mode, record_begin, replay, suspend, written,
+        mode, outlined, record_begin, replay, suspend, written,
     };
     pub use crate::session::ThreadMode;
 }

@@ -53,32 +53,59 @@ pub(crate) enum Active {
     Replay(Replayer),
 }
 
+/// A thread's view of its session: the mode, and the session's state.
+///
+/// Both live in one `const`-initialised thread-local without a destructor,
+/// so every access is a plain load from thread-local storage, valid even
+/// while the thread is being torn down. The state itself is owned by the
+/// [`Session`] (boxed, so its address is stable); the session clears the
+/// pointer before it drops the box, and being `!Send` it is dropped on this
+/// thread.
+struct ThreadState {
+    mode: Cell<ThreadMode>,
+    active: Cell<*const RefCell<Active>>,
+}
+
 thread_local! {
-    static MODE: Cell<ThreadMode> = const { Cell::new(ThreadMode::Off) };
-    static ACTIVE: RefCell<Option<Active>> = const { RefCell::new(None) };
+    static STATE: ThreadState = const {
+        ThreadState {
+            mode: Cell::new(ThreadMode::Off),
+            active: Cell::new(std::ptr::null()),
+        }
+    };
 }
 
 #[inline(always)]
 pub(crate) fn thread_mode() -> ThreadMode {
-    // During thread teardown the slot may be gone: behave as off.
-    MODE.try_with(Cell::get).unwrap_or(ThreadMode::Off)
+    STATE.with(|s| s.mode.get())
 }
 
 #[inline(always)]
 pub(crate) fn set_thread_mode(mode: ThreadMode) {
-    let _ = MODE.try_with(|m| m.set(mode));
+    STATE.with(|s| s.mode.set(mode));
+}
+
+/// Runs `f` on this thread's session state, unless there is none or it is
+/// already borrowed (by an outer call on this thread).
+#[inline(always)]
+fn with_active<T>(f: impl FnOnce(&mut Active) -> Option<T>) -> Option<T> {
+    let active = STATE.with(|s| s.active.get());
+    if active.is_null() {
+        return None;
+    }
+    // SAFETY: a non-null pointer is the live box of this thread's session
+    // (see `ThreadState`).
+    let mut active = unsafe { &*active }.try_borrow_mut().ok()?;
+    f(&mut active)
 }
 
 /// Runs `f` on this thread's stream writer, if it is recording.
-#[inline]
+#[inline(always)]
 pub(crate) fn with_writer<T>(f: impl FnOnce(&mut StreamWriter) -> T) -> Option<T> {
-    ACTIVE
-        .try_with(|active| match active.try_borrow_mut().ok()?.as_mut() {
-            Some(Active::Record(writer)) => Some(f(writer)),
-            _ => None,
-        })
-        .ok()
-        .flatten()
+    with_active(|active| match active {
+        Active::Record(writer) => Some(f(writer)),
+        Active::Replay(_) => None,
+    })
 }
 
 /// Runs `f` on this thread's replayer.
@@ -86,17 +113,21 @@ pub(crate) fn with_writer<T>(f: impl FnOnce(&mut StreamWriter) -> T) -> Option<T
 pub(crate) fn with_replayer<T>(
     f: impl FnOnce(&mut Replayer) -> Result<T, Divergence>,
 ) -> Result<T, Divergence> {
-    let no_session = || Divergence {
-        message: "replay diverged: this thread's replay session is not available \
-                  (it was finished, or is busy in an outer call)"
-            .to_owned(),
-    };
-    ACTIVE
-        .try_with(|active| match active.try_borrow_mut().ok().as_deref_mut() {
-            Some(Some(Active::Replay(replayer))) => f(replayer),
-            _ => Err(no_session()),
+    with_active(|active| match active {
+        Active::Replay(replayer) => Some(f(replayer)),
+        Active::Record(_) => None,
+    })
+    .unwrap_or_else(|| {
+        Err(Divergence {
+            message: "replay diverged: this thread's replay session is not available \
+                      (it was finished, or is busy in an outer call)"
+                .to_owned(),
         })
-        .unwrap_or_else(|_| Err(no_session()))
+    })
+}
+
+fn session_active() -> bool {
+    STATE.with(|s| !s.active.get().is_null())
 }
 
 /// A record or replay session, active on the thread that created it.
@@ -121,6 +152,8 @@ pub(crate) fn with_replayer<T>(
 #[must_use = "a session records or replays only while it lives; call `finish` to check the outcome"]
 pub struct Session {
     mode: Mode,
+    /// This thread's session state, installed in its thread-local.
+    active: Option<Box<RefCell<Active>>>,
     path: Option<PathBuf>,
     metadata: Option<Metadata>,
     /// Installed on the creating thread's thread-local state: not `Send`.
@@ -163,27 +196,17 @@ impl fmt::Display for Summary {
     }
 }
 
-fn install(active: Active, mode: ThreadMode) -> Result<()> {
-    let installed = ACTIVE.with(|slot| {
-        let mut slot = slot.try_borrow_mut().map_err(|_| Error::SessionActive)?;
-        if slot.is_some() {
-            return Err(Error::SessionActive);
-        }
-        *slot = Some(active);
-        Ok(())
-    });
-    if installed.is_ok() {
-        set_thread_mode(mode);
+/// Makes `active` this thread's session state.
+fn install(active: Active, mode: ThreadMode) -> Result<Box<RefCell<Active>>> {
+    if session_active() {
+        return Err(Error::SessionActive);
     }
-    installed
-}
-
-fn uninstall() -> Option<Active> {
-    set_thread_mode(ThreadMode::Off);
-    ACTIVE
-        .try_with(|slot| slot.try_borrow_mut().ok().and_then(|mut s| s.take()))
-        .ok()
-        .flatten()
+    let active = Box::new(RefCell::new(active));
+    STATE.with(|s| {
+        s.active.set(&*active);
+        s.mode.set(mode);
+    });
+    Ok(active)
 }
 
 /// Writes the panicking thread's staged events before the previous hook
@@ -212,17 +235,18 @@ impl Session {
     /// (replacing any file there, creating its directory).
     pub fn record(path: impl AsRef<Path>) -> Result<Session> {
         let path = path.as_ref();
-        if ACTIVE.with(|s| s.try_borrow().map_or(true, |s| s.is_some())) {
+        if session_active() {
             return Err(Error::SessionActive);
         }
         let sink = Sink::create(path)?;
         install_panic_hook();
-        install(
+        let active = install(
             Active::Record(StreamWriter::new(sink, 0)),
             ThreadMode::Record,
         )?;
         Ok(Session {
             mode: Mode::Record,
+            active: Some(active),
             path: Some(path.to_owned()),
             metadata: Some(Metadata::current()),
             _thread: PhantomData,
@@ -237,9 +261,10 @@ impl Session {
         let path = path.as_ref();
         let recording = Recording::open(path)?;
         let replayer = Replayer::new(&recording, 0)?;
-        install(Active::Replay(replayer), ThreadMode::Replay)?;
+        let active = install(Active::Replay(replayer), ThreadMode::Replay)?;
         Ok(Session {
             mode: Mode::Replay,
+            active: Some(active),
             path: Some(path.to_owned()),
             metadata: Some(recording.metadata),
             _thread: PhantomData,
@@ -250,6 +275,7 @@ impl Session {
     pub fn off() -> Session {
         Session {
             mode: Mode::Off,
+            active: None,
             path: None,
             metadata: None,
             _thread: PhantomData,
@@ -310,9 +336,8 @@ impl Session {
     /// write error; in replay mode, fails if the replay diverged or if
     /// recorded calls were not made.
     pub fn finish(mut self) -> Result<Summary> {
-        let summary = self.end();
-        std::mem::forget(self);
-        summary
+        // Dropping `self` afterwards finds nothing left to end.
+        self.end()
     }
 
     fn end(&mut self) -> Result<Summary> {
@@ -322,8 +347,15 @@ impl Session {
             calls: 0,
             bytes: 0,
         };
-        match uninstall() {
-            Some(Active::Record(mut writer)) => {
+        let Some(active) = self.active.take() else {
+            return Ok(summary);
+        };
+        STATE.with(|s| {
+            s.active.set(std::ptr::null());
+            s.mode.set(ThreadMode::Off);
+        });
+        match active.into_inner() {
+            Active::Record(mut writer) => {
                 writer.end();
                 summary.calls = writer.calls;
                 let sink: Arc<Sink> = Arc::clone(writer.sink());
@@ -331,14 +363,13 @@ impl Session {
                 sink.finish()?;
                 summary.bytes = sink.bytes();
             }
-            Some(Active::Replay(mut replayer)) => {
+            Active::Replay(mut replayer) => {
                 summary.calls = replayer.calls();
                 if let Some(path) = &summary.path {
                     summary.bytes = std::fs::metadata(path).map_or(0, |m| m.len());
                 }
                 replayer.finish()?;
             }
-            None => {}
         }
         Ok(summary)
     }
