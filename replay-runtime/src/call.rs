@@ -209,44 +209,18 @@ impl<'a, T: ?Sized + Serialize> Arg<'a, T> {
     }
 }
 
-/// Appends `value`'s postcard encoding to `buf`.
-#[inline]
-pub(crate) fn encode<T: Serialize + ?Sized>(value: &T, buf: &mut Vec<u8>) -> postcard::Result<()> {
-    postcard::serialize_with_flavor(value, Append(buf))
-}
-
-/// A postcard flavor that appends to a borrowed, reused buffer.
-struct Append<'a>(&'a mut Vec<u8>);
-
-impl postcard::ser_flavors::Flavor for Append<'_> {
-    type Output = ();
-
-    #[inline]
-    fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
-        self.0.extend_from_slice(data);
-        Ok(())
-    }
-
-    #[inline]
-    fn try_push(&mut self, data: u8) -> postcard::Result<()> {
-        self.0.push(data);
-        Ok(())
-    }
-
-    fn finalize(self) -> postcard::Result<()> {
-        Ok(())
-    }
-}
+pub use crate::recording::encode::EncodeError;
+pub(crate) use crate::recording::encode::encode;
 
 /// An argument seen without its type, for the cold paths.
 pub(crate) trait ErasedArg {
-    fn encode(&self, buf: &mut Vec<u8>) -> postcard::Result<()>;
+    fn encode(&self, buf: &mut Vec<u8>) -> Result<(), EncodeError>;
     fn show_actual(&self) -> Option<String>;
     fn show_recorded(&self, bytes: &[u8]) -> Option<String>;
 }
 
 impl<T: ?Sized + Serialize> ErasedArg for Arg<'_, T> {
-    fn encode(&self, buf: &mut Vec<u8>) -> postcard::Result<()> {
+    fn encode(&self, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
         encode(self.value, buf)
     }
     fn show_actual(&self) -> Option<String> {
@@ -262,7 +236,7 @@ pub trait Args {
     /// How many there are.
     const COUNT: usize;
     /// Appends every argument's encoding, in order.
-    fn encode(&self, buf: &mut Vec<u8>) -> postcard::Result<()>;
+    fn encode(&self, buf: &mut Vec<u8>) -> Result<(), EncodeError>;
     #[doc(hidden)]
     #[allow(private_interfaces)]
     fn get(&self, index: usize) -> &dyn ErasedArg;
@@ -271,7 +245,7 @@ pub trait Args {
 /// One out-parameter: written by the real call, recorded, written back on replay.
 pub trait Out {
     /// Appends the value the real call left.
-    fn encode(&self, buf: &mut Vec<u8>) -> postcard::Result<()>;
+    fn encode(&self, buf: &mut Vec<u8>) -> Result<(), EncodeError>;
     /// Writes the recorded value back; an error says why it does not fit.
     fn decode(&mut self, bytes: &mut &[u8]) -> Result<(), String>;
 }
@@ -279,7 +253,7 @@ pub trait Out {
 /// The out-parameters of a call: a tuple of [`Out`]s.
 pub trait Outs {
     /// Appends every out-parameter's encoding, in order.
-    fn encode(&self, buf: &mut Vec<u8>) -> postcard::Result<()>;
+    fn encode(&self, buf: &mut Vec<u8>) -> Result<(), EncodeError>;
     /// Writes every recorded value back, in order.
     fn decode(&mut self, bytes: &mut &[u8]) -> Result<(), String>;
 }
@@ -290,9 +264,9 @@ macro_rules! tuples {
             const COUNT: usize = $count;
             #[inline]
             #[allow(unused_variables)]
-            fn encode(&self, buf: &mut Vec<u8>) -> postcard::Result<()> {
-                $(encode(self.$index.value, buf)?;)*
-                Ok(())
+            fn encode(&self, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
+                // One serializer for all: a tuple encodes as its elements in turn.
+                encode(&($(self.$index.value,)*), buf)
             }
             #[allow(private_interfaces)]
             fn get(&self, index: usize) -> &dyn ErasedArg {
@@ -306,7 +280,7 @@ macro_rules! tuples {
         impl<$($name: Out),*> Outs for ($($name,)*) {
             #[inline]
             #[allow(unused_variables)]
-            fn encode(&self, buf: &mut Vec<u8>) -> postcard::Result<()> {
+            fn encode(&self, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
                 $(self.$index.encode(buf)?;)*
                 Ok(())
             }
@@ -337,7 +311,7 @@ tuples!(12; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
 pub struct OutRef<'a, T>(pub &'a mut T);
 
 impl<T: Serialize + DeserializeOwned> Out for OutRef<'_, T> {
-    fn encode(&self, buf: &mut Vec<u8>) -> postcard::Result<()> {
+    fn encode(&self, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
         encode(&*self.0, buf)
     }
     fn decode(&mut self, bytes: &mut &[u8]) -> Result<(), String> {
@@ -357,7 +331,7 @@ impl<T: Serialize + DeserializeOwned> Out for OutRef<'_, T> {
 pub struct OutSlice<'a, T>(pub &'a mut [T]);
 
 impl<T: Serialize + DeserializeOwned> Out for OutSlice<'_, T> {
-    fn encode(&self, buf: &mut Vec<u8>) -> postcard::Result<()> {
+    fn encode(&self, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
         encode(&*self.0, buf)
     }
     fn decode(&mut self, bytes: &mut &[u8]) -> Result<(), String> {
@@ -429,7 +403,7 @@ pub fn written<T: Copy + TryInto<usize>>(ret: &T, element: usize) -> usize {
 }
 
 impl Out for OutRaw {
-    fn encode(&self, buf: &mut Vec<u8>) -> postcard::Result<()> {
+    fn encode(&self, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
         let bytes: &[u8] = if self.written == 0 {
             &[]
         } else {
@@ -496,7 +470,7 @@ fn digest_args<A: Args>(buf: &mut Vec<u8>, args: &A, site: &Site, at: usize) {
 
 #[cold]
 #[track_caller]
-fn cannot_encode(site: &Site, what: &str, e: postcard::Error) -> ! {
+fn cannot_encode(site: &Site, what: &str, e: EncodeError) -> ! {
     panic!(
         "replay cannot record {what} of `{}` at {}: {e} (postcard needs sequences of known \
          length and no `serialize_any`-style types)",

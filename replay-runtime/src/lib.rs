@@ -66,9 +66,9 @@ pub use replay_macros::assume_deterministic;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::call::{
-        Arg, Args, Out, OutRaw, OutRef, OutSlice, Outs, Probe, RecordGuard, Show, ShowActual,
-        ShowBorrowed, ShowBytes, ShowOwned, Site, Suspended, after_divergence, byte_len, count,
-        mode, outlined, record_begin, replay, suspend, written,
+        Arg, Args, EncodeError, Out, OutRaw, OutRef, OutSlice, Outs, Probe, RecordGuard, Show,
+        ShowActual, ShowBorrowed, ShowBytes, ShowOwned, Site, Suspended, after_divergence,
+        byte_len, count, mode, outlined, record_begin, replay, suspend, written,
     };
     pub use crate::session::ThreadMode;
 }

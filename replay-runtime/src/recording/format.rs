@@ -69,14 +69,7 @@ impl Metadata {
     }
 }
 
-#[inline]
-pub(crate) fn put_varint(buf: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        buf.push(v as u8 | 0x80);
-        v >>= 7;
-    }
-    buf.push(v as u8);
-}
+pub(crate) use super::encode::put_varint;
 
 /// Reads a LEB128 varint; `None` when the bytes end or it overflows 64 bits.
 #[inline]
@@ -182,16 +175,22 @@ impl<'a> Event<'a> {
 
 /// Patches the one-byte length placeholder at `at` with the length of
 /// everything after it, widening the varint when the length needs it.
-#[inline]
+#[inline(always)]
 pub(crate) fn patch_len(buf: &mut Vec<u8>, at: usize) {
     let len = buf.len() - at - 1;
     if len < 0x80 {
         buf[at] = len as u8;
     } else {
-        let mut prefix = Vec::with_capacity(10);
-        put_varint(&mut prefix, len as u64);
-        buf.splice(at..at + 1, prefix);
+        widen_len(buf, at, len);
     }
+}
+
+#[cold]
+#[inline(never)]
+fn widen_len(buf: &mut Vec<u8>, at: usize, len: usize) {
+    let mut prefix = Vec::with_capacity(10);
+    put_varint(&mut prefix, len as u64);
+    buf.splice(at..at + 1, prefix);
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! file before anything is replayed from it. `docs/format.md` describes the
 //! bytes.
 
+pub(crate) mod encode;
 pub(crate) mod format;
 pub(crate) mod reader;
 pub(crate) mod writer;
