@@ -264,7 +264,7 @@ fn off(bencher: Bencher) {
     });
 }
 
-/// (1') The raw body, not inlined.
+/// Case 1': The raw body, not inlined.
 #[divan::bench(sample_count = SAMPLES, sample_size = SAMPLE_SIZE)]
 fn raw_noinline(bencher: Bencher) {
     let mut i = 0u64;
@@ -274,7 +274,7 @@ fn raw_noinline(bencher: Bencher) {
     });
 }
 
-/// (2') The wrapper without a session, not inlined.
+/// Case 2': The wrapper without a session, not inlined.
 #[divan::bench(sample_count = SAMPLES, sample_size = SAMPLE_SIZE)]
 fn off_noinline(bencher: Bencher) {
     let mut i = 0u64;
@@ -299,6 +299,23 @@ fn record(bencher: Bencher) {
     });
     let summary = session.finish().expect("recording written");
     // Every timed call was recorded, so the session was active where they ran.
+    assert_eq!(summary.calls, i + 1);
+}
+
+/// Case 3': As case 3, but recording to `/dev/null`: the same encoding and
+/// chunking, with writes that cost next to nothing. The difference from
+/// case 3 is what the file writes cost.
+#[cfg(unix)]
+#[divan::bench(sample_count = SAMPLES, sample_size = SAMPLE_SIZE)]
+fn record_devnull(bencher: Bencher) {
+    let session = Session::record("/dev/null").expect("record session");
+    add(0, 0);
+    let mut i = 0u64;
+    bencher.bench_local(|| {
+        i += 1;
+        add(black_box(i), black_box(i * 7))
+    });
+    let summary = session.finish().expect("recording written");
     assert_eq!(summary.calls, i + 1);
 }
 
@@ -339,7 +356,7 @@ fn json_log(bencher: Bencher) {
     log.flush().expect("log written");
 }
 
-/// (5') The same with a 64 KiB buffer, the size of our chunks: the I/O is
+/// Case 5': The same with a 64 KiB buffer, the size of our chunks: the I/O is
 /// batched alike and only the encoding differs.
 #[divan::bench(sample_count = SAMPLES, sample_size = SAMPLE_SIZE)]
 fn json_log_64k(bencher: Bencher) {
