@@ -226,10 +226,12 @@ impl Recording {
             .get(&stream)
             .map(|s| s.chunks.clone())
             .unwrap_or_default();
+        // Sized for the largest chunk up front: no allocation while replaying.
+        let largest = chunks.iter().map(|c| c.len as usize).max().unwrap_or(0);
         Ok(StreamReader {
             file,
             chunks: chunks.into_iter(),
-            payload: Vec::new(),
+            payload: Vec::with_capacity(largest),
             pos: 0,
         })
     }
