@@ -3,12 +3,13 @@
 //!
 //! Each attribute parses its input and hands it to one `expand` function:
 //! `#[deterministic]` in `deterministic.rs`, `#[assume_deterministic]` in
-//! `assume.rs`. Attribute arguments are parsed in `attr.rs`, parameters are
+//! `assume.rs`, `#[mapped]` in `mapped.rs`. Attribute arguments are parsed in `attr.rs`, parameters are
 //! classified in `signature.rs`.
 
 mod assume;
 mod attr;
 mod deterministic;
+mod mapped;
 mod signature;
 
 use proc_macro::TokenStream;
@@ -18,6 +19,13 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn deterministic(args: TokenStream, item: TokenStream) -> TokenStream {
     deterministic::expand(args.into(), item.into()).into()
+}
+
+/// Makes a struct wrapping one raw handle cross recorded calls as its slot
+/// in the object index map. See `replay_runtime`.
+#[proc_macro_attribute]
+pub fn mapped(args: TokenStream, item: TokenStream) -> TokenStream {
+    mapped::expand(args.into(), item.into()).into()
 }
 
 /// Marks a function that runs for real in every mode and is never recorded.

@@ -14,8 +14,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::divergence::{self, ArgReport, Divergence};
+use crate::handles;
 use crate::recording::format::{self, INLINE_ARGS, KIND_CALL, KIND_CALL_DIGESTED};
-use crate::session::{self, ThreadMode};
+use crate::session::{self, Phase, ThreadMode};
 
 /// A call site's identity: one `static` per wrapped function.
 ///
@@ -440,32 +441,29 @@ impl Serialize for Bytes<'_> {
 /// Encodes `args` as a call event's argument blob, digesting large ones.
 /// Returns whether they were digested. `buf` gets a length then the blob.
 #[inline]
-fn put_args<A: Args>(buf: &mut Vec<u8>, args: &A, site: &Site) -> bool {
+fn put_args<A: Args>(buf: &mut Vec<u8>, args: &A) -> Result<bool, EncodeError> {
     let at = buf.len();
     buf.push(0);
-    if let Err(e) = args.encode(buf) {
-        cannot_encode(site, "its arguments", e);
-    }
+    args.encode(buf)?;
     if buf.len() - at - 1 <= INLINE_ARGS {
         format::patch_len(buf, at);
-        return false;
+        return Ok(false);
     }
-    digest_args(buf, args, site, at);
-    true
+    digest_args(buf, args, at)?;
+    Ok(true)
 }
 
 #[cold]
-fn digest_args<A: Args>(buf: &mut Vec<u8>, args: &A, site: &Site, at: usize) {
+fn digest_args<A: Args>(buf: &mut Vec<u8>, args: &A, at: usize) -> Result<(), EncodeError> {
     buf.truncate(at + 1);
     let mut one = Vec::new();
     for i in 0..A::COUNT {
         one.clear();
-        if let Err(e) = args.get(i).encode(&mut one) {
-            cannot_encode(site, "its arguments", e);
-        }
+        args.get(i).encode(&mut one)?;
         buf.extend_from_slice(&format::digest(&one).to_le_bytes());
     }
     format::patch_len(buf, at);
+    Ok(())
 }
 
 #[cold]
@@ -498,22 +496,33 @@ pub struct RecordGuard {
 /// calls are part of this one).
 #[inline]
 pub fn record_begin<A: Args>(site: &'static Site, args: &A) -> RecordGuard {
+    session::set_handle_phase(Phase::Args);
     let start = session::with_writer(|w| {
         let number = w.site_number(site);
         let start = w.buf.len();
         format::put_varint(&mut w.buf, number << 2 | KIND_CALL);
-        if put_args(&mut w.buf, args, site) {
-            let head = &mut w.buf[start..];
-            // The head's low bits are the kind; rewrite it in place (same length).
-            head[0] = (head[0] & !3) | KIND_CALL_DIGESTED as u8;
+        match put_args(&mut w.buf, args) {
+            Ok(false) => Ok(start),
+            Ok(true) => {
+                // The head's low bits are the kind; rewrite them in place.
+                w.buf[start] = (w.buf[start] & !3) | KIND_CALL_DIGESTED as u8;
+                Ok(start)
+            }
+            Err(e) => {
+                // Leave no partial event behind.
+                w.buf.truncate(start);
+                Err(e)
+            }
         }
-        start
     });
+    session::set_handle_phase(Phase::Idle);
+    let start = match start {
+        Some(Ok(start)) => start,
+        Some(Err(e)) => cannot_encode(site, "its arguments", e),
+        None => usize::MAX,
+    };
     session::set_thread_mode(ThreadMode::Off);
-    RecordGuard {
-        site,
-        start: start.unwrap_or(usize::MAX),
-    }
+    RecordGuard { site, start }
 }
 
 impl RecordGuard {
@@ -527,16 +536,22 @@ impl RecordGuard {
         if start == usize::MAX {
             return;
         }
-        session::with_writer(|w| {
+        session::set_handle_phase(Phase::Results);
+        let encoded = session::with_writer(|w| {
             let at = w.buf.len();
             w.buf.push(0);
             if let Err(e) = encode(ret, &mut w.buf).and_then(|()| outs.encode(&mut w.buf)) {
                 w.buf.truncate(start);
-                cannot_encode(site, "the results", e);
+                return Err(e);
             }
             format::patch_len(&mut w.buf, at);
             w.event_done();
+            Ok(())
         });
+        session::set_handle_phase(Phase::Idle);
+        if let Some(Err(e)) = encoded {
+            cannot_encode(site, "the results", e);
+        }
     }
 }
 
@@ -563,37 +578,58 @@ pub fn replay<R: DeserializeOwned, A: Args, O: Outs>(
     let result = session::with_replayer(|r| -> Result<R, Divergence> {
         let digested = r.next_call(site, location)?;
         r.scratch.clear();
-        let mine_digested = put_args(&mut r.scratch, args, site);
-        let mut mine = &r.scratch[..];
-        let mine = format::take_blob(&mut mine).unwrap_or_default();
-        if digested != mine_digested || mine != r.recorded_args.as_slice() {
-            let report = compare_args(args, digested, &r.recorded_args);
-            return Err(r.diverged_on_args(site, location, report));
+        session::set_handle_phase(Phase::Args);
+        let mine_digested = put_args(&mut r.scratch, args);
+        session::set_handle_phase(Phase::Idle);
+        if let Some(why) = handles::take_error() {
+            return Err(r.diverged_on_handle(site, location, why));
         }
-        let mut rest = &r.recorded_rest[..];
-        let ret = match postcard::take_from_bytes::<R>(rest) {
-            Ok((ret, tail)) => {
-                rest = tail;
-                ret
-            }
+        let mine_digested = match mine_digested {
+            Ok(digested) => digested,
             Err(e) => {
-                let why = format!(
-                    "the recorded result cannot be read as `{}`: {e}",
-                    std::any::type_name::<R>()
-                );
+                let why = format!("its arguments cannot be encoded: {e}");
                 return Err(r.diverged_on_results(site, location, why));
             }
         };
-        if let Err(why) = outs.decode(&mut rest) {
-            return Err(r.diverged_on_results(site, location, why));
+        let mut mine = &r.scratch[..];
+        let mine = format::take_blob(&mut mine).unwrap_or_default();
+        if digested != mine_digested || mine != r.recorded_args.as_slice() {
+            session::set_handle_phase(Phase::Display);
+            let report = compare_args(args, digested, &r.recorded_args);
+            session::set_handle_phase(Phase::Idle);
+            return Err(r.diverged_on_args(site, location, report));
         }
-        r.call_done();
-        Ok(ret)
+        session::set_handle_phase(Phase::Results);
+        let decoded = decode_results::<R, O>(&r.recorded_rest, outs);
+        session::set_handle_phase(Phase::Idle);
+        match decoded {
+            Ok(ret) => {
+                r.call_done();
+                Ok(ret)
+            }
+            Err(why) => Err(r.diverged_on_results(site, location, why)),
+        }
     });
     match result {
         Ok(ret) => ret,
         Err(divergence) => divergence::raise(divergence),
     }
+}
+
+/// Decodes a recorded call's result and writes its out-parameters back.
+#[inline]
+fn decode_results<R: DeserializeOwned, O: Outs>(
+    recorded: &[u8],
+    outs: &mut O,
+) -> Result<R, String> {
+    let (ret, mut rest) = postcard::take_from_bytes::<R>(recorded).map_err(|e| {
+        format!(
+            "the recorded result cannot be read as `{}`: {e}",
+            std::any::type_name::<R>()
+        )
+    })?;
+    outs.decode(&mut rest)?;
+    Ok(ret)
 }
 
 /// Finds which argument differs from the recorded blob.

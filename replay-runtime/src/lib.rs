@@ -41,11 +41,13 @@
 mod call;
 mod divergence;
 mod error;
+mod handles;
 mod recording;
 mod replayer;
 mod session;
 
 pub use error::{Error, Result};
+pub use handles::{Mapped, RawHandle};
 pub use recording::Metadata;
 pub use session::{Mode, Session, Summary};
 
@@ -55,6 +57,13 @@ pub use session::{Mode, Session, Summary};
 /// See the crate documentation and `docs/guide.md`.
 #[cfg(feature = "macros")]
 pub use replay_macros::deterministic;
+
+/// Makes a struct wrapping a raw handle (a descriptor, a pointer) cross
+/// recorded calls as a stable index instead of its raw value.
+///
+/// See [`Mapped`] and `docs/handles.md`.
+#[cfg(feature = "macros")]
+pub use replay_macros::mapped;
 
 /// Marks a function that runs for real in every mode and is never recorded
 /// (logging, printing): adding or removing its calls never voids a recording.
@@ -71,6 +80,12 @@ pub mod __private {
         byte_len, count, mode, outlined, record_begin, replay, suspend, written,
     };
     pub use crate::session::ThreadMode;
+    pub use serde;
+
+    /// The object index map and what `#[mapped]` generates calls to.
+    pub mod handles {
+        pub use crate::handles::{HandleMap, debug, deserialize, dropped, serialize};
+    }
 }
 
 /// The README's example, compiled and run as a doctest so it stays true.

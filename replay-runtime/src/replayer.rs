@@ -235,6 +235,21 @@ impl Replayer {
         self.diverge(d)
     }
 
+    #[cold]
+    pub(crate) fn diverged_on_handle(
+        &mut self,
+        site: &'static Site,
+        location: &'static Location<'static>,
+        why: String,
+    ) -> Divergence {
+        let summary = format!(
+            "a handle passed to `{}` is not valid here: {why}",
+            site.full_name()
+        );
+        let d = self.report(site, location, summary).render();
+        self.diverge(d)
+    }
+
     #[inline]
     pub(crate) fn call_done(&mut self) {
         self.calls += 1;

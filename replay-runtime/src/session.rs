@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use crate::divergence::Divergence;
 use crate::error::{Error, Result};
+use crate::handles::HandleMap;
 use crate::recording::Metadata;
 use crate::recording::reader::Recording;
 use crate::recording::writer::{Sink, StreamWriter};
@@ -64,6 +65,24 @@ pub(crate) enum Active {
 struct ThreadState {
     mode: Cell<ThreadMode>,
     active: Cell<*const RefCell<Active>>,
+    /// The session's object index map, owned by the session likewise.
+    handles: Cell<*const RefCell<HandleMap>>,
+    /// What encoding or decoding is under way, for `#[mapped]` values.
+    phase: Cell<Phase>,
+}
+
+/// What the runtime is doing with values, as `#[mapped]` handles need to
+/// know: arguments are looked up, results are registered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// Not encoding or decoding a call.
+    Idle,
+    /// Encoding a call's arguments.
+    Args,
+    /// Encoding (record) or decoding (replay) a call's results.
+    Results,
+    /// Rendering values for a divergence report: no side effects.
+    Display,
 }
 
 thread_local! {
@@ -71,6 +90,8 @@ thread_local! {
         ThreadState {
             mode: Cell::new(ThreadMode::Off),
             active: Cell::new(std::ptr::null()),
+            handles: Cell::new(std::ptr::null()),
+            phase: Cell::new(Phase::Idle),
         }
     };
 }
@@ -83,6 +104,28 @@ pub(crate) fn thread_mode() -> ThreadMode {
 #[inline(always)]
 pub(crate) fn set_thread_mode(mode: ThreadMode) {
     STATE.with(|s| s.mode.set(mode));
+}
+
+#[inline(always)]
+pub(crate) fn handle_phase() -> Phase {
+    STATE.with(|s| s.phase.get())
+}
+
+#[inline(always)]
+pub(crate) fn set_handle_phase(phase: Phase) {
+    STATE.with(|s| s.phase.set(phase));
+}
+
+/// Runs `f` on this thread's object index map, if a session has one and
+/// it is not already in use.
+pub(crate) fn with_handles<T>(f: impl FnOnce(&mut HandleMap) -> T) -> Option<T> {
+    let handles = STATE.with(|s| s.handles.get());
+    if handles.is_null() {
+        return None;
+    }
+    // SAFETY: as for `with_active`: the live box of this thread's session.
+    let mut handles = unsafe { &*handles }.try_borrow_mut().ok()?;
+    Some(f(&mut handles))
 }
 
 /// Runs `f` on this thread's session state, unless there is none or it is
@@ -153,7 +196,7 @@ fn session_active() -> bool {
 pub struct Session {
     mode: Mode,
     /// This thread's session state, installed in its thread-local.
-    active: Option<Box<RefCell<Active>>>,
+    installed: Option<Installed>,
     path: Option<PathBuf>,
     metadata: Option<Metadata>,
     /// Installed on the creating thread's thread-local state: not `Send`.
@@ -196,17 +239,28 @@ impl fmt::Display for Summary {
     }
 }
 
-/// Makes `active` this thread's session state.
-fn install(active: Active, mode: ThreadMode) -> Result<Box<RefCell<Active>>> {
+/// This thread's session state, owned by its [`Session`].
+struct Installed {
+    active: Box<RefCell<Active>>,
+    handles: Box<RefCell<HandleMap>>,
+}
+
+/// Makes `active` this thread's session state, with an empty object map.
+fn install(active: Active, mode: ThreadMode) -> Result<Installed> {
     if session_active() {
         return Err(Error::SessionActive);
     }
-    let active = Box::new(RefCell::new(active));
+    let installed = Installed {
+        active: Box::new(RefCell::new(active)),
+        handles: Box::new(RefCell::new(HandleMap::new(mode == ThreadMode::Replay))),
+    };
     STATE.with(|s| {
-        s.active.set(&*active);
+        s.active.set(&*installed.active);
+        s.handles.set(&*installed.handles);
+        s.phase.set(Phase::Idle);
         s.mode.set(mode);
     });
-    Ok(active)
+    Ok(installed)
 }
 
 /// Writes the panicking thread's staged events before the previous hook
@@ -246,7 +300,7 @@ impl Session {
         )?;
         Ok(Session {
             mode: Mode::Record,
-            active: Some(active),
+            installed: Some(active),
             path: Some(path.to_owned()),
             metadata: Some(Metadata::current()),
             _thread: PhantomData,
@@ -264,7 +318,7 @@ impl Session {
         let active = install(Active::Replay(replayer), ThreadMode::Replay)?;
         Ok(Session {
             mode: Mode::Replay,
-            active: Some(active),
+            installed: Some(active),
             path: Some(path.to_owned()),
             metadata: Some(recording.metadata),
             _thread: PhantomData,
@@ -275,7 +329,7 @@ impl Session {
     pub fn off() -> Session {
         Session {
             mode: Mode::Off,
-            active: None,
+            installed: None,
             path: None,
             metadata: None,
             _thread: PhantomData,
@@ -347,14 +401,15 @@ impl Session {
             calls: 0,
             bytes: 0,
         };
-        let Some(active) = self.active.take() else {
+        let Some(installed) = self.installed.take() else {
             return Ok(summary);
         };
         STATE.with(|s| {
             s.active.set(std::ptr::null());
+            s.handles.set(std::ptr::null());
             s.mode.set(ThreadMode::Off);
         });
-        match active.into_inner() {
+        match installed.active.into_inner() {
             Active::Record(mut writer) => {
                 writer.end();
                 summary.calls = writer.calls;

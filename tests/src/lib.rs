@@ -123,3 +123,54 @@ pub fn crc32(parts: &[&[u8]]) -> u32 {
     }
     !crc
 }
+
+/// Real files through libc, with descriptors as `#[mapped]` handles.
+pub mod files {
+    use std::ffi::CString;
+
+    use replay_runtime::{deterministic, mapped};
+
+    /// An open file descriptor. Dropping a real one closes it.
+    #[mapped(drop = Fd::close)]
+    pub struct Fd(libc::c_int);
+
+    impl Fd {
+        fn close(&mut self) {
+            // SAFETY: the descriptor is open and owned by this handle.
+            unsafe { libc::close(self.0) };
+        }
+
+        /// The raw descriptor: placeholders in replay, real numbers otherwise.
+        pub fn raw_fd(&self) -> libc::c_int {
+            self.0
+        }
+    }
+
+    /// Opens `path` for reading.
+    #[deterministic]
+    pub fn open(path: &str) -> Result<Fd, String> {
+        let c_path = CString::new(path).map_err(|e| e.to_string())?;
+        // SAFETY: a NUL-terminated path.
+        let fd = unsafe { libc::open(c_path.as_ptr(), libc::O_RDONLY) };
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error().to_string());
+        }
+        Ok(Fd(fd))
+    }
+
+    /// Reads up to `max` bytes.
+    #[deterministic]
+    pub fn read(fd: &Fd, max: usize) -> Vec<u8> {
+        let mut buf = vec![0u8; max];
+        // SAFETY: the buffer holds `max` bytes.
+        let n = unsafe { libc::read(fd.0, buf.as_mut_ptr().cast(), max) };
+        buf.truncate(usize::try_from(n).unwrap_or(0));
+        buf
+    }
+
+    /// Closes the file: the handle is consumed, its slot freed.
+    #[deterministic]
+    pub fn close(fd: Fd) {
+        drop(fd);
+    }
+}

@@ -1,0 +1,190 @@
+//! `#[mapped]` handles: descriptors cross recorded calls as slots of the
+//! object index map, never as raw numbers.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+
+use replay_runtime::{Mapped, Session};
+use replay_tests::files::{self, Fd};
+use replay_tests::{panic_message, scratch_dir};
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write a test file");
+    path.to_str().expect("utf-8 path").to_owned()
+}
+
+/// Opens two files, closes the first, opens a third (the OS reuses the
+/// first descriptor number), and reads from each.
+fn program(a: &str, b: &str, c: &str) -> Vec<(String, Vec<u8>)> {
+    let first = files::open(a).expect("open a");
+    let second = files::open(b).expect("open b");
+    let mut seen = vec![
+        (format!("{first:?}"), files::read(&first, 64)),
+        (format!("{second:?}"), files::read(&second, 64)),
+    ];
+    files::close(first);
+    let third = files::open(c).expect("open c");
+    seen.push((format!("{third:?}"), files::read(&third, 64)));
+    seen
+}
+
+#[test]
+fn handles_are_recorded_as_slots_with_generations() {
+    let dir = scratch_dir("handles-slots");
+    let (a, b, c) = (
+        write(&dir, "a", "alpha"),
+        write(&dir, "b", "beta"),
+        write(&dir, "c", "gamma"),
+    );
+    let recording = dir.join("files.replay");
+
+    let session = Session::record(&recording).expect("start recording");
+    let recorded = program(&a, &b, &c);
+    session.finish().expect("finish recording");
+    assert_eq!(recorded[0], ("Fd #0.0".to_owned(), b"alpha".to_vec()));
+    assert_eq!(recorded[1], ("Fd #1.0".to_owned(), b"beta".to_vec()));
+    // The freed slot 0 is reused, one generation on.
+    assert_eq!(recorded[2], ("Fd #0.1".to_owned(), b"gamma".to_vec()));
+
+    // The files change and disappear: replay needs none of them.
+    for path in [&a, &b, &c] {
+        std::fs::remove_file(path).expect("remove");
+    }
+    let session = Session::replay(&recording).expect("start replaying");
+    let replayed = program(&a, &b, &c);
+    session.finish().expect("replay consumed everything");
+    assert_eq!(replayed, recorded);
+}
+
+#[test]
+fn replay_does_not_care_about_descriptor_numbers() {
+    let dir = scratch_dir("handles-numbers");
+    let a = write(&dir, "a", "alpha");
+    let recording = dir.join("numbers.replay");
+    let session = Session::record(&recording).expect("start recording");
+    let fd = files::open(&a).expect("open");
+    let real = fd.raw_fd();
+    let recorded = files::read(&fd, 16);
+    drop(fd);
+    session.finish().expect("finish recording");
+    assert!(real >= 0);
+
+    // Hold descriptors open so that the numbers would all shift.
+    let _held: Vec<_> = (0..5)
+        .map(|_| std::fs::File::open(&a).expect("open"))
+        .collect();
+    let session = Session::replay(&recording).expect("start replaying");
+    let fd = files::open(&a).expect("open");
+    assert!(
+        fd.raw_fd() < 0,
+        "replay hands out a placeholder, not a descriptor"
+    );
+    assert_eq!(files::read(&fd, 16), recorded);
+    drop(fd);
+    session.finish().expect("replay consumed everything");
+}
+
+#[test]
+fn a_stale_handle_diverges_naming_it() {
+    let dir = scratch_dir("handles-stale");
+    let (a, b) = (write(&dir, "a", "alpha"), write(&dir, "b", "beta"));
+    let recording = dir.join("stale.replay");
+    let session = Session::record(&recording).expect("start recording");
+    let first = files::open(&a).expect("open a");
+    files::close(first);
+    let second = files::open(&b).expect("open b");
+    files::read(&second, 8);
+    drop(second);
+    session.finish().expect("finish recording");
+
+    // The replayed program keeps a copy of the first descriptor and reads
+    // through it after closing: a use-after-close bug.
+    let session = Session::replay(&recording).expect("start replaying");
+    let first = files::open(&a).expect("open a");
+    let kept = first.raw();
+    files::close(first);
+    let _second = files::open(&b).expect("open b");
+    let stale = std::mem::ManuallyDrop::new(Fd::from_raw(kept));
+    let caught = catch_unwind(AssertUnwindSafe(|| files::read(&stale, 8)));
+    let message = panic_message(&*caught.expect_err("a stale handle must diverge"));
+    assert!(
+        message.starts_with("replay diverged at call #4 on thread 0"),
+        "{message}"
+    );
+    assert!(
+        message.contains("a handle passed to `replay_tests::files::read` is not valid"),
+        "{message}"
+    );
+    assert!(
+        message.contains("stale Fd #0.0 (the slot now holds generation 1)"),
+        "{message}"
+    );
+    drop(_second);
+    assert!(session.finish().is_err());
+}
+
+#[test]
+fn an_unknown_handle_is_refused_in_both_modes() {
+    let dir = scratch_dir("handles-unknown");
+    let recording = dir.join("unknown.replay");
+    let stdin = std::mem::ManuallyDrop::new(Fd::from_raw(0));
+
+    let session = Session::record(&recording).expect("start recording");
+    let caught = catch_unwind(AssertUnwindSafe(|| files::read(&stdin, 8)));
+    let message = panic_message(&*caught.expect_err("recording an unknown handle must fail"));
+    assert!(
+        message.contains("unknown Fd (not returned by a recorded call)"),
+        "{message}"
+    );
+    assert!(
+        message.contains("must come from a #[deterministic] call"),
+        "{message}"
+    );
+    session.finish().expect("nothing was recorded");
+
+    let a = write(&dir, "a", "alpha");
+    let session = Session::record(&recording).expect("start recording");
+    let fd = files::open(&a).expect("open");
+    files::read(&fd, 8);
+    drop(fd);
+    session.finish().expect("finish recording");
+    let session = Session::replay(&recording).expect("start replaying");
+    let fd = files::open(&a).expect("open");
+    let caught = catch_unwind(AssertUnwindSafe(|| files::read(&stdin, 8)));
+    let message = panic_message(&*caught.expect_err("an unknown handle must diverge"));
+    assert!(
+        message.contains("unknown Fd (not returned by a recorded call)"),
+        "{message}"
+    );
+    drop(fd);
+    assert!(session.finish().is_err());
+}
+
+#[test]
+fn dropping_a_real_handle_runs_its_drop_and_a_placeholder_does_not() {
+    let dir = scratch_dir("handles-drop");
+    let a = write(&dir, "a", "alpha");
+    let recording = dir.join("drop.replay");
+    let session = Session::record(&recording).expect("start recording");
+    let fd = files::open(&a).expect("open");
+    let raw = fd.raw_fd();
+    drop(fd);
+    // SAFETY: probing whether the descriptor is still open.
+    assert_eq!(
+        unsafe { libc::fcntl(raw, libc::F_GETFD) },
+        -1,
+        "the real drop closed it"
+    );
+    session.finish().expect("finish recording");
+
+    // Open a real descriptor, then replay: dropping the placeholder must
+    // not close anything real.
+    let held = std::fs::File::open(&a).expect("open");
+    let held_raw = std::os::fd::AsRawFd::as_raw_fd(&held);
+    let session = Session::replay(&recording).expect("start replaying");
+    drop(files::open(&a).expect("open"));
+    session.finish().expect("replay consumed everything");
+    // SAFETY: probing the descriptor this test holds.
+    assert_ne!(unsafe { libc::fcntl(held_raw, libc::F_GETFD) }, -1);
+}
