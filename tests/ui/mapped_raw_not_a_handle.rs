@@ -1,0 +1,6 @@
+use replay_runtime::mapped;
+
+#[mapped]
+struct Name(String);
+
+fn main() {}
