@@ -1,5 +1,6 @@
-//! Parsing attribute arguments: `#[deterministic(crate = path)]` and the
-//! parameter attribute `#[out(len = count, written = return)]`.
+//! Parsing attribute arguments: `#[deterministic(crate = path,
+//! replay_with = path, path = param)]` and the parameter attribute
+//! `#[out(len = count, written = return)]`.
 
 use proc_macro2::TokenStream;
 use syn::parse::Parser;
@@ -9,26 +10,47 @@ use syn::{Attribute, Expr, Path, Token};
 pub(crate) struct Args {
     /// Where the runtime is: `::replay_runtime` unless re-exported.
     pub(crate) krate: Path,
+    /// A deterministic stand-in called instead of the function in replay.
+    pub(crate) replay_with: Option<Path>,
+    /// The parameter holding a file path: the call runs for real in replay
+    /// when the path matches the session's live-file patterns.
+    pub(crate) path: Option<syn::Ident>,
 }
 
 impl Args {
     pub(crate) fn parse(tokens: TokenStream) -> syn::Result<Args> {
-        let mut krate: Path = syn::parse_quote!(::replay_runtime);
+        let mut args = Args {
+            krate: syn::parse_quote!(::replay_runtime),
+            replay_with: None,
+            path: None,
+        };
         let parser = syn::meta::parser(|meta| {
-            if meta.path.is_ident("crate") {
-                if !meta.input.peek(Token![=]) {
-                    return Err(meta.error("expected `crate = path::to::replay_runtime`"));
-                }
-                krate = meta.value()?.parse()?;
-                Ok(())
-            } else {
-                Err(meta.error(
-                    "unknown argument; the accepted argument is `crate = path::to::replay_runtime`",
-                ))
+            let name = ["crate", "replay_with", "path"]
+                .into_iter()
+                .find(|name| meta.path.is_ident(name));
+            let Some(name) = name else {
+                return Err(meta.error(
+                    "unknown argument; accepted: `replay_with = path::to::stand_in`, \
+                     `path = parameter` and `crate = path::to::replay_runtime`",
+                ));
+            };
+            if !meta.input.peek(Token![=]) {
+                return Err(meta.error(match name {
+                    "crate" => "expected `crate = path::to::replay_runtime`",
+                    "replay_with" => "expected `replay_with = path::to::stand_in`",
+                    _ => "expected `path = parameter`, naming the parameter that holds the file's path",
+                }));
             }
+            let value = meta.value()?;
+            match name {
+                "crate" => args.krate = value.parse()?,
+                "replay_with" => args.replay_with = Some(value.parse()?),
+                _ => args.path = Some(value.parse()?),
+            }
+            Ok(())
         });
         parser.parse2(tokens)?;
-        Ok(Args { krate })
+        Ok(args)
     }
 }
 

@@ -7,7 +7,7 @@
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{FnArg, ForeignItem, Item, ItemFn, ItemForeignMod, Pat, Path, Safety, Signature};
+use syn::{FnArg, ForeignItem, Item, ItemFn, ItemForeignMod, Pat, Safety, Signature};
 
 use crate::attr::{Args, Len};
 use crate::signature::{self, Analysis, Kind};
@@ -16,8 +16,8 @@ use crate::{Errors, with_errors};
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let parsed = syn::parse2::<Item>(item.clone());
     let result = Args::parse(args).and_then(|args| match parsed.clone()? {
-        Item::Fn(f) => expand_fn(&args.krate, f),
-        Item::ForeignMod(m) => expand_foreign(&args.krate, m),
+        Item::Fn(f) => expand_fn(&args, f),
+        Item::ForeignMod(m) => expand_foreign(&args, m),
         other => Err(syn::Error::new(
             other.span(),
             "`#[deterministic]` applies to a function, a method, or an \
@@ -59,7 +59,8 @@ fn strip_out_attrs(item: &mut Item) {
 }
 
 /// The wrapper's body: a site, the real call as a closure, and the `match`.
-fn body(krate: &Path, name: TokenStream, analysis: &Analysis, real: TokenStream) -> TokenStream {
+fn body(args: &Args, name: TokenStream, analysis: &Analysis, real: TokenStream) -> TokenStream {
+    let krate = &args.krate;
     let rt = quote!(#krate::__private);
     let signature = &analysis.display;
     let names = analysis.inputs().map(|p| p.ident.to_string());
@@ -120,6 +121,16 @@ fn body(krate: &Path, name: TokenStream, analysis: &Analysis, real: TokenStream)
             .collect()
     };
     let (record_outs, replay_outs) = (outs(false), outs(true));
+    // In replay, a call runs for real (or through its stand-in) when asked.
+    let live = match (&args.replay_with, &args.path) {
+        (Some(_), _) => quote!(#rt::Live::Always),
+        (None, Some(path)) => quote!(#rt::Live::IfPath(#rt::as_path(&#path))),
+        (None, None) => quote!(#rt::Live::IfHandles),
+    };
+    let live_call = match &args.replay_with {
+        Some(stand_in) => quote!(#stand_in(#(#call_args),*)),
+        None => quote!(__replay_real(#(#call_args),*)),
+    };
     let ret = &analysis.ret;
     let show = quote! {
         #[allow(unused_imports)]
@@ -144,8 +155,19 @@ fn body(krate: &Path, name: TokenStream, analysis: &Analysis, real: TokenStream)
             }
             #rt::ThreadMode::Replay => {
                 #show
-                #rt::replay::<#ret, _, _>(
-                    __replay_site(), __replay_location, &(#(#inputs,)*), &mut (#(#replay_outs,)*))
+                let __replay_site = __replay_site();
+                match #rt::replay_check(__replay_site, __replay_location, &(#(#inputs,)*), #live) {
+                    #rt::Checked::Recorded => #rt::replay_finish::<#ret, _>(
+                        __replay_site, __replay_location, &mut (#(#replay_outs,)*)),
+                    #rt::Checked::Live(__replay_recorded) => {
+                        let __replay_ret: #ret = {
+                            let __replay_suspended = #rt::suspend();
+                            #live_call
+                        };
+                        #rt::replay_bind(__replay_site, __replay_location, &__replay_recorded, &__replay_ret);
+                        __replay_ret
+                    }
+                }
             }
             #rt::ThreadMode::Diverged => {
                 #rt::after_divergence(__replay_site(), __replay_location);
@@ -184,14 +206,39 @@ fn rename_params(sig: &mut Signature, analysis: &Analysis) {
     }
 }
 
-fn expand_fn(krate: &Path, mut f: ItemFn) -> syn::Result<TokenStream> {
+/// Checks the attribute's arguments against the function they apply to.
+fn check_args(args: &Args, sig: &Signature, analysis: &Analysis) -> syn::Result<()> {
+    let mut errors = Errors::default();
+    if let Some(path) = &args.path
+        && !analysis.params.iter().any(|p| p.ident == *path)
+    {
+        errors.push(syn::Error::new_spanned(
+            path,
+            format!("`path = {path}` must name a parameter of this function"),
+        ));
+    }
+    if let (Some(stand_in), Some(receiver)) = (&args.replay_with, sig.receiver()) {
+        errors.push(syn::Error::new_spanned(
+            receiver,
+            format!(
+                "`replay_with = {}` applies to functions without `self`: the stand-in \
+                 is called with the same arguments",
+                quote!(#stand_in)
+            ),
+        ));
+    }
+    errors.finish()
+}
+
+fn expand_fn(args: &Args, mut f: ItemFn) -> syn::Result<TokenStream> {
     let analysis = signature::analyse(&mut f.sig, false)?;
+    check_args(args, &f.sig, &analysis)?;
     let params = closure_params(&analysis);
     let ret = &analysis.ret;
     let block = &f.block;
     let real = quote!(move |#(#params),*| -> #ret #block);
     let name = f.sig.ident.to_string();
-    let body = body(krate, quote!(#name), &analysis, real);
+    let body = body(args, quote!(#name), &analysis, real);
     rename_params(&mut f.sig, &analysis);
     let ItemFn {
         attrs, vis, sig, ..
@@ -212,7 +259,7 @@ fn expand_fn(krate: &Path, mut f: ItemFn) -> syn::Result<TokenStream> {
     })
 }
 
-fn expand_foreign(krate: &Path, mut block: ItemForeignMod) -> syn::Result<TokenStream> {
+fn expand_foreign(args: &Args, mut block: ItemForeignMod) -> syn::Result<TokenStream> {
     let mut errors = Errors::default();
     let mut wrappers = Vec::new();
     let first = block.items.iter().find_map(|i| match i {
@@ -235,7 +282,9 @@ fn expand_foreign(krate: &Path, mut block: ItemForeignMod) -> syn::Result<TokenS
                 continue;
             }
         };
-        let analysis = match signature::analyse(&mut f.sig, true) {
+        let analysis = match signature::analyse(&mut f.sig, true)
+            .and_then(|a| check_args(args, &f.sig, &a).map(|()| a))
+        {
             Ok(a) => a,
             Err(e) => {
                 errors.push(e);
@@ -250,7 +299,7 @@ fn expand_foreign(krate: &Path, mut block: ItemForeignMod) -> syn::Result<TokenS
         // declaration is, so the caller has vouched for it.
         let real = quote!(move |#(#params),*| -> #ret { unsafe { #module::#ident(#(#idents),*) } });
         let name = ident.to_string();
-        let body = body(krate, quote!(#name), &analysis, real);
+        let body = body(args, quote!(#name), &analysis, real);
         let mut sig = f.sig.clone();
         rename_params(&mut sig, &analysis);
         sig.safety = match sig.safety {

@@ -565,23 +565,45 @@ impl Drop for RecordGuard {
     }
 }
 
-/// Replays a call: checks it against the next recorded one and returns the
-/// recorded result, writing recorded out-parameters back. Panics with a
-/// report beginning `replay diverged` when the call does not match.
+/// How a replayed call goes on once [`replay_check`] has matched it.
+#[must_use]
+pub enum Checked {
+    /// From the recording: [`replay_finish`] returns the recorded results.
+    Recorded,
+    /// For real (a live file, a live handle, a stand-in): the wrapper calls
+    /// the function, then [`replay_bind`] binds the handles it returns.
+    Live(Vec<u8>),
+}
+
+/// Why a replayed call runs for real instead of from the recording.
+#[derive(Clone, Copy)]
+pub enum Live<'a> {
+    /// Only if its arguments hold a handle bound to a live value.
+    IfHandles,
+    /// Also if this path matches the session's live-file patterns.
+    IfPath(&'a std::path::Path),
+    /// Always: `#[deterministic(replay_with = ..)]` calls its stand-in.
+    Always,
+}
+
+/// Replays a call, first half: checks it against the next recorded one
+/// (panicking with a report beginning `replay diverged` when it does not
+/// match) and says whether it runs for real.
 #[inline]
-pub fn replay<R: DeserializeOwned, A: Args, O: Outs>(
+pub fn replay_check<A: Args>(
     site: &'static Site,
     location: &'static Location<'static>,
     args: &A,
-    outs: &mut O,
-) -> R {
-    let result = session::with_replayer(|r| -> Result<R, Divergence> {
+    live: Live<'_>,
+) -> Checked {
+    let result = session::with_replayer(|r| -> Result<Checked, Divergence> {
         let digested = r.next_call(site, location)?;
         r.scratch.clear();
         session::set_handle_phase(Phase::Args);
         let mine_digested = put_args(&mut r.scratch, args);
         session::set_handle_phase(Phase::Idle);
-        if let Some(why) = handles::take_error() {
+        let (handle_error, live_argument) = handles::take_argument_findings();
+        if let Some(why) = handle_error {
             return Err(r.diverged_on_handle(site, location, why));
         }
         let mine_digested = match mine_digested {
@@ -599,6 +621,32 @@ pub fn replay<R: DeserializeOwned, A: Args, O: Outs>(
             session::set_handle_phase(Phase::Idle);
             return Err(r.diverged_on_args(site, location, report));
         }
+        let live = match live {
+            Live::IfHandles => live_argument,
+            Live::IfPath(path) => live_argument || r.is_live_path(path),
+            Live::Always => true,
+        };
+        if live {
+            r.call_done();
+            return Ok(Checked::Live(r.recorded_rest.clone()));
+        }
+        Ok(Checked::Recorded)
+    });
+    match result {
+        Ok(checked) => checked,
+        Err(divergence) => divergence::raise(divergence),
+    }
+}
+
+/// Replays a call, second half: returns the recorded result and writes
+/// the recorded out-parameters back.
+#[inline]
+pub fn replay_finish<R: DeserializeOwned, O: Outs>(
+    site: &'static Site,
+    location: &'static Location<'static>,
+    outs: &mut O,
+) -> R {
+    let result = session::with_replayer(|r| -> Result<R, Divergence> {
         session::set_handle_phase(Phase::Results);
         let decoded = decode_results::<R, O>(&r.recorded_rest, outs);
         session::set_handle_phase(Phase::Idle);
@@ -613,6 +661,38 @@ pub fn replay<R: DeserializeOwned, A: Args, O: Outs>(
     match result {
         Ok(ret) => ret,
         Err(divergence) => divergence::raise(divergence),
+    }
+}
+
+/// After a replayed call ran for real: binds each handle in its live result
+/// to the handle the recorded result holds in the same place, so that later
+/// calls on it resolve to the live value.
+pub fn replay_bind<R: Serialize + DeserializeOwned>(
+    site: &'static Site,
+    location: &'static Location<'static>,
+    recorded: &[u8],
+    live: &R,
+) {
+    handles::start_collecting();
+    session::set_handle_phase(Phase::Collect);
+    // Decoded only to note its handles; dropping it frees nothing.
+    let noted = postcard::take_from_bytes::<R>(recorded).map(drop);
+    session::set_handle_phase(Phase::Bind);
+    let mut scratch = Vec::new();
+    let bound = encode(live, &mut scratch);
+    session::set_handle_phase(Phase::Idle);
+    let why = match (noted, bound) {
+        (Ok(()), Ok(())) => return,
+        (Err(e), _) => format!(
+            "the recorded result cannot be read as `{}`: {e}",
+            std::any::type_name::<R>()
+        ),
+        (_, Err(e)) => format!("the live result's handles do not match the recorded ones: {e}"),
+    };
+    let divergence =
+        session::with_replayer(|r| Err::<(), _>(r.diverged_on_results(site, location, why)));
+    if let Err(divergence) = divergence {
+        divergence::raise(divergence);
     }
 }
 

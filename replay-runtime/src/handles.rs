@@ -181,6 +181,11 @@ pub struct HandleMap {
     replaying: bool,
     /// A handle problem met while encoding a replayed call's arguments.
     error: Option<String>,
+    /// A replayed call's arguments include a handle bound to a live value:
+    /// the call must run for real.
+    live_argument: bool,
+    /// The recorded result's handles, while a live call's result is bound.
+    collected: std::collections::VecDeque<(u32, u32)>,
 }
 
 /// What a handle is in this session.
@@ -344,9 +349,28 @@ fn describe_resolved(name: &str, resolved: Resolved) -> String {
     }
 }
 
-/// Takes the handle problem met while encoding a replayed call's arguments.
-pub(crate) fn take_error() -> Option<String> {
-    session::with_handles(|h| h.error.take()).flatten()
+/// Takes what encoding a replayed call's arguments found: a handle
+/// problem, and whether a handle is bound to a live value.
+pub(crate) fn take_argument_findings() -> (Option<String>, bool) {
+    session::with_handles(|h| (h.error.take(), std::mem::take(&mut h.live_argument)))
+        .unwrap_or((None, false))
+}
+
+/// Starts binding a live result: forgets any handles noted before.
+pub(crate) fn start_collecting() {
+    session::with_handles(|h| h.collected.clear());
+}
+
+impl HandleMap {
+    /// Binds a live raw value to the next handle the recorded result holds.
+    fn bind(&mut self, bits: u64) -> Result<(u32, u32), String> {
+        let (index, generation) = self.collected.pop_front().ok_or_else(|| {
+            "the call, run for real, returned more handles than it did when recorded".to_owned()
+        })?;
+        self.occupy(index, generation)?;
+        self.by_raw.insert(bits, index);
+        Ok((index, generation))
+    }
 }
 
 /// `Serialize` for a `#[mapped]` struct: its index and generation.
@@ -354,7 +378,11 @@ pub fn serialize<M: Mapped, S: Serializer>(handle: &M, serializer: S) -> Result<
     let raw = handle.raw();
     let phase = session::handle_phase();
     let encoded = session::with_handles(|h| match h.resolve(raw) {
-        Resolved::Live { index, generation } => Ok((index, generation)),
+        _ if phase == Phase::Bind => h.bind(raw.to_bits()),
+        Resolved::Live { index, generation } => {
+            h.live_argument |= h.replaying && raw.as_virtual().is_none();
+            Ok((index, generation))
+        }
         Resolved::Unknown if phase == Phase::Results && !h.replaying => {
             Ok(h.register(raw.to_bits()))
         }
@@ -394,6 +422,10 @@ pub fn deserialize<'de, M: Mapped, D: Deserializer<'de>>(deserializer: D) -> Res
     match session::handle_phase() {
         // Rendering a report: the value is shown and dropped, nothing more.
         Phase::Display => Ok(placeholder),
+        Phase::Collect => {
+            session::with_handles(|h| h.collected.push_back((index, generation)));
+            Ok(placeholder)
+        }
         Phase::Results => match session::with_handles(|h| h.occupy(index, generation)) {
             Some(Ok(())) => Ok(placeholder),
             Some(Err(why)) => {
@@ -417,7 +449,7 @@ pub fn deserialize<'de, M: Mapped, D: Deserializer<'de>>(deserializer: D) -> Res
 /// struct's own drop function should release.
 pub fn dropped<M: Mapped>(handle: &M) -> bool {
     let raw = handle.raw();
-    if session::handle_phase() == Phase::Display {
+    if matches!(session::handle_phase(), Phase::Display | Phase::Collect) {
         return false;
     }
     session::with_handles(|h| match h.resolve(raw) {

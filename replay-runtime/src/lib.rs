@@ -42,6 +42,7 @@ mod call;
 mod divergence;
 mod error;
 mod handles;
+mod policy;
 mod recording;
 mod replayer;
 mod session;
@@ -75,10 +76,12 @@ pub use replay_macros::assume_deterministic;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::call::{
-        Arg, Args, EncodeError, Out, OutRaw, OutRef, OutSlice, Outs, Probe, RecordGuard, Show,
-        ShowActual, ShowBorrowed, ShowBytes, ShowOwned, Site, Suspended, after_divergence,
-        byte_len, count, mode, outlined, record_begin, replay, suspend, written,
+        Arg, Args, Checked, EncodeError, Live, Out, OutRaw, OutRef, OutSlice, Outs, Probe,
+        RecordGuard, Show, ShowActual, ShowBorrowed, ShowBytes, ShowOwned, Site, Suspended,
+        after_divergence, byte_len, count, mode, outlined, record_begin, replay_bind, replay_check,
+        replay_finish, suspend, written,
     };
+    pub use crate::policy::as_path;
     pub use crate::session::ThreadMode;
     pub use serde;
 

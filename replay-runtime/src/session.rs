@@ -83,6 +83,12 @@ pub(crate) enum Phase {
     Results,
     /// Rendering values for a divergence report: no side effects.
     Display,
+    /// Replay, before a call that runs for real: noting the recorded
+    /// result's handles, in order.
+    Collect,
+    /// Replay, after a call that ran for real: binding the live result's
+    /// handles to the noted ones.
+    Bind,
 }
 
 thread_local! {
@@ -368,6 +374,37 @@ impl Session {
             Mode::Record => Session::record(path),
             _ => Session::replay(path),
         }
+    }
+
+    /// Declares files that are the same at replay time as when recorded
+    /// (read-only assets), by glob pattern: calls of functions marked
+    /// `#[deterministic(path = ..)]` on a matching path, and the calls on the
+    /// handles they return, run for real during replay. Other files are
+    /// served from the recording. Patterns add to those of the
+    /// `REPLAY_LIVE_FILES` environment variable; `*` stays within a path
+    /// component, `**` crosses them. Recording is unaffected: every call is
+    /// recorded, so the recording also replays without the patterns.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), replay_runtime::Error> {
+    /// let session = replay_runtime::Session::replay("run.replay")?
+    ///     .with_live_files(["assets/**", "/usr/share/zoneinfo/**"]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn with_live_files<I, S>(self, patterns: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        if let Some(installed) = &self.installed
+            && let Active::Replay(replayer) = &mut *installed.active.borrow_mut()
+        {
+            replayer
+                .live_files
+                .extend(patterns.into_iter().map(Into::into));
+        }
+        self
     }
 
     /// The session's mode.

@@ -146,9 +146,15 @@ pub mod files {
         }
     }
 
-    /// Opens `path` for reading.
-    #[deterministic]
+    /// Opens `path` for reading. In replay it opens the file for real when
+    /// the path matches the session's live files, and reads on the handle
+    /// then run for real too.
+    #[deterministic(path = path)]
     pub fn open(path: &str) -> Result<Fd, String> {
+        open_for_real(path)
+    }
+
+    fn open_for_real(path: &str) -> Result<Fd, String> {
         let c_path = CString::new(path).map_err(|e| e.to_string())?;
         // SAFETY: a NUL-terminated path.
         let fd = unsafe { libc::open(c_path.as_ptr(), libc::O_RDONLY) };
@@ -166,6 +172,17 @@ pub mod files {
         let n = unsafe { libc::read(fd.0, buf.as_mut_ptr().cast(), max) };
         buf.truncate(usize::try_from(n).unwrap_or(0));
         buf
+    }
+
+    /// Opens a log file; in replay, `/dev/null` stands in for it.
+    #[deterministic(replay_with = open_dev_null)]
+    pub fn open_log(path: &str) -> Result<Fd, String> {
+        open_for_real(path)
+    }
+
+    /// The stand-in of `open_log`: a real descriptor, on nothing.
+    fn open_dev_null(_path: &str) -> Result<Fd, String> {
+        open_for_real("/dev/null")
     }
 
     /// Closes the file: the handle is consumed, its slot freed.

@@ -1,0 +1,134 @@
+//! Calls that run for real during replay: files declared live, the
+//! handles they return, and `replay_with` stand-ins.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use replay_runtime::{Session, deterministic};
+use replay_tests::files;
+use replay_tests::{greet, panic_message, scratch_dir};
+
+#[test]
+fn live_files_are_read_for_real_and_the_others_from_the_recording() {
+    let dir = scratch_dir("live-files");
+    let asset = dir.join("assets").join("banner.txt");
+    let data = dir.join("data.txt");
+    std::fs::create_dir_all(asset.parent().expect("parent")).expect("mkdir");
+    std::fs::write(&asset, "asset v1").expect("write");
+    std::fs::write(&data, "data v1").expect("write");
+    let (asset, data) = (
+        asset.to_str().expect("utf-8"),
+        data.to_str().expect("utf-8"),
+    );
+    let recording = dir.join("live.replay");
+
+    let run = || {
+        let a = files::open(asset).expect("open the asset");
+        let b = files::open(data).expect("open the data");
+        let seen = (
+            files::read(&a, 64),
+            files::read(&b, 64),
+            a.raw_fd() >= 0,
+            b.raw_fd() >= 0,
+        );
+        files::close(a);
+        files::close(b);
+        seen
+    };
+    let session = Session::record(&recording).expect("start recording");
+    let recorded = run();
+    session.finish().expect("finish recording");
+    assert_eq!(
+        (recorded.0.as_slice(), recorded.1.as_slice()),
+        (&b"asset v1"[..], &b"data v1"[..])
+    );
+
+    // Both files change. The asset is declared live: it is read as it is
+    // now, through a real descriptor. The data file is replayed.
+    std::fs::write(asset, "asset v2").expect("write");
+    std::fs::write(data, "data v2").expect("write");
+    let pattern = format!("{}/assets/**", dir.display());
+    let session = Session::replay(&recording)
+        .expect("start replaying")
+        .with_live_files([pattern]);
+    let replayed = run();
+    session.finish().expect("replay consumed everything");
+    assert_eq!(replayed.0, b"asset v2", "the live asset is read for real");
+    assert_eq!(
+        replayed.1, b"data v1",
+        "the other file comes from the recording"
+    );
+    assert!(replayed.2, "the live file has a real descriptor");
+    assert!(!replayed.3, "the replayed file has a placeholder");
+
+    // Without the pattern, everything comes from the recording.
+    let session = Session::replay(&recording).expect("start replaying");
+    let again = run();
+    session.finish().expect("replay consumed everything");
+    assert_eq!(
+        (again.0.as_slice(), again.1.as_slice()),
+        (&b"asset v1"[..], &b"data v1"[..])
+    );
+}
+
+/// A lookup that would reach a server; replay uses a fixed table instead.
+#[deterministic(replay_with = lookup_offline)]
+fn lookup(key: &str) -> String {
+    greet(key)
+}
+
+fn lookup_offline(key: &str) -> String {
+    format!("offline answer for {key}")
+}
+
+#[test]
+fn replay_with_calls_the_stand_in_and_still_checks_the_call() {
+    let dir = scratch_dir("replay-with");
+    let recording = dir.join("with.replay");
+    let session = Session::record(&recording).expect("start recording");
+    let recorded = lookup("alice");
+    session.finish().expect("finish recording");
+    assert!(recorded.starts_with("hello, alice"), "{recorded}");
+
+    let session = Session::replay(&recording).expect("start replaying");
+    assert_eq!(lookup("alice"), "offline answer for alice");
+    session.finish().expect("replay consumed everything");
+
+    let session = Session::replay(&recording).expect("start replaying");
+    let caught = catch_unwind(AssertUnwindSafe(|| lookup("bob")));
+    let message = panic_message(&*caught.expect_err("another key diverges"));
+    assert!(
+        message.contains("argument 1 (`key`) of `live::lookup` differs"),
+        "{message}"
+    );
+    assert!(session.finish().is_err());
+}
+
+#[test]
+fn handles_a_stand_in_returns_are_bound_and_used_live() {
+    let dir = scratch_dir("replay-with-handle");
+    let log = dir.join("app.log");
+    std::fs::write(&log, "old log lines").expect("write");
+    let recording = dir.join("handle.replay");
+    let log = log.to_str().expect("utf-8");
+
+    let session = Session::record(&recording).expect("start recording");
+    let fd = files::open_log(log).expect("open the log");
+    let recorded = files::read(&fd, 64);
+    let recorded_debug = format!("{fd:?}");
+    files::close(fd);
+    session.finish().expect("finish recording");
+    assert_eq!(recorded, b"old log lines");
+
+    let session = Session::replay(&recording).expect("start replaying");
+    let fd = files::open_log(log).expect("open the log");
+    assert!(fd.raw_fd() >= 0, "the stand-in's descriptor is real");
+    assert_eq!(
+        format!("{fd:?}"),
+        recorded_debug,
+        "bound to the recorded slot"
+    );
+    // The read runs for real on the stand-in's /dev/null.
+    assert_eq!(files::read(&fd, 64), b"");
+    files::close(fd);
+    session.finish().expect("replay consumed everything");
+}
