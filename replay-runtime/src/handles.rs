@@ -148,7 +148,15 @@ pub trait Mapped: Sized {
 struct Slot {
     generation: u32,
     live: bool,
+    /// The live raw value, when the slot holds one.
+    raw: Option<u64>,
 }
+
+const EMPTY_SLOT: Slot = Slot {
+    generation: 0,
+    live: false,
+    raw: None,
+};
 
 /// A multiply-shift hasher for raw handle bits: they are already
 /// well-spread or small integers, and SipHash would dominate a lookup.
@@ -220,10 +228,7 @@ impl HandleMap {
         let index = match self.free.pop() {
             Some(Reverse(index)) => index,
             None => {
-                self.slots.push(Slot {
-                    generation: 0,
-                    live: false,
-                });
+                self.slots.push(EMPTY_SLOT);
                 (self.slots.len() - 1) as u32
             }
         };
@@ -236,6 +241,7 @@ impl HandleMap {
     pub fn free(&mut self, index: u32) {
         if let Some(slot) = self.slots.get_mut(index as usize).filter(|s| s.live) {
             slot.live = false;
+            slot.raw = None;
             slot.generation = slot.generation.wrapping_add(1);
             self.free.push(Reverse(index));
         }
@@ -245,6 +251,7 @@ impl HandleMap {
     pub fn register(&mut self, bits: u64) -> (u32, u32) {
         let (index, generation) = self.allocate();
         self.by_raw.insert(bits, index);
+        self.slots[index as usize].raw = Some(bits);
         (index, generation)
     }
 
@@ -271,13 +278,7 @@ impl HandleMap {
         if index as usize >= self.slots.len() {
             let missing = index as usize + 1 - self.slots.len();
             let first = self.slots.len() as u32;
-            self.slots.extend(std::iter::repeat_n(
-                Slot {
-                    generation: 0,
-                    live: false,
-                },
-                missing,
-            ));
+            self.slots.extend(std::iter::repeat_n(EMPTY_SLOT, missing));
             self.free.extend((first..index).map(Reverse));
         }
         let slot = &mut self.slots[index as usize];
@@ -369,6 +370,7 @@ impl HandleMap {
         })?;
         self.occupy(index, generation)?;
         self.by_raw.insert(bits, index);
+        self.slots[index as usize].raw = Some(bits);
         Ok((index, generation))
     }
 }
@@ -477,5 +479,172 @@ pub fn debug<M: Mapped>(handle: &M, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             Some((index, generation)) => write!(f, "{} #{index}.{generation}", M::NAME),
             None => write!(f, "{}(unmapped)", M::NAME),
         },
+    }
+}
+
+/// A Rust object whose address is handed to foreign code: a context or
+/// user-data pointer. The address is recorded as the object's slot in the
+/// object index map, and a pointer coming back from a replayed call
+/// resolves to this run's object, wherever the allocator put it.
+///
+/// ```no_run
+/// use replay_runtime::{Context, ContextPtr, deterministic};
+///
+/// #[deterministic]
+/// unsafe extern "C" {
+///     fn set_user_data(data: ContextPtr);
+///     fn get_user_data() -> ContextPtr;
+/// }
+///
+/// struct State { clicks: u32 }
+///
+/// let state = Context::new(State { clicks: 0 });
+/// unsafe { set_user_data(state.ptr()) };
+/// let back = unsafe { get_user_data() };
+/// // SAFETY: the pointer is `state`'s, which is alive.
+/// assert_eq!(unsafe { back.as_ref::<State>() }.clicks, 0);
+/// ```
+pub struct Context<T> {
+    boxed: Box<T>,
+}
+
+impl<T> Context<T> {
+    /// Boxes `value` and registers its address with this thread's session.
+    pub fn new(value: T) -> Self {
+        let boxed = Box::new(value);
+        let bits = (&*boxed as *const T).to_bits();
+        session::with_handles(|h| h.register(bits));
+        Context { boxed }
+    }
+
+    /// The object's address, to hand to foreign code.
+    pub fn ptr(&self) -> ContextPtr {
+        ContextPtr((&*self.boxed as *const T).cast_mut().cast())
+    }
+}
+
+impl<T> std::ops::Deref for Context<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.boxed
+    }
+}
+
+impl<T> std::ops::DerefMut for Context<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.boxed
+    }
+}
+
+impl<T> Drop for Context<T> {
+    fn drop(&mut self) {
+        let bits = (&*self.boxed as *const T).to_bits();
+        session::with_handles(|h| h.release(bits));
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Context<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Context").field(&*self.boxed).finish()
+    }
+}
+
+/// The address of a [`Context`], as foreign code sees it: a `void *`
+/// (`#[repr(transparent)]`), recorded as the context's slot.
+#[repr(transparent)]
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct ContextPtr(*mut std::ffi::c_void);
+
+impl ContextPtr {
+    /// The null pointer: recorded as such.
+    pub const fn null() -> Self {
+        ContextPtr(std::ptr::null_mut())
+    }
+
+    /// The raw pointer.
+    pub fn as_ptr(self) -> *mut std::ffi::c_void {
+        self.0
+    }
+
+    /// Whether the pointer is null.
+    pub fn is_null(self) -> bool {
+        self.0.is_null()
+    }
+
+    /// The object behind the pointer.
+    ///
+    /// # Safety
+    ///
+    /// The pointer must come from [`Context::ptr`] of a `Context<T>` that
+    /// is still alive, and no `&mut` to that object may exist meanwhile.
+    pub unsafe fn as_ref<'a, T>(self) -> &'a T {
+        // SAFETY: the caller's contract.
+        unsafe { &*self.0.cast::<T>() }
+    }
+}
+
+impl fmt::Debug for ContextPtr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let resolved = session::with_handles(|h| h.lookup(self.0.to_bits()));
+        match resolved {
+            _ if self.0.is_null() => f.write_str("ContextPtr(null)"),
+            Some(Some((index, generation))) => write!(f, "ContextPtr(#{index}.{generation})"),
+            _ => f.write_str("ContextPtr(unregistered)"),
+        }
+    }
+}
+
+/// A null context pointer, recorded.
+const NULL_INDEX: u32 = u32::MAX - 1;
+
+impl Serialize for ContextPtr {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.0.is_null() {
+            return (NULL_INDEX, 0u32).serialize(serializer);
+        }
+        let bits = self.0.to_bits();
+        let phase = session::handle_phase();
+        match session::with_handles(|h| (h.lookup(bits), h.replaying)) {
+            Some((Some(pair), _)) => pair.serialize(serializer),
+            Some((None, replaying)) => {
+                let why = "a ContextPtr that no live Context holds was passed to a recorded call";
+                if replaying || phase == Phase::Display {
+                    session::with_handles(|h| {
+                        h.error.get_or_insert_with(|| why.to_owned());
+                    });
+                    (NO_INDEX, 0u32).serialize(serializer)
+                } else {
+                    Err(S::Error::custom(why))
+                }
+            }
+            None => (NO_INDEX, 0u32).serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ContextPtr {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let (index, generation) = <(u32, u32)>::deserialize(deserializer)?;
+        if index == NULL_INDEX {
+            return Ok(ContextPtr::null());
+        }
+        if session::handle_phase() != Phase::Results {
+            return Ok(ContextPtr::null());
+        }
+        let live = session::with_handles(|h| h.live_raw(index, generation)).flatten();
+        match live {
+            Some(bits) => Ok(ContextPtr(bits as usize as *mut std::ffi::c_void)),
+            None => Err(D::Error::custom(format!(
+                "the recording returns context #{index}.{generation}, which no live Context holds"
+            ))),
+        }
+    }
+}
+
+impl HandleMap {
+    /// The live raw value of slot `index` at `generation`.
+    fn live_raw(&self, index: u32, generation: u32) -> Option<u64> {
+        let slot = self.slots.get(index as usize)?;
+        (slot.live && slot.generation == generation).then_some(slot.raw?)
     }
 }

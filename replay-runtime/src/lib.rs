@@ -42,13 +42,14 @@ mod call;
 mod divergence;
 mod error;
 mod handles;
+pub mod identity;
 mod policy;
 mod recording;
 mod replayer;
 mod session;
 
 pub use error::{Error, Result};
-pub use handles::{Mapped, RawHandle};
+pub use handles::{Context, ContextPtr, Mapped, RawHandle};
 pub use recording::Metadata;
 pub use session::{Mode, Session, Summary};
 

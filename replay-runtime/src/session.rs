@@ -260,6 +260,7 @@ fn install(active: Active, mode: ThreadMode) -> Result<Installed> {
         active: Box::new(RefCell::new(active)),
         handles: Box::new(RefCell::new(HandleMap::new(mode == ThreadMode::Replay))),
     };
+    crate::identity::restart();
     STATE.with(|s| {
         s.active.set(&*installed.active);
         s.handles.set(&*installed.handles);

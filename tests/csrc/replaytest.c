@@ -81,3 +81,16 @@ void rt_stats(const int32_t *values, size_t n, int64_t *sum, int32_t *max) {
         if (values[i] > *max) *max = values[i];
     }
 }
+
+/* Keeps a context (user-data) pointer, as C libraries with callbacks do. */
+static _Thread_local void *context = 0;
+
+void rt_set_context(void *ctx) {
+    calls++;
+    context = ctx;
+}
+
+void *rt_get_context(void) {
+    calls++;
+    return context;
+}

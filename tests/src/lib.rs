@@ -31,6 +31,14 @@ unsafe extern "C" {
     pub fn rt_read_some(#[out(len = cap, written = return)] out: *mut u8, cap: usize) -> i64;
 }
 
+#[deterministic]
+unsafe extern "C" {
+    /// Hands C a context pointer to keep.
+    pub fn rt_set_context(ctx: replay_runtime::ContextPtr);
+    /// The context pointer C keeps.
+    pub fn rt_get_context() -> replay_runtime::ContextPtr;
+}
+
 unsafe extern "C" {
     /// How many times this thread has called the C library. Not wrapped:
     /// tests read it to prove replay never called into C.

@@ -134,3 +134,111 @@ fn bad_mode_and_bad_files_are_clear_errors_in_a_real_process() {
         "{err}"
     );
 }
+
+/// A directory with the files the `files` scenario reads.
+fn files_dir(name: &str) -> std::path::PathBuf {
+    let dir = scratch_dir(name);
+    for (file, text) in [("a", "alpha"), ("b", "beta"), ("c", "gamma")] {
+        std::fs::write(dir.join(file), text).expect("write");
+    }
+    dir
+}
+
+#[test]
+fn descriptor_numbers_shift_and_get_reused_and_replay_does_not_care() {
+    let dir = files_dir("cross-files");
+    let recording = dir.join("files.replay");
+    let dir_arg = dir.to_str().expect("utf-8");
+
+    let recorded = run("record", &recording, &["files", dir_arg, "0"]);
+    assert!(recorded.status.success(), "{}", stderr(&recorded));
+    let out = stdout(&recorded);
+    assert!(out.contains("a=Fd #0.0 alpha"), "{out}");
+    assert!(out.contains("b=Fd #1.0 beta"), "{out}");
+    assert!(
+        out.contains("c=Fd #0.1 gamma"),
+        "the freed slot is reused: {out}"
+    );
+    // The OS handed c the descriptor number a had.
+    let err = stderr(&recorded);
+    let number = |key: &str| {
+        err.split_whitespace()
+            .find_map(|w| w.strip_prefix(key))
+            .and_then(|n| n.parse::<i32>().ok())
+            .unwrap_or_else(|| panic!("no {key} in {err}"))
+    };
+    assert_eq!(number("c="), number("a="), "{err}");
+
+    // Replay in a process with five more descriptors open, after the files
+    // have changed: nothing depends on the numbers or the files.
+    for file in ["a", "b", "c"] {
+        std::fs::write(dir.join(file), "changed").expect("write");
+    }
+    let replayed = run("replay", &recording, &["files", dir_arg, "5"]);
+    assert!(replayed.status.success(), "{}", stderr(&replayed));
+    assert_eq!(values(&replayed), values(&recorded));
+}
+
+#[test]
+fn live_files_from_the_environment_are_read_for_real_in_another_process() {
+    let dir = files_dir("cross-live");
+    let recording = dir.join("files.replay");
+    let dir_arg = dir.to_str().expect("utf-8");
+    assert!(
+        run("record", &recording, &["files", dir_arg, "0"])
+            .status
+            .success()
+    );
+
+    std::fs::write(dir.join("a"), "alpha v2").expect("write");
+    std::fs::write(dir.join("b"), "beta v2").expect("write");
+    let replayed = Command::new(FIXTURE)
+        .args(["files", dir_arg, "3"])
+        .env("REPLAY_MODE", "replay")
+        .env("REPLAY_PATH", &recording)
+        .env("REPLAY_LIVE_FILES", format!("{dir_arg}/a"))
+        .output()
+        .expect("run the fixture");
+    assert!(replayed.status.success(), "{}", stderr(&replayed));
+    let out = stdout(&replayed);
+    assert!(out.contains("a=Fd #0.0 alpha v2"), "a is live: {out}");
+    assert!(out.contains("b=Fd #1.0 beta\n"), "b is replayed: {out}");
+    assert!(out.contains("c=Fd #0.1 gamma"), "c is replayed: {out}");
+}
+
+#[test]
+fn a_context_pointer_resolves_to_the_live_object_in_another_process() {
+    let dir = scratch_dir("cross-context");
+    let recording = dir.join("context.replay");
+    let recorded = run("record", &recording, &["context"]);
+    assert!(recorded.status.success(), "{}", stderr(&recorded));
+    let replayed = run("replay", &recording, &["context"]);
+    assert!(replayed.status.success(), "{}", stderr(&replayed));
+    for output in [&recorded, &replayed] {
+        let out = stdout(output);
+        assert!(out.contains("same_object=true"), "{out}");
+        assert!(out.contains("name=clicks"), "{out}");
+        assert!(out.contains("ptr=ContextPtr(#0.0)"), "{out}");
+    }
+    assert!(stdout(&replayed).contains("c_calls=0"));
+}
+
+#[test]
+fn identity_keyed_maps_iterate_alike_when_recording_and_replaying() {
+    let dir = scratch_dir("cross-identity");
+    let recording = dir.join("identity.replay");
+    let recorded = run("record", &recording, &["identity"]);
+    assert!(recorded.status.success(), "{}", stderr(&recorded));
+    let replayed = run("replay", &recording, &["identity"]);
+    assert!(replayed.status.success(), "{}", stderr(&replayed));
+    assert_eq!(values(&replayed), values(&recorded));
+    let order: Vec<_> = values(&recorded)
+        .iter()
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .collect();
+    // Inserted in reverse creation order, iterated in insertion order.
+    assert_eq!(
+        order,
+        ["node=bravo", "node=charlie", "node=alpha", "node=delta"]
+    );
+}

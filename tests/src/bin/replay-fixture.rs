@@ -2,24 +2,37 @@
 //! session the environment asks for (`REPLAY_MODE`, `REPLAY_PATH`) and
 //! prints what it got, one `key=value` per line.
 //!
-//! `replay-fixture [diverge|crash]`: with `diverge`, the program calls C with
-//! another argument than a recorded run did; with `crash`, it panics at the
-//! end and aborts in the panic hook, as a `panic = "abort"` build does:
-//! nothing is unwound or dropped.
+//! `replay-fixture [SCENARIO] [ARGS]`:
+//! - no scenario: C calls (clock, pid, structs, strings);
+//! - `diverge`: the same, calling C with another argument than a recorded
+//!   run did;
+//! - `crash`: the same, then a panic that aborts in the panic hook, as a
+//!   `panic = "abort"` build does: nothing is unwound or dropped;
+//! - `files DIR [EXTRA]`: opens, reads and closes files in DIR through
+//!   `#[mapped]` descriptors, after opening EXTRA descriptors of its own;
+//! - `context`: hands C the address of a Rust object and gets it back;
+//! - `identity`: keys objects by deterministic identity and iterates.
 
 use std::process::ExitCode;
 
-use replay_runtime::Session;
-use replay_tests::{Point, c_calls, greet, libc_calls, rt_now_nanos, rt_point_jitter};
+use replay_runtime::identity::{Identified, IdentityMap};
+use replay_runtime::{Context, Session};
+use replay_tests::{Point, c_calls, files, greet, libc_calls, rt_now_nanos, rt_point_jitter};
 
 fn main() -> ExitCode {
-    let variant = std::env::args().nth(1).unwrap_or_default();
-    if variant == "crash" {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let scenario = args.first().map(String::as_str).unwrap_or_default();
+    if scenario == "crash" {
         std::panic::set_hook(Box::new(|info| {
             eprintln!("{info}");
             std::process::abort();
         }));
     }
+    // Descriptors opened before the session shift every later number.
+    let extra: usize = args.get(2).and_then(|n| n.parse().ok()).unwrap_or(0);
+    let _held: Vec<_> = (0..extra)
+        .map(|_| std::fs::File::open("/dev/null").expect("open /dev/null"))
+        .collect();
     let session = match Session::from_env() {
         Ok(session) => session,
         Err(e) => {
@@ -27,17 +40,16 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let diverge = variant == "diverge";
     let before = c_calls();
     println!("mode={}", session.mode());
-    println!("now={}", rt_now_nanos());
-    println!("pid={}", libc_calls::getpid());
-    let spread = if diverge { 7 } else { 1000 };
-    let p = rt_point_jitter(Point { x: 0, y: 0 }, spread);
-    println!("point={},{}", p.x, p.y);
-    println!("greeting={}", greet("fixture"));
+    match scenario {
+        "files" => read_files(args.get(1).map_or(".", String::as_str)),
+        "context" => context(),
+        "identity" => identity(),
+        _ => call_c(scenario == "diverge"),
+    }
     println!("c_calls={}", c_calls() - before);
-    if variant == "crash" {
+    if scenario == "crash" {
         panic!("replay-fixture crashed on purpose");
     }
     match session.finish() {
@@ -49,5 +61,75 @@ fn main() -> ExitCode {
             eprintln!("replay-fixture: {e}");
             ExitCode::from(3)
         }
+    }
+}
+
+fn call_c(diverge: bool) {
+    println!("now={}", rt_now_nanos());
+    println!("pid={}", libc_calls::getpid());
+    let spread = if diverge { 7 } else { 1000 };
+    let p = rt_point_jitter(Point { x: 0, y: 0 }, spread);
+    println!("point={},{}", p.x, p.y);
+    println!("greeting={}", greet("fixture"));
+}
+
+/// Opens a and b, closes a, opens c (which takes a's freed slot, and
+/// usually a's descriptor number), and reads each.
+fn read_files(dir: &str) {
+    let open = |name: &str| files::open(&format!("{dir}/{name}")).expect("open");
+    let a = open("a");
+    let b = open("b");
+    println!(
+        "a={:?} {}",
+        a,
+        String::from_utf8_lossy(&files::read(&a, 64))
+    );
+    println!(
+        "b={:?} {}",
+        b,
+        String::from_utf8_lossy(&files::read(&b, 64))
+    );
+    eprintln!("descriptors: a={} b={}", a.raw_fd(), b.raw_fd());
+    files::close(a);
+    let c = open("c");
+    println!(
+        "c={:?} {}",
+        c,
+        String::from_utf8_lossy(&files::read(&c, 64))
+    );
+    eprintln!("descriptors: c={}", c.raw_fd());
+}
+
+/// The Rust object C keeps a pointer to.
+struct Counter {
+    name: &'static str,
+}
+
+fn context() {
+    let counter = Context::new(Counter { name: "clicks" });
+    // SAFETY: C keeps the pointer; `counter` outlives its use below.
+    let back = unsafe {
+        replay_tests::rt_set_context(counter.ptr());
+        replay_tests::rt_get_context()
+    };
+    println!("same_object={}", back == counter.ptr());
+    // SAFETY: `back` is `counter`'s address, and `counter` is alive.
+    println!("name={}", unsafe { back.as_ref::<Counter>() }.name);
+    println!("ptr={back:?}");
+}
+
+fn identity() {
+    let nodes: Vec<_> = ["delta", "alpha", "charlie", "bravo"]
+        .into_iter()
+        .map(Identified::new)
+        .collect();
+    let mut weight = IdentityMap::default();
+    // The weights come from the outside world (the C clock).
+    for node in nodes.iter().rev() {
+        weight.insert(node.id(), rt_now_nanos() % 1000);
+    }
+    for (id, w) in &weight {
+        let node = nodes.iter().find(|n| n.id() == *id).expect("a node");
+        println!("node={} id={} weight={w}", **node, id.get());
     }
 }

@@ -1,0 +1,145 @@
+//! Deterministic object identities: what to key a map by instead of an
+//! address.
+//!
+//! An address differs from run to run (ASLR, the allocator), so a map keyed
+//! by addresses iterates in a different order every run, and a program
+//! whose behaviour follows that order cannot be replayed. An [`Identity`]
+//! is assigned in creation order instead: the n-th identity a thread
+//! creates in a session is the same in every run of the same program. An
+//! [`IdentityMap`] iterates in insertion order and hashes without a random
+//! seed, so both its order and its lookups are the same in every run.
+//!
+//! ```
+//! use replay_runtime::identity::{Identified, IdentityMap};
+//!
+//! struct Node { name: &'static str }
+//!
+//! let a = Identified::new(Node { name: "a" });
+//! let b = Identified::new(Node { name: "b" });
+//! let mut weights = IdentityMap::default();
+//! weights.insert(b.id(), 2);
+//! weights.insert(a.id(), 1);
+//! let order: Vec<_> = weights.keys().copied().collect();
+//! assert_eq!(order, [b.id(), a.id()]); // insertion order, every run
+//! assert!(a.id() < b.id());             // creation order, every run
+//! ```
+
+use std::cell::Cell;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::ops::{Deref, DerefMut};
+
+use serde::{Deserialize, Serialize};
+
+thread_local! {
+    static NEXT: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Restarts this thread's numbering: called when a session starts, so that
+/// a recording and its replay number their objects alike.
+pub(crate) fn restart() {
+    NEXT.with(|n| n.set(0));
+}
+
+/// A deterministic object identity: the creation order of the object on
+/// its thread, in its session. Hash, compare and record it freely.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Identity(u64);
+
+impl Identity {
+    /// The next identity of this thread.
+    pub fn next() -> Identity {
+        NEXT.with(|n| {
+            let id = n.get();
+            n.set(id + 1);
+            Identity(id)
+        })
+    }
+
+    /// The identity's number: its position in creation order.
+    pub fn get(self) -> u64 {
+        self.0
+    }
+}
+
+/// A value with an [`Identity`]: hashed and compared by identity, as one
+/// would by address, but the same in every run.
+#[derive(Debug)]
+pub struct Identified<T> {
+    id: Identity,
+    value: T,
+}
+
+impl<T> Identified<T> {
+    /// Gives `value` the next identity.
+    pub fn new(value: T) -> Self {
+        Identified {
+            id: Identity::next(),
+            value,
+        }
+    }
+
+    /// The value's identity.
+    pub fn id(&self) -> Identity {
+        self.id
+    }
+
+    /// The value, without its identity.
+    pub fn into_inner(self) -> T {
+        self.value
+    }
+}
+
+impl<T> Deref for Identified<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<T> DerefMut for Identified<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.value
+    }
+}
+
+impl<T> PartialEq for Identified<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
+}
+
+impl<T> Eq for Identified<T> {}
+
+impl<T> Hash for Identified<T> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.id.hash(state);
+    }
+}
+
+/// A hasher with no random seed (FNV-1a): the same hashes in every run.
+#[derive(Clone, Copy, Debug)]
+pub struct FixedHasher(u64);
+
+impl Default for FixedHasher {
+    fn default() -> Self {
+        FixedHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for FixedHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+}
+
+/// A map that iterates in insertion order and hashes without a random
+/// seed: keyed by [`Identity`], it behaves the same in every run.
+pub type IdentityMap<K, V> = indexmap::IndexMap<K, V, BuildHasherDefault<FixedHasher>>;
+
+/// The set counterpart of [`IdentityMap`].
+pub type IdentitySet<K> = indexmap::IndexSet<K, BuildHasherDefault<FixedHasher>>;
