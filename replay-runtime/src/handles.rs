@@ -498,11 +498,13 @@ pub fn debug<M: Mapped>(handle: &M, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 ///
 /// struct State { clicks: u32 }
 ///
-/// let state = Context::new(State { clicks: 0 });
-/// unsafe { set_user_data(state.ptr()) };
-/// let back = unsafe { get_user_data() };
-/// // SAFETY: the pointer is `state`'s, which is alive.
-/// assert_eq!(unsafe { back.as_ref::<State>() }.clicks, 0);
+/// fn main() {
+///     let state = Context::new(State { clicks: 0 });
+///     unsafe { set_user_data(state.ptr()) };
+///     let back = unsafe { get_user_data() };
+///     // SAFETY: the pointer is `state`'s, which is alive.
+///     assert_eq!(unsafe { back.as_ref::<State>() }.clicks, 0);
+/// }
 /// ```
 pub struct Context<T> {
     boxed: Box<T>,
