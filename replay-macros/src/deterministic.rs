@@ -4,7 +4,7 @@
 //! function; record and replay hand its arguments and results to the
 //! runtime (`::replay_runtime::__private`), where the logic lives.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{FnArg, ForeignItem, Item, ItemFn, ItemForeignMod, Pat, Safety, Signature};
@@ -262,14 +262,6 @@ fn expand_fn(args: &Args, mut f: ItemFn) -> syn::Result<TokenStream> {
 fn expand_foreign(args: &Args, mut block: ItemForeignMod) -> syn::Result<TokenStream> {
     let mut errors = Errors::default();
     let mut wrappers = Vec::new();
-    let first = block.items.iter().find_map(|i| match i {
-        ForeignItem::Fn(f) => Some(f.sig.ident.clone()),
-        _ => None,
-    });
-    let module = format_ident!(
-        "__replay_extern_{}",
-        first.unwrap_or_else(|| syn::Ident::new("block", Span::call_site()))
-    );
     for item in &mut block.items {
         let f = match item {
             ForeignItem::Fn(f) => f,
@@ -293,11 +285,14 @@ fn expand_foreign(args: &Args, mut block: ItemForeignMod) -> syn::Result<TokenSt
         };
         let params = closure_params(&analysis);
         let ret = &analysis.ret;
-        let ident = &f.sig.ident;
+        let ident = f.sig.ident.clone();
+        // The declaration stays in place, renamed, linking to the same symbol;
+        // the wrapper takes its name.
+        let declared = format_ident!("__replay_extern_{}", ident);
         let idents = analysis.params.iter().map(|p| &p.ident);
         // SAFETY of the real call: the wrapper is `unsafe` exactly when the
         // declaration is, so the caller has vouched for it.
-        let real = quote!(move |#(#params),*| -> #ret { unsafe { #module::#ident(#(#idents),*) } });
+        let real = quote!(move |#(#params),*| -> #ret { unsafe { #declared(#(#idents),*) } });
         let name = ident.to_string();
         let body = body(args, quote!(#name), &analysis, real);
         let mut sig = f.sig.clone();
@@ -316,18 +311,18 @@ fn expand_foreign(args: &Args, mut block: ItemForeignMod) -> syn::Result<TokenSt
                 #body
             }
         });
-        f.vis = syn::parse_quote!(pub);
+        if !f.attrs.iter().any(|a| a.path().is_ident("link_name")) {
+            let symbol = ident.to_string();
+            f.attrs.push(syn::parse_quote!(#[link_name = #symbol]));
+        }
         f.attrs.retain(|a| !a.path().is_ident("doc"));
+        f.vis = syn::Visibility::Inherited;
+        f.sig.ident = declared;
     }
     errors.finish()?;
     Ok(quote! {
-        #[doc(hidden)]
         #[allow(non_snake_case)]
-        mod #module {
-            #[allow(unused_imports)]
-            use super::*;
-            #block
-        }
+        #block
         #(#wrappers)*
     })
 }

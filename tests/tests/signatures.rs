@@ -99,3 +99,22 @@ fn methods_are_named_after_their_type() {
         "the recording names the type"
     );
 }
+
+#[test]
+fn extern_blocks_work_inside_function_bodies() {
+    use std::ffi::c_int;
+
+    #[deterministic]
+    unsafe extern "C" {
+        safe fn getpid() -> c_int;
+    }
+
+    let dir = scratch_dir("local-extern");
+    let recording = dir.join("local.replay");
+    let session = Session::record(&recording).expect("start recording");
+    let recorded = getpid();
+    session.finish().expect("finish recording");
+    let session = Session::replay(&recording).expect("start replaying");
+    assert_eq!(getpid(), recorded);
+    session.finish().expect("replay consumed everything");
+}
