@@ -85,6 +85,43 @@ fn expand_fn(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
         }
     }
     errors.finish()?;
+    let rt = quote!(::replay_runtime::__private);
+    // Handles among the arguments: a replay placeholder has no live value
+    // to give the real function, so the call is skipped, saying why.
+    let checks: Vec<_> = f
+        .sig
+        .inputs
+        .iter()
+        .filter_map(|input| match input {
+            FnArg::Typed(arg) => match &*arg.pat {
+                syn::Pat::Ident(p) => Some((p.ident.clone(), &*arg.ty)),
+                _ => None,
+            },
+            FnArg::Receiver(_) => None,
+        })
+        .map(|(ident, ty)| {
+            let value = match ty {
+                Type::Reference(_) => quote!(#ident),
+                _ => quote!(&#ident),
+            };
+            let name = ident.to_string();
+            quote!((#name, (&&#rt::handles::HandleCheck(#value)).placeholder()))
+        })
+        .collect();
+    let name = f.sig.ident.to_string();
+    let skip = (!checks.is_empty()).then(|| {
+        quote! {
+            {
+                #[allow(unused_imports)]
+                use #rt::handles::{CheckMapped as _, CheckOther as _};
+                let __replay_location = ::core::panic::Location::caller();
+                if #rt::handles::skip_assumed(#name, __replay_location, &[#(#checks),*]) {
+                    return;
+                }
+            }
+        }
+    });
+    let track_caller = skip.as_ref().map(|_| quote!(#[track_caller]));
     let ItemFn {
         attrs,
         vis,
@@ -94,8 +131,10 @@ fn expand_fn(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     } = f;
     Ok(quote! {
         #(#attrs)*
+        #track_caller
         #vis #sig {
-            let __replay_suspended = ::replay_runtime::__private::suspend();
+            #skip
+            let __replay_suspended = #rt::suspend();
             #block
         }
     })

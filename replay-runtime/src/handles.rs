@@ -650,3 +650,63 @@ impl HandleMap {
         (slot.live && slot.generation == generation).then_some(slot.raw?)
     }
 }
+
+/// For `#[assume_deterministic]`: finds out whether an argument is a
+/// `#[mapped]` handle with no live value (a replay placeholder), by
+/// autoref specialisation: `(&&HandleCheck(value)).placeholder()` with
+/// [`CheckMapped`] and [`CheckOther`] in scope.
+pub struct HandleCheck<'a, T: ?Sized>(pub &'a T);
+
+/// Handles: a placeholder is described.
+pub trait CheckMapped {
+    /// A description of the handle, if it is a placeholder.
+    fn placeholder(&self) -> Option<String>;
+}
+
+impl<T: Mapped> CheckMapped for &HandleCheck<'_, T> {
+    fn placeholder(&self) -> Option<String> {
+        let raw = self.0.raw();
+        let replaying = session::with_handles(|h| h.replaying).unwrap_or(false);
+        (replaying && raw.as_virtual().is_some()).then(|| format!("{:?}", DebugHandle(self.0)))
+    }
+}
+
+/// Anything else is never a placeholder.
+pub trait CheckOther {
+    /// Always `None`.
+    fn placeholder(&self) -> Option<String>;
+}
+
+impl<T: ?Sized> CheckOther for HandleCheck<'_, T> {
+    fn placeholder(&self) -> Option<String> {
+        None
+    }
+}
+
+struct DebugHandle<'a, M>(&'a M);
+
+impl<M: Mapped> fmt::Debug for DebugHandle<'_, M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        debug(self.0, f)
+    }
+}
+
+/// For `#[assume_deterministic]`: whether to skip the call because an
+/// argument is a handle with no live value. Says so on standard error.
+pub fn skip_assumed(
+    function: &str,
+    location: &std::panic::Location<'_>,
+    placeholders: &[(&str, Option<String>)],
+) -> bool {
+    let Some((param, handle)) = placeholders
+        .iter()
+        .find_map(|(p, h)| Some((p, h.as_ref()?)))
+    else {
+        return false;
+    };
+    eprintln!(
+        "replay: skipped `{function}` at {location}: its argument `{param}` is {handle}, \
+         which has no live value in this replay"
+    );
+    true
+}

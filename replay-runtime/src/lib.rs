@@ -88,7 +88,10 @@ pub mod __private {
 
     /// The object index map and what `#[mapped]` generates calls to.
     pub mod handles {
-        pub use crate::handles::{HandleMap, debug, deserialize, dropped, serialize};
+        pub use crate::handles::{
+            CheckMapped, CheckOther, HandleCheck, HandleMap, debug, deserialize, dropped,
+            serialize, skip_assumed,
+        };
     }
 }
 

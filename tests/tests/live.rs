@@ -132,3 +132,54 @@ fn handles_a_stand_in_returns_are_bound_and_used_live() {
     files::close(fd);
     session.finish().expect("replay consumed everything");
 }
+
+static FSTATS: std::sync::Mutex<Vec<(String, i32)>> = std::sync::Mutex::new(Vec::new());
+
+/// Runs for real in every mode: asks the OS about the descriptor.
+#[replay_runtime::assume_deterministic]
+fn note_fstat(tag: &str, fd: &files::Fd) {
+    // SAFETY: `stat` is a plain out-buffer for fstat.
+    let result = unsafe {
+        let mut stat: libc::stat = std::mem::zeroed();
+        libc::fstat(fd.raw_fd(), &mut stat)
+    };
+    FSTATS.lock().expect("lock").push((tag.to_owned(), result));
+}
+
+#[test]
+fn assumed_calls_get_live_handles_and_skip_placeholders() {
+    let dir = scratch_dir("assumed-handles");
+    let (live, replayed) = (dir.join("live.txt"), dir.join("replayed.txt"));
+    std::fs::write(&live, "live").expect("write");
+    std::fs::write(&replayed, "replayed").expect("write");
+    let (live, replayed) = (
+        live.to_str().expect("utf-8"),
+        replayed.to_str().expect("utf-8"),
+    );
+    let recording = dir.join("assumed.replay");
+    let run = |tag: &str| {
+        let a = files::open(live).expect("open");
+        let b = files::open(replayed).expect("open");
+        note_fstat(&format!("{tag} live"), &a);
+        note_fstat(&format!("{tag} replayed"), &b);
+    };
+    let session = Session::record(&recording).expect("start recording");
+    run("record");
+    session.finish().expect("finish recording");
+    let session = Session::replay(&recording)
+        .expect("start replaying")
+        .with_live_files([live]);
+    run("replay");
+    session.finish().expect("replay consumed everything");
+
+    let seen = FSTATS.lock().expect("lock").clone();
+    assert_eq!(
+        seen,
+        [
+            ("record live".to_owned(), 0),
+            ("record replayed".to_owned(), 0),
+            // The live handle is a real descriptor; the placeholder is skipped.
+            ("replay live".to_owned(), 0),
+        ]
+    );
+}
