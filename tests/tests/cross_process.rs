@@ -242,3 +242,36 @@ fn identity_keyed_maps_iterate_alike_when_recording_and_replaying() {
         ["node=bravo", "node=charlie", "node=alpha", "node=delta"]
     );
 }
+
+#[test]
+fn a_stale_handle_in_the_replaying_process_diverges_naming_it() {
+    let dir = files_dir("cross-stale");
+    let recording = dir.join("stale.replay");
+    let dir_arg = dir.to_str().expect("utf-8");
+    let recorded = run("record", &recording, &["stale", dir_arg]);
+    assert!(recorded.status.success(), "{}", stderr(&recorded));
+    assert!(stdout(&recorded).contains("read=beta"));
+
+    let replayed = run("replay", &recording, &["stale", dir_arg, "bug"]);
+    assert_eq!(replayed.status.code(), Some(101), "a divergence panics");
+    let err = stderr(&replayed);
+    assert!(err.contains("replay diverged at call #4 on thread 0"), "{err}");
+    assert!(err.contains("stale Fd #0.0 (the slot now holds generation 1)"), "{err}");
+}
+
+#[test]
+fn replay_with_serves_a_stand_in_in_another_process() {
+    let dir = scratch_dir("cross-replay-with");
+    std::fs::write(dir.join("log"), "yesterday's log").expect("write");
+    let recording = dir.join("log.replay");
+    let dir_arg = dir.to_str().expect("utf-8");
+    let recorded = run("record", &recording, &["log", dir_arg]);
+    assert!(recorded.status.success(), "{}", stderr(&recorded));
+    assert!(stdout(&recorded).contains("log=Fd #0.0 \"yesterday's log\""), "{}", stdout(&recorded));
+
+    std::fs::remove_file(dir.join("log")).expect("remove");
+    let replayed = run("replay", &recording, &["log", dir_arg]);
+    assert!(replayed.status.success(), "{}", stderr(&replayed));
+    // The stand-in's /dev/null, read for real, through the recorded slot.
+    assert!(stdout(&replayed).contains("log=Fd #0.0 \"\""), "{}", stdout(&replayed));
+}

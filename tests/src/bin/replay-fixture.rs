@@ -10,6 +10,10 @@
 //!   `panic = "abort"` build does: nothing is unwound or dropped;
 //! - `files DIR [EXTRA]`: opens, reads and closes files in DIR through
 //!   `#[mapped]` descriptors, after opening EXTRA descriptors of its own;
+//! - `stale DIR [bug]`: opens a, closes it, opens b and reads it; with
+//!   `bug`, reads through a raw copy of a's handle instead;
+//! - `log DIR`: opens DIR/log through `files::open_log`, whose replay
+//!   stand-in opens `/dev/null`, and reads it;
 //! - `context`: hands C the address of a Rust object and gets it back;
 //! - `identity`: keys objects by deterministic identity and iterates.
 
@@ -29,7 +33,10 @@ fn main() -> ExitCode {
         }));
     }
     // Descriptors opened before the session shift every later number.
-    let extra: usize = args.get(2).and_then(|n| n.parse().ok()).unwrap_or(0);
+    let extra: usize = match scenario {
+        "files" => args.get(2).and_then(|n| n.parse().ok()).unwrap_or(0),
+        _ => 0,
+    };
     let _held: Vec<_> = (0..extra)
         .map(|_| std::fs::File::open("/dev/null").expect("open /dev/null"))
         .collect();
@@ -44,6 +51,8 @@ fn main() -> ExitCode {
     println!("mode={}", session.mode());
     match scenario {
         "files" => read_files(args.get(1).map_or(".", String::as_str)),
+        "stale" => stale(args.get(1).map_or(".", String::as_str), args.get(2).is_some_and(|a| a == "bug")),
+        "log" => log(args.get(1).map_or(".", String::as_str)),
         "context" => context(),
         "identity" => identity(),
         _ => call_c(scenario == "diverge"),
@@ -98,6 +107,27 @@ fn read_files(dir: &str) {
         String::from_utf8_lossy(&files::read(&c, 64))
     );
     eprintln!("descriptors: c={}", c.raw_fd());
+}
+
+fn stale(dir: &str, bug: bool) {
+    use replay_runtime::Mapped;
+    let a = files::open(&format!("{dir}/a")).expect("open a");
+    let kept = a.raw();
+    files::close(a);
+    let b = files::open(&format!("{dir}/b")).expect("open b");
+    let text = if bug {
+        // A raw copy kept past the close: a use-after-close bug.
+        let stale = std::mem::ManuallyDrop::new(files::Fd::from_raw(kept));
+        files::read(&stale, 64)
+    } else {
+        files::read(&b, 64)
+    };
+    println!("read={}", String::from_utf8_lossy(&text));
+}
+
+fn log(dir: &str) {
+    let fd = files::open_log(&format!("{dir}/log")).expect("open the log");
+    println!("log={:?} {:?}", fd, String::from_utf8_lossy(&files::read(&fd, 64)));
 }
 
 /// The Rust object C keeps a pointer to.
