@@ -255,8 +255,14 @@ fn a_stale_handle_in_the_replaying_process_diverges_naming_it() {
     let replayed = run("replay", &recording, &["stale", dir_arg, "bug"]);
     assert_eq!(replayed.status.code(), Some(101), "a divergence panics");
     let err = stderr(&replayed);
-    assert!(err.contains("replay diverged at call #4 on thread 0"), "{err}");
-    assert!(err.contains("stale Fd #0.0 (the slot now holds generation 1)"), "{err}");
+    assert!(
+        err.contains("replay diverged at call #4 on thread 0"),
+        "{err}"
+    );
+    assert!(
+        err.contains("stale Fd #0.0 (the slot now holds generation 1)"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -267,11 +273,19 @@ fn replay_with_serves_a_stand_in_in_another_process() {
     let dir_arg = dir.to_str().expect("utf-8");
     let recorded = run("record", &recording, &["log", dir_arg]);
     assert!(recorded.status.success(), "{}", stderr(&recorded));
-    assert!(stdout(&recorded).contains("log=Fd #0.0 \"yesterday's log\""), "{}", stdout(&recorded));
+    assert!(
+        stdout(&recorded).contains("log=Fd #0.0 \"yesterday's log\""),
+        "{}",
+        stdout(&recorded)
+    );
 
     std::fs::remove_file(dir.join("log")).expect("remove");
     let replayed = run("replay", &recording, &["log", dir_arg]);
     assert!(replayed.status.success(), "{}", stderr(&replayed));
     // The stand-in's /dev/null, read for real, through the recorded slot.
-    assert!(stdout(&replayed).contains("log=Fd #0.0 \"\""), "{}", stdout(&replayed));
+    assert!(
+        stdout(&replayed).contains("log=Fd #0.0 \"\""),
+        "{}",
+        stdout(&replayed)
+    );
 }

@@ -51,7 +51,10 @@ fn main() -> ExitCode {
     println!("mode={}", session.mode());
     match scenario {
         "files" => read_files(args.get(1).map_or(".", String::as_str)),
-        "stale" => stale(args.get(1).map_or(".", String::as_str), args.get(2).is_some_and(|a| a == "bug")),
+        "stale" => stale(
+            args.get(1).map_or(".", String::as_str),
+            args.get(2).is_some_and(|a| a == "bug"),
+        ),
         "log" => log(args.get(1).map_or(".", String::as_str)),
         "context" => context(),
         "identity" => identity(),
@@ -127,7 +130,11 @@ fn stale(dir: &str, bug: bool) {
 
 fn log(dir: &str) {
     let fd = files::open_log(&format!("{dir}/log")).expect("open the log");
-    println!("log={:?} {:?}", fd, String::from_utf8_lossy(&files::read(&fd, 64)));
+    println!(
+        "log={:?} {:?}",
+        fd,
+        String::from_utf8_lossy(&files::read(&fd, 64))
+    );
 }
 
 /// The Rust object C keeps a pointer to.
