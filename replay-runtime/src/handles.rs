@@ -108,13 +108,13 @@ impl<T> RawHandle for *mut T {
 
 impl<T> RawHandle for *const T {
     fn to_bits(self) -> u64 {
-        self as usize as u64
+        self.cast_mut().to_bits()
     }
     fn virtual_handle(index: u32, generation: u32) -> Self {
-        virtual_bits(index, generation) as usize as *const T
+        <*mut T>::virtual_handle(index, generation).cast_const()
     }
     fn as_virtual(self) -> Option<(u32, u32)> {
-        bits_as_virtual(self as usize as u64)
+        self.cast_mut().as_virtual()
     }
 }
 
