@@ -169,10 +169,7 @@ fn body(args: &Args, name: TokenStream, analysis: &Analysis, real: TokenStream) 
                     }
                 }
             }
-            #rt::ThreadMode::Diverged => {
-                #rt::after_divergence(__replay_site(), __replay_location);
-                __replay_real(#(#call_args),*)
-            }
+            #rt::ThreadMode::Diverged => #rt::after_divergence(__replay_site(), __replay_location),
         })
     }
 }
@@ -249,10 +246,17 @@ fn expand_fn(args: &Args, mut f: ItemFn) -> syn::Result<TokenStream> {
         true => quote!(),
         false => quote!(#[inline]),
     };
+    // `#[track_caller]` needs the Rust ABI: an `extern "C" fn` (a callback
+    // C calls) reports its own location instead of its caller's.
+    let rust_abi = sig
+        .abi
+        .as_ref()
+        .is_none_or(|abi| abi.name.as_ref().is_some_and(|n| n.value() == "Rust"));
+    let track_caller = rust_abi.then(|| quote!(#[track_caller]));
     Ok(quote! {
         #(#attrs)*
         #inline
-        #[track_caller]
+        #track_caller
         #vis #sig {
             #body
         }
@@ -301,10 +305,25 @@ fn expand_foreign(args: &Args, mut block: ItemForeignMod) -> syn::Result<TokenSt
             Safety::Safe(_) => Safety::Default,
             _ => Safety::Unsafe(Default::default()),
         };
-        let docs = f.attrs.iter().filter(|a| a.path().is_ident("doc"));
+        // The wrapper takes the declaration's docs and the attributes that
+        // concern its callers; `cfg` stays on both.
+        let carried = f.attrs.iter().filter(|a| {
+            [
+                "doc",
+                "cfg",
+                "cfg_attr",
+                "deprecated",
+                "must_use",
+                "allow",
+                "expect",
+            ]
+            .iter()
+            .any(|name| a.path().is_ident(name))
+        });
         let vis = &f.vis;
         wrappers.push(quote! {
-            #(#docs)*
+            #(#carried)*
+            #[allow(non_snake_case)]
             #[inline]
             #[track_caller]
             #vis #sig {
@@ -315,7 +334,11 @@ fn expand_foreign(args: &Args, mut block: ItemForeignMod) -> syn::Result<TokenSt
             let symbol = ident.to_string();
             f.attrs.push(syn::parse_quote!(#[link_name = #symbol]));
         }
-        f.attrs.retain(|a| !a.path().is_ident("doc"));
+        f.attrs.retain(|a| {
+            !["doc", "deprecated", "must_use"]
+                .iter()
+                .any(|name| a.path().is_ident(name))
+        });
         f.vis = syn::Visibility::Inherited;
         f.sig.ident = declared;
     }

@@ -499,21 +499,14 @@ pub fn record_begin<A: Args>(site: &'static Site, args: &A) -> RecordGuard {
     session::set_handle_phase(Phase::Args);
     let start = session::with_writer(|w| {
         let number = w.site_number(site);
-        let start = w.buf.len();
-        format::put_varint(&mut w.buf, number << 2 | KIND_CALL);
-        match put_args(&mut w.buf, args) {
-            Ok(false) => Ok(start),
-            Ok(true) => {
-                // The head's low bits are the kind; rewrite them in place.
-                w.buf[start] = (w.buf[start] & !3) | KIND_CALL_DIGESTED as u8;
-                Ok(start)
-            }
-            Err(e) => {
-                // Leave no partial event behind.
-                w.buf.truncate(start);
-                Err(e)
-            }
+        let event = Partial::new(&mut w.buf);
+        format::put_varint(event.buf, number << 2 | KIND_CALL);
+        let digested = put_args(event.buf, args)?;
+        if digested {
+            // The head's low bits are the kind; rewrite them in place.
+            event.buf[event.start] = (event.buf[event.start] & !3) | KIND_CALL_DIGESTED as u8;
         }
+        Ok(event.keep())
     });
     session::set_handle_phase(Phase::Idle);
     let start = match start {
@@ -538,19 +531,58 @@ impl RecordGuard {
         }
         session::set_handle_phase(Phase::Results);
         let encoded = session::with_writer(|w| {
-            let at = w.buf.len();
-            w.buf.push(0);
-            if let Err(e) = encode(ret, &mut w.buf).and_then(|()| outs.encode(&mut w.buf)) {
-                w.buf.truncate(start);
-                return Err(e);
-            }
-            format::patch_len(&mut w.buf, at);
+            let event = Partial::from(&mut w.buf, start);
+            let at = event.buf.len();
+            event.buf.push(0);
+            encode(ret, event.buf)?;
+            outs.encode(event.buf)?;
+            format::patch_len(event.buf, at);
+            event.keep();
             w.event_done();
             Ok(())
         });
         session::set_handle_phase(Phase::Idle);
         if let Some(Err(e)) = encoded {
             cannot_encode(site, "the results", e);
+        }
+    }
+}
+
+/// An event being written: unless kept, it is cut off again when dropped,
+/// on an encoding error or a panic in a user's `Serialize` alike, so a
+/// recording never holds half an event.
+struct Partial<'a> {
+    buf: &'a mut Vec<u8>,
+    start: usize,
+    kept: bool,
+}
+
+impl<'a> Partial<'a> {
+    fn new(buf: &'a mut Vec<u8>) -> Self {
+        let start = buf.len();
+        Partial::from(buf, start)
+    }
+
+    fn from(buf: &'a mut Vec<u8>, start: usize) -> Self {
+        Partial {
+            buf,
+            start,
+            kept: false,
+        }
+    }
+
+    /// Keeps the event; returns where it starts.
+    fn keep(mut self) -> usize {
+        self.kept = true;
+        self.start
+    }
+}
+
+impl Drop for Partial<'_> {
+    fn drop(&mut self) {
+        if !self.kept {
+            self.buf.truncate(self.start);
+            session::set_handle_phase(Phase::Idle);
         }
     }
 }
@@ -597,13 +629,17 @@ pub fn replay_check<A: Args>(
     live: Live<'_>,
 ) -> Checked {
     let result = session::with_replayer(|r| -> Result<Checked, Divergence> {
-        let digested = r.next_call(site, location)?;
+        // Encoded before the recorded call is taken: a `Serialize` that
+        // panics here panicked when recording too, before its event.
         r.scratch.clear();
+        // Forget what an earlier call, cut short by a panic, may have noted.
+        let _ = handles::take_argument_findings();
         session::set_handle_phase(Phase::Args);
         let mine_digested = put_args(&mut r.scratch, args);
         session::set_handle_phase(Phase::Idle);
-        let (handle_error, live_argument) = handles::take_argument_findings();
-        if let Some(why) = handle_error {
+        let digested = r.next_call(site, location)?;
+        let findings = handles::take_argument_findings();
+        if let Some(why) = findings.error {
             return Err(r.diverged_on_handle(site, location, why));
         }
         let mine_digested = match mine_digested {
@@ -621,9 +657,10 @@ pub fn replay_check<A: Args>(
             session::set_handle_phase(Phase::Idle);
             return Err(r.diverged_on_args(site, location, report));
         }
+        // A placeholder argument has no live value to give a real call.
         let live = match live {
-            Live::IfHandles => live_argument,
-            Live::IfPath(path) => live_argument || r.is_live_path(path),
+            Live::IfHandles => findings.live && !findings.placeholder,
+            Live::IfPath(path) => (findings.live || r.is_live_path(path)) && !findings.placeholder,
             Live::Always => true,
         };
         if live {
@@ -758,18 +795,21 @@ fn compare_args<A: Args>(args: &A, digested: bool, recorded: &[u8]) -> ArgReport
     }
 }
 
-/// For a wrapper called after this thread's replay diverged: panics again,
-/// unless the thread is already unwinding (a second panic would abort), in
-/// which case the wrapper calls through for real.
+/// For a wrapper called after this thread's replay diverged: the call can
+/// be neither replayed (the recording's position is lost) nor made for real
+/// (its arguments may be placeholders), so it panics again, or, if the
+/// thread is already unwinding, prints why and aborts.
 #[cold]
-pub fn after_divergence(site: &'static Site, location: &'static Location<'static>) {
-    if !std::thread::panicking() {
-        panic!(
-            "replay diverged earlier on this thread; `{}` at {location} cannot be \
-             replayed (see the first `replay diverged` report)",
-            site.full_name(),
-        );
+pub fn after_divergence(site: &'static Site, location: &'static Location<'static>) -> ! {
+    let report = format!(
+        "replay diverged earlier on this thread; `{}` at {location} cannot be \
+         replayed (see the first `replay diverged` report)",
+        site.full_name(),
+    );
+    if std::thread::panicking() {
+        divergence::abort_unwinding(&report)
     }
+    std::panic::panic_any(report)
 }
 
 /// Runs `f` out of line: a wrapper's record and replay paths, kept apart so

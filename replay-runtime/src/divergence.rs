@@ -61,11 +61,27 @@ impl Report<'_> {
     }
 }
 
-/// Raises a divergence as a panic with its report as the message.
+/// Raises a divergence as a panic with its report as the message. A thread
+/// that is already unwinding cannot panic again, nor can replay produce a
+/// value without the recording or the foreign side: the report is printed
+/// and the process aborts.
 #[cold]
 #[inline(never)]
 pub(crate) fn raise(divergence: Divergence) -> ! {
+    if std::thread::panicking() {
+        abort_unwinding(&divergence.message)
+    }
     std::panic::panic_any(divergence.message)
+}
+
+/// Prints `report` and aborts: for a divergence met while unwinding.
+#[cold]
+pub(crate) fn abort_unwinding(report: &str) -> ! {
+    eprintln!(
+        "{report}\n  note: this call was made while the thread was already unwinding from \
+         a panic, so it can neither panic nor be replayed; aborting"
+    );
+    std::process::abort()
 }
 
 /// Shows raw encoded bytes when a value cannot be decoded: at most 32 of them.

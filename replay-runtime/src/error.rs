@@ -149,6 +149,15 @@ pub enum Error {
         mode: &'static str,
     },
 
+    /// The session was finished or dropped by code running inside one of
+    /// its own calls (a value's `Drop` or `Deserialize`, say).
+    #[error(
+        "the replay session was ended from inside one of its own calls; its state \
+         was leaked so that the call could finish safely. End the session after \
+         the calls it covers"
+    )]
+    SessionBusy,
+
     /// A session is already active on this thread.
     #[error(
         "a replay session is already active on this thread; finish or drop it \

@@ -190,8 +190,11 @@ pub struct HandleMap {
     /// A handle problem met while encoding a replayed call's arguments.
     error: Option<String>,
     /// A replayed call's arguments include a handle bound to a live value:
-    /// the call must run for real.
+    /// the call may run for real.
     live_argument: bool,
+    /// A replayed call's arguments include a placeholder: the call cannot
+    /// run for real, whatever else asks it to.
+    placeholder_argument: bool,
     /// The recorded result's handles, while a live call's result is bound.
     collected: std::collections::VecDeque<(u32, u32)>,
 }
@@ -199,8 +202,10 @@ pub struct HandleMap {
 /// What a handle is in this session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Resolved {
-    /// Live in slot `index` at `generation`.
+    /// A live raw value, registered in slot `index` at `generation`.
     Live { index: u32, generation: u32 },
+    /// A replay placeholder for slot `index`, which it still holds.
+    Placeholder { index: u32, generation: u32 },
     /// A placeholder for a slot that was freed or reused since.
     Stale {
         index: u32,
@@ -301,14 +306,21 @@ impl HandleMap {
     }
 
     fn resolve<R: RawHandle>(&self, raw: R) -> Resolved {
+        // A registered live value first: a real handle may look like a
+        // placeholder, and only replay makes placeholders.
+        if let Some((index, generation)) = self.lookup(raw.to_bits()) {
+            return Resolved::Live { index, generation };
+        }
         if self.replaying
             && let Some((index, held)) = raw.as_virtual()
         {
             return match self.slots.get(index as usize) {
-                Some(slot) if slot.live && slot.generation & mask(raw) == held => Resolved::Live {
-                    index,
-                    generation: slot.generation,
-                },
+                Some(slot) if slot.live && slot.generation & mask(raw) == held => {
+                    Resolved::Placeholder {
+                        index,
+                        generation: slot.generation,
+                    }
+                }
                 Some(slot) => Resolved::Stale {
                     index,
                     held,
@@ -317,10 +329,7 @@ impl HandleMap {
                 None => Resolved::Unknown,
             };
         }
-        match self.lookup(raw.to_bits()) {
-            Some((index, generation)) => Resolved::Live { index, generation },
-            None => Resolved::Unknown,
-        }
+        Resolved::Unknown
     }
 }
 
@@ -333,7 +342,9 @@ fn mask<R: RawHandle>(_raw: R) -> u32 {
 
 fn describe_resolved(name: &str, resolved: Resolved) -> String {
     match resolved {
-        Resolved::Live { index, generation } => format!("{name} #{index}.{generation}"),
+        Resolved::Live { index, generation } | Resolved::Placeholder { index, generation } => {
+            format!("{name} #{index}.{generation}")
+        }
         Resolved::Stale {
             index,
             held,
@@ -350,11 +361,25 @@ fn describe_resolved(name: &str, resolved: Resolved) -> String {
     }
 }
 
-/// Takes what encoding a replayed call's arguments found: a handle
-/// problem, and whether a handle is bound to a live value.
-pub(crate) fn take_argument_findings() -> (Option<String>, bool) {
-    session::with_handles(|h| (h.error.take(), std::mem::take(&mut h.live_argument)))
-        .unwrap_or((None, false))
+/// What encoding a replayed call's arguments found about handles.
+#[derive(Debug, Default)]
+pub(crate) struct ArgumentFindings {
+    /// A stale or unknown handle, described.
+    pub(crate) error: Option<String>,
+    /// A handle bound to a live value.
+    pub(crate) live: bool,
+    /// A placeholder, which has no live value.
+    pub(crate) placeholder: bool,
+}
+
+/// Takes what encoding a replayed call's arguments found.
+pub(crate) fn take_argument_findings() -> ArgumentFindings {
+    session::with_handles(|h| ArgumentFindings {
+        error: h.error.take(),
+        live: std::mem::take(&mut h.live_argument),
+        placeholder: std::mem::take(&mut h.placeholder_argument),
+    })
+    .unwrap_or_default()
 }
 
 /// Starts binding a live result: forgets any handles noted before.
@@ -382,7 +407,11 @@ pub fn serialize<M: Mapped, S: Serializer>(handle: &M, serializer: S) -> Result<
     let encoded = session::with_handles(|h| match h.resolve(raw) {
         _ if phase == Phase::Bind => h.bind(raw.to_bits()),
         Resolved::Live { index, generation } => {
-            h.live_argument |= h.replaying && raw.as_virtual().is_none();
+            h.live_argument |= h.replaying;
+            Ok((index, generation))
+        }
+        Resolved::Placeholder { index, generation } => {
+            h.placeholder_argument = true;
             Ok((index, generation))
         }
         Resolved::Unknown if phase == Phase::Results && !h.replaying => {
@@ -455,7 +484,7 @@ pub fn dropped<M: Mapped>(handle: &M) -> bool {
         return false;
     }
     session::with_handles(|h| match h.resolve(raw) {
-        Resolved::Live { index, .. } if h.replaying && raw.as_virtual().is_some() => {
+        Resolved::Placeholder { index, .. } => {
             h.free(index);
             false
         }
@@ -464,9 +493,10 @@ pub fn dropped<M: Mapped>(handle: &M) -> bool {
             true
         }
         Resolved::Stale { .. } => false,
-        Resolved::Unknown => raw.as_virtual().is_none(),
+        // Only replay makes placeholders; anything else is real.
+        Resolved::Unknown => !(h.replaying && raw.as_virtual().is_some()),
     })
-    .unwrap_or(raw.as_virtual().is_none())
+    .unwrap_or(true)
 }
 
 /// `Debug` for a `#[mapped]` struct: its slot, not its raw value.
@@ -507,47 +537,63 @@ pub fn debug<M: Mapped>(handle: &M, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 /// }
 /// ```
 pub struct Context<T> {
-    boxed: Box<T>,
+    boxed: Box<Unique<T>>,
+}
+
+/// The object, with a byte that gives even a zero-sized one an address of
+/// its own. The object comes first, so its address is the box's.
+#[repr(C)]
+struct Unique<T> {
+    value: T,
+    _own_address: u8,
 }
 
 impl<T> Context<T> {
     /// Boxes `value` and registers its address with this thread's session.
     pub fn new(value: T) -> Self {
-        let boxed = Box::new(value);
-        let bits = (&*boxed as *const T).to_bits();
-        session::with_handles(|h| h.register(bits));
-        Context { boxed }
+        let context = Context {
+            boxed: Box::new(Unique {
+                value,
+                _own_address: 0,
+            }),
+        };
+        session::with_handles(|h| h.register(context.bits()));
+        context
     }
 
     /// The object's address, to hand to foreign code.
     pub fn ptr(&self) -> ContextPtr {
-        ContextPtr((&*self.boxed as *const T).cast_mut().cast())
+        ContextPtr((&self.boxed.value as *const T).cast_mut().cast())
+    }
+
+    fn bits(&self) -> u64 {
+        (&self.boxed.value as *const T).to_bits()
     }
 }
 
 impl<T> std::ops::Deref for Context<T> {
     type Target = T;
     fn deref(&self) -> &T {
-        &self.boxed
+        &self.boxed.value
     }
 }
 
 impl<T> std::ops::DerefMut for Context<T> {
     fn deref_mut(&mut self) -> &mut T {
-        &mut self.boxed
+        &mut self.boxed.value
     }
 }
 
 impl<T> Drop for Context<T> {
     fn drop(&mut self) {
-        let bits = (&*self.boxed as *const T).to_bits();
+        let bits = self.bits();
         session::with_handles(|h| h.release(bits));
     }
 }
 
 impl<T: fmt::Debug> fmt::Debug for Context<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Context").field(&*self.boxed).finish()
+        f.debug_tuple("Context").field(&self.boxed.value).finish()
     }
 }
 
@@ -666,8 +712,15 @@ pub trait CheckMapped {
 impl<T: Mapped> CheckMapped for &HandleCheck<'_, T> {
     fn placeholder(&self) -> Option<String> {
         let raw = self.0.raw();
-        let replaying = session::with_handles(|h| h.replaying).unwrap_or(false);
-        (replaying && raw.as_virtual().is_some()).then(|| format!("{:?}", DebugHandle(self.0)))
+        let placeholder = session::with_handles(|h| {
+            matches!(
+                h.resolve(raw),
+                Resolved::Placeholder { .. } | Resolved::Stale { .. }
+            )
+        });
+        placeholder
+            .unwrap_or(false)
+            .then(|| format!("{:?}", DebugHandle(self.0)))
     }
 }
 

@@ -447,6 +447,14 @@ impl Session {
             s.handles.set(std::ptr::null());
             s.mode.set(ThreadMode::Off);
         });
+        // Ended from inside one of its own calls (user code run while the
+        // runtime holds the state): the state must outlive that call, so it
+        // is leaked rather than freed under it.
+        if installed.active.try_borrow_mut().is_err() || installed.handles.try_borrow_mut().is_err()
+        {
+            std::mem::forget(installed);
+            return Err(Error::SessionBusy);
+        }
         match installed.active.into_inner() {
             Active::Record(mut writer) => {
                 writer.end();

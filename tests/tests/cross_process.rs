@@ -289,3 +289,28 @@ fn replay_with_serves_a_stand_in_in_another_process() {
         stdout(&replayed)
     );
 }
+
+#[test]
+fn a_call_made_while_unwinding_from_a_divergence_aborts_with_the_report() {
+    let dir = scratch_dir("cross-unwind");
+    let recording = dir.join("unwind.replay");
+    let recorded = run("record", &recording, &["unwind"]);
+    assert!(recorded.status.success(), "{}", stderr(&recorded));
+    let replayed = run("replay", &recording, &["unwind"]);
+    assert!(replayed.status.success(), "{}", stderr(&replayed));
+    assert_eq!(values(&replayed), values(&recorded));
+
+    // The first call diverges; the `Drop` that runs during the unwind can
+    // be neither replayed nor made for real: the process aborts, saying so.
+    let aborted = run("replay", &recording, &["unwind", "diverge"]);
+    assert_eq!(aborted.status.code(), None, "killed by SIGABRT");
+    let err = stderr(&aborted);
+    assert!(
+        err.contains("argument 2 (`spread`) of `replay_tests::rt_point_jitter` differs"),
+        "{err}"
+    );
+    assert!(
+        err.contains("can neither panic nor be replayed; aborting"),
+        "{err}"
+    );
+}

@@ -15,7 +15,10 @@
 //! - `log DIR`: opens DIR/log through `files::open_log`, whose replay
 //!   stand-in opens `/dev/null`, and reads it;
 //! - `context`: hands C the address of a Rust object and gets it back;
-//! - `identity`: keys objects by deterministic identity and iterates.
+//! - `identity`: keys objects by deterministic identity and iterates;
+//! - `unwind [diverge]`: calls C, and again from a value's `Drop`; with
+//!   `diverge`, the first call diverges, so the second is made while the
+//!   thread unwinds.
 
 use std::process::ExitCode;
 
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
         "log" => log(args.get(1).map_or(".", String::as_str)),
         "context" => context(),
         "identity" => identity(),
+        "unwind" => unwind(args.get(1).is_some_and(|a| a == "diverge")),
         _ => call_c(scenario == "diverge"),
     }
     println!("c_calls={}", c_calls() - before);
@@ -135,6 +139,22 @@ fn log(dir: &str) {
         fd,
         String::from_utf8_lossy(&files::read(&fd, 64))
     );
+}
+
+/// Calls C when dropped, as cleanup code does.
+struct CallsOnDrop;
+
+impl Drop for CallsOnDrop {
+    fn drop(&mut self) {
+        println!("greeting={}", greet("from drop"));
+    }
+}
+
+fn unwind(diverge: bool) {
+    let _cleanup = CallsOnDrop;
+    let spread = if diverge { 7 } else { 1000 };
+    let p = rt_point_jitter(Point { x: 0, y: 0 }, spread);
+    println!("point={},{}", p.x, p.y);
 }
 
 /// The Rust object C keeps a pointer to.
