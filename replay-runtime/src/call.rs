@@ -554,36 +554,34 @@ impl RecordGuard {
 struct Partial<'a> {
     buf: &'a mut Vec<u8>,
     start: usize,
-    kept: bool,
 }
 
 impl<'a> Partial<'a> {
+    #[inline]
     fn new(buf: &'a mut Vec<u8>) -> Self {
         let start = buf.len();
-        Partial::from(buf, start)
+        Partial { buf, start }
     }
 
+    #[inline]
     fn from(buf: &'a mut Vec<u8>, start: usize) -> Self {
-        Partial {
-            buf,
-            start,
-            kept: false,
-        }
+        Partial { buf, start }
     }
 
     /// Keeps the event; returns where it starts.
-    fn keep(mut self) -> usize {
-        self.kept = true;
-        self.start
+    #[inline]
+    fn keep(self) -> usize {
+        let start = self.start;
+        std::mem::forget(self);
+        start
     }
 }
 
 impl Drop for Partial<'_> {
+    #[cold]
     fn drop(&mut self) {
-        if !self.kept {
-            self.buf.truncate(self.start);
-            session::set_handle_phase(Phase::Idle);
-        }
+        self.buf.truncate(self.start);
+        session::set_handle_phase(Phase::Idle);
     }
 }
 

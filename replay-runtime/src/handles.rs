@@ -373,7 +373,11 @@ pub(crate) struct ArgumentFindings {
 }
 
 /// Takes what encoding a replayed call's arguments found.
+#[inline]
 pub(crate) fn take_argument_findings() -> ArgumentFindings {
+    if !session::take_findings_flag() {
+        return ArgumentFindings::default();
+    }
     session::with_handles(|h| ArgumentFindings {
         error: h.error.take(),
         live: std::mem::take(&mut h.live_argument),
@@ -407,11 +411,15 @@ pub fn serialize<M: Mapped, S: Serializer>(handle: &M, serializer: S) -> Result<
     let encoded = session::with_handles(|h| match h.resolve(raw) {
         _ if phase == Phase::Bind => h.bind(raw.to_bits()),
         Resolved::Live { index, generation } => {
-            h.live_argument |= h.replaying;
+            if h.replaying {
+                h.live_argument = true;
+                session::set_findings_flag();
+            }
             Ok((index, generation))
         }
         Resolved::Placeholder { index, generation } => {
             h.placeholder_argument = true;
+            session::set_findings_flag();
             Ok((index, generation))
         }
         Resolved::Unknown if phase == Phase::Results && !h.replaying => {
@@ -424,6 +432,7 @@ pub fn serialize<M: Mapped, S: Serializer>(handle: &M, serializer: S) -> Result<
             );
             if h.replaying {
                 h.error.get_or_insert(why);
+                session::set_findings_flag();
                 Ok((NO_INDEX, 0))
             } else {
                 Err(why)
@@ -660,6 +669,7 @@ impl Serialize for ContextPtr {
                     session::with_handles(|h| {
                         h.error.get_or_insert_with(|| why.to_owned());
                     });
+                    session::set_findings_flag();
                     (NO_INDEX, 0u32).serialize(serializer)
                 } else {
                     Err(S::Error::custom(why))

@@ -69,6 +69,9 @@ struct ThreadState {
     handles: Cell<*const RefCell<HandleMap>>,
     /// What encoding or decoding is under way, for `#[mapped]` values.
     phase: Cell<Phase>,
+    /// Encoding arguments noted something about handles (see
+    /// `handles::take_argument_findings`): spares looking when nothing was.
+    findings: Cell<bool>,
 }
 
 /// What the runtime is doing with values, as `#[mapped]` handles need to
@@ -98,6 +101,7 @@ thread_local! {
             active: Cell::new(std::ptr::null()),
             handles: Cell::new(std::ptr::null()),
             phase: Cell::new(Phase::Idle),
+            findings: Cell::new(false),
         }
     };
 }
@@ -120,6 +124,16 @@ pub(crate) fn handle_phase() -> Phase {
 #[inline(always)]
 pub(crate) fn set_handle_phase(phase: Phase) {
     STATE.with(|s| s.phase.set(phase));
+}
+
+/// Takes (and clears) whether arguments noted something about handles.
+#[inline(always)]
+pub(crate) fn take_findings_flag() -> bool {
+    STATE.with(|s| s.findings.replace(false))
+}
+
+pub(crate) fn set_findings_flag() {
+    STATE.with(|s| s.findings.set(true));
 }
 
 /// Runs `f` on this thread's object index map, if a session has one and
