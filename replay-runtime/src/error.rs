@@ -102,7 +102,7 @@ pub enum Error {
     /// A replay finished while recorded calls were left unconsumed.
     #[error(
         "replay of {} finished early: {remaining} recorded call(s) were not made, \
-         the next being call #{call} on thread {thread} to `{function}`; the program \
+         the next being call #{call} on thread {thread}: {function}; the program \
          made fewer boundary calls than when it was recorded",
         path.display()
     )]
@@ -113,7 +113,8 @@ pub enum Error {
         call: u64,
         /// The thread it was recorded on.
         thread: u32,
-        /// The function it was recorded for.
+        /// What was recorded next: a call to a function (named in
+        /// backquotes), or a thread event.
         function: String,
         /// How many recorded calls were left.
         remaining: u64,

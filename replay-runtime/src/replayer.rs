@@ -8,7 +8,7 @@ use crate::call::Site;
 use crate::divergence::{self, ArgReport, Divergence, Report};
 use crate::error::{Error, Result};
 use crate::policy::LiveFiles;
-use crate::recording::format::Event;
+use crate::recording::format::{Event, NoMessage, Sync};
 use crate::recording::reader::{Recording, StreamReader};
 
 /// A function as the recording defined it.
@@ -40,6 +40,32 @@ pub(crate) struct Replayer {
     pub(crate) diverged: Option<String>,
     /// Files whose calls run for real.
     pub(crate) live_files: LiveFiles,
+    /// The run of receives under way: sender, receives left.
+    run: Option<(u32, u64)>,
+}
+
+/// What comes next in a stream.
+enum Next {
+    Call(bool),
+    Sync(Sync),
+    End,
+}
+
+/// A recorded thread event, in words.
+pub(crate) fn describe(sync: Sync) -> String {
+    match sync {
+        Sync::Spawn { stream } => format!("a spawn of the thread recorded as {stream}"),
+        Sync::Lock { version, reads: 0 } => format!("a lock opened at version {version}"),
+        Sync::Lock { version, reads } => {
+            format!("a lock opened for writing at version {version}, after {reads} read(s)")
+        }
+        Sync::TryLockFailed => "a try_lock that found the lock taken".to_owned(),
+        Sync::Recv { sender, count } => {
+            format!("{count} receive(s) of messages from thread {sender}")
+        }
+        Sync::RecvNone(why) => format!("a receive that got no message ({why:?})"),
+        Sync::Select { branch } => format!("a select won by branch {branch}"),
+    }
 }
 
 impl Replayer {
@@ -58,6 +84,7 @@ impl Replayer {
             scratch: Vec::new(),
             diverged: None,
             live_files: LiveFiles::from_env(),
+            run: None,
         })
     }
 
@@ -93,9 +120,9 @@ impl Replayer {
         report
     }
 
-    /// Reads up to the next recorded call, learning definitions on the way,
-    /// and makes it current. `None` at the end of the stream.
-    fn advance(&mut self) -> std::io::Result<Option<bool>> {
+    /// Reads up to the next recorded call or thread event, learning
+    /// definitions on the way; a call becomes current.
+    fn advance(&mut self) -> std::io::Result<Next> {
         loop {
             match self.reader.next_event()? {
                 Some(Event::Define {
@@ -106,6 +133,7 @@ impl Replayer {
                     matched: 0,
                 }),
                 Some(Event::End) => {}
+                Some(Event::Sync(sync)) => return Ok(Next::Sync(sync)),
                 Some(Event::Call {
                     site,
                     digested,
@@ -118,11 +146,101 @@ impl Replayer {
                     self.recorded_rest.extend_from_slice(rest);
                     // Validation guarantees the site was defined before.
                     self.current = site as usize;
-                    return Ok(Some(digested));
+                    return Ok(Next::Call(digested));
                 }
-                None => return Ok(None),
+                None => return Ok(Next::End),
             }
         }
+    }
+
+    /// The unfinished run of receives, as a divergence, if there is one.
+    fn pending_receives(&self) -> Option<(String, String)> {
+        let (sender, remaining) = self.run.filter(|&(_, remaining)| remaining > 0)?;
+        Some((
+            "the recording has more receives here".to_owned(),
+            format!("{remaining} more receive(s) of messages from thread {sender}"),
+        ))
+    }
+
+    /// Advances to the next recorded thread event, for a program doing
+    /// `doing` (a description, for the report).
+    pub(crate) fn next_sync(
+        &mut self,
+        doing: &dyn Fn() -> String,
+        location: &'static Location<'static>,
+    ) -> Result<Sync, Divergence> {
+        let (summary, expected) = match self.pending_receives() {
+            Some(pending) => pending,
+            None => match self.advance() {
+                Ok(Next::Sync(sync)) => return Ok(sync),
+                Ok(Next::Call(_)) => (
+                    "the program did something else than call a function".to_owned(),
+                    format!("a call to `{}`", self.sites[self.current].name),
+                ),
+                Ok(Next::End) => (
+                    "the recording is exhausted".to_owned(),
+                    "nothing more on this thread".to_owned(),
+                ),
+                Err(e) => (
+                    format!("the recording cannot be read: {e}"),
+                    "a readable recording".to_owned(),
+                ),
+            },
+        };
+        let d = Report {
+            path: &self.path,
+            call: self.calls + 1,
+            thread: self.thread,
+            summary,
+            expected,
+            actual: doing(),
+            notes: Vec::new(),
+            location,
+        }
+        .render();
+        Err(self.diverge(d))
+    }
+
+    /// The next receive: from which sender, or why no message.
+    pub(crate) fn next_receive(
+        &mut self,
+        location: &'static Location<'static>,
+    ) -> Result<Result<u32, NoMessage>, Divergence> {
+        if let Some((sender, remaining)) = &mut self.run
+            && *remaining > 0
+        {
+            *remaining -= 1;
+            return Ok(Ok(*sender));
+        }
+        match self.next_sync(&|| "a receive".to_owned(), location)? {
+            Sync::Recv { sender, count } => {
+                self.run = Some((sender, count.saturating_sub(1)));
+                Ok(Ok(sender))
+            }
+            Sync::RecvNone(why) => Ok(Err(why)),
+            other => Err(self.mismatch(other, "a receive", location)),
+        }
+    }
+
+    /// A thread event other than the one the program made.
+    pub(crate) fn mismatch(
+        &mut self,
+        recorded: Sync,
+        doing: &str,
+        location: &'static Location<'static>,
+    ) -> Divergence {
+        let d = Report {
+            path: &self.path,
+            call: self.calls + 1,
+            thread: self.thread,
+            summary: "the threads met differently".to_owned(),
+            expected: describe(recorded),
+            actual: doing.to_owned(),
+            notes: Vec::new(),
+            location,
+        }
+        .render();
+        self.diverge(d)
     }
 
     /// Advances to the next recorded call, checking it is to `site`.
@@ -134,8 +252,13 @@ impl Replayer {
         site: &'static Site,
         location: &'static Location<'static>,
     ) -> Result<bool, Divergence> {
-        let (summary, expected) = match self.advance() {
-            Ok(Some(digested)) => {
+        let next = match self.pending_receives() {
+            Some(pending) => Err(pending),
+            None => Ok(self.advance()),
+        };
+        let (summary, expected) = match next {
+            Err(pending) => pending,
+            Ok(Ok(Next::Call(digested))) => {
                 let address = site as *const Site as usize;
                 let recorded = &mut self.sites[self.current];
                 if recorded.matched == address {
@@ -149,11 +272,15 @@ impl Replayer {
                 let d = d.render();
                 return Err(self.diverge(d));
             }
-            Ok(None) => (
+            Ok(Ok(Next::Sync(sync))) => (
+                "the program called a function where threads met".to_owned(),
+                describe(sync),
+            ),
+            Ok(Ok(Next::End)) => (
                 "the recording is exhausted".to_owned(),
                 format!("no more calls (the recording holds {})", self.total),
             ),
-            Err(e) => (
+            Ok(Err(e)) => (
                 format!("the recording cannot be read: {e}"),
                 "a readable recording".to_owned(),
             ),
@@ -279,15 +406,18 @@ impl Replayer {
             path: self.path.clone(),
             source,
         })?;
-        match next {
-            Some(_) => Err(Error::Unconsumed {
-                path: self.path.clone(),
-                call: self.calls + 1,
-                thread: self.thread,
-                function: self.sites[self.current].name.clone(),
-                remaining: self.total - self.calls,
-            }),
-            None => Ok(()),
-        }
+        let left = match (self.pending_receives(), next) {
+            (Some((_, receives)), _) => receives,
+            (None, Next::Call(_)) => format!("`{}`", self.sites[self.current].name),
+            (None, Next::Sync(sync)) => describe(sync),
+            (None, Next::End) => return Ok(()),
+        };
+        Err(Error::Unconsumed {
+            path: self.path.clone(),
+            call: self.calls + 1,
+            thread: self.thread,
+            function: left,
+            remaining: self.total - self.calls,
+        })
     }
 }

@@ -216,14 +216,14 @@ fn finishing_with_calls_left_over_names_the_next_one() {
         } => {
             assert_eq!(
                 (*call, *thread, function.as_str(), *remaining),
-                (2, 0, "replay_tests::greet", 2)
+                (2, 0, "`replay_tests::greet`", 2)
             );
         }
         other => panic!("expected Unconsumed, got {other:?}"),
     }
     let message = err.to_string();
     assert!(
-        message.contains("call #2 on thread 0 to `replay_tests::greet`"),
+        message.contains("call #2 on thread 0: `replay_tests::greet`"),
         "{message}"
     );
 }

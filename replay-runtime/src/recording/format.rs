@@ -40,6 +40,44 @@ pub(crate) const KIND_DEFINE: u64 = 2;
 pub(crate) const KIND_META: u64 = 3;
 /// Sub-kind of `KIND_META`: the stream ended cleanly (`Session::finish`).
 pub(crate) const META_END: u64 = 0;
+/// Sub-kinds of `KIND_META` for what threads do with each other; see [`Sync`].
+const META_SPAWN: u64 = 1;
+const META_LOCK: u64 = 2;
+const META_TRY_LOCK_FAILED: u64 = 3;
+const META_RECV: u64 = 4;
+const META_RECV_NONE: u64 = 5;
+const META_SELECT: u64 = 6;
+
+/// Where threads meet, as one thread saw it. Only the thread's own order
+/// is recorded; replay makes each thread wait for the same meetings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Sync {
+    /// Spawned a thread, which records into `stream`.
+    Spawn { stream: u32 },
+    /// Opened a lock at `version`, after `reads` read-opens of the version
+    /// before (zero for a read-open).
+    Lock { version: u64, reads: u64 },
+    /// A `try_lock` found the lock taken.
+    TryLockFailed,
+    /// `count` receives in a row, each of a message the thread recording
+    /// into `sender` sent (`u32::MAX`: a thread without a session).
+    Recv { sender: u32, count: u64 },
+    /// A receive that got no message.
+    RecvNone(NoMessage),
+    /// A select's winning branch.
+    Select { branch: u64 },
+}
+
+/// Why a receive got no message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NoMessage {
+    /// `try_recv` found the channel empty.
+    Empty,
+    /// `recv_timeout` timed out.
+    Timeout,
+    /// Every sender was gone.
+    Disconnected,
+}
 
 /// The small header every recording starts with.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -121,6 +159,7 @@ pub(crate) enum Event<'a> {
         args: &'a [u8],
         rest: &'a [u8],
     },
+    Sync(Sync),
     End,
 }
 
@@ -153,8 +192,32 @@ impl<'a> Event<'a> {
                         .map_err(|_| "a function signature is not UTF-8")?,
                 })
             }
-            _ if tail == META_END => Ok(Event::End),
-            _ => Err("an event has an unknown kind"),
+            _ => {
+                let mut int = || take_varint(bytes).ok_or("a thread event is cut short");
+                Ok(Event::Sync(match tail {
+                    META_END => return Ok(Event::End),
+                    META_SPAWN => Sync::Spawn {
+                        stream: u32::try_from(int()?).map_err(|_| "a spawned stream is out of range")?,
+                    },
+                    META_LOCK => Sync::Lock {
+                        version: int()?,
+                        reads: int()?,
+                    },
+                    META_TRY_LOCK_FAILED => Sync::TryLockFailed,
+                    META_RECV => Sync::Recv {
+                        sender: u32::try_from(int()?).map_err(|_| "a sender is out of range")?,
+                        count: int()?,
+                    },
+                    META_RECV_NONE => Sync::RecvNone(match int()? {
+                        0 => NoMessage::Empty,
+                        1 => NoMessage::Timeout,
+                        2 => NoMessage::Disconnected,
+                        _ => return Err("a receive has an unknown outcome"),
+                    }),
+                    META_SELECT => Sync::Select { branch: int()? },
+                    _ => return Err("an event has an unknown kind"),
+                }))
+            }
         }
     }
 
@@ -165,6 +228,22 @@ impl<'a> Event<'a> {
         buf.extend_from_slice(name.as_bytes());
         put_varint(buf, signature.len() as u64);
         buf.extend_from_slice(signature.as_bytes());
+    }
+
+    /// Appends the encoding of a thread event.
+    pub(crate) fn put_sync(buf: &mut Vec<u8>, sync: Sync) {
+        let (sub, a, b) = match sync {
+            Sync::Spawn { stream } => (META_SPAWN, Some(u64::from(stream)), None),
+            Sync::Lock { version, reads } => (META_LOCK, Some(version), Some(reads)),
+            Sync::TryLockFailed => (META_TRY_LOCK_FAILED, None, None),
+            Sync::Recv { sender, count } => (META_RECV, Some(u64::from(sender)), Some(count)),
+            Sync::RecvNone(why) => (META_RECV_NONE, Some(why as u64), None),
+            Sync::Select { branch } => (META_SELECT, Some(branch), None),
+        };
+        put_varint(buf, sub << 2 | KIND_META);
+        for value in [a, b].into_iter().flatten() {
+            put_varint(buf, value);
+        }
     }
 
     /// Appends the encoding of the end-of-stream marker.

@@ -199,6 +199,7 @@ impl Recording {
                         ));
                     }
                     Event::End => index.ended = true,
+                    Event::Sync(_) => {}
                 }
             }
             index.chunks.push(ChunkRef {
