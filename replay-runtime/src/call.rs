@@ -658,7 +658,9 @@ pub fn replay_check<A: Args>(
         // A placeholder argument has no live value to give a real call.
         let live = match live {
             Live::IfHandles => findings.live && !findings.placeholder,
-            Live::IfPath(path) => (findings.live || r.is_live_path(path)) && !findings.placeholder,
+            Live::IfPath(path) => {
+                (findings.live || session::is_live_path(path)) && !findings.placeholder
+            }
             Live::Always => true,
         };
         if live {

@@ -31,33 +31,43 @@ use std::ops::{Deref, DerefMut};
 use serde::{Deserialize, Serialize};
 
 thread_local! {
-    static NEXT: Cell<u64> = const { Cell::new(0) };
+    /// This thread's deterministic id and its next number.
+    static NEXT: Cell<(u32, u64)> = const { Cell::new((0, 0)) };
 }
 
-/// Restarts this thread's numbering: called when a session starts, so that
-/// a recording and its replay number their objects alike.
-pub(crate) fn restart() {
-    NEXT.with(|n| n.set(0));
+/// Restarts this thread's numbering: called when a session (or a thread of
+/// one) starts, so that a recording and its replay number objects alike.
+pub(crate) fn restart(thread: u32) {
+    NEXT.with(|n| n.set((thread, 0)));
 }
 
-/// A deterministic object identity: the creation order of the object on
-/// its thread, in its session. Hash, compare and record it freely.
+/// A deterministic object identity: the creating thread's deterministic id
+/// (0 for a session's first thread), then the object's creation order on
+/// it, in its session. Hash, compare and record it freely.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct Identity(u64);
+pub struct Identity {
+    thread: u32,
+    number: u64,
+}
 
 impl Identity {
     /// The next identity of this thread.
     pub fn next() -> Identity {
         NEXT.with(|n| {
-            let id = n.get();
-            n.set(id + 1);
-            Identity(id)
+            let (thread, number) = n.get();
+            n.set((thread, number + 1));
+            Identity { thread, number }
         })
     }
 
-    /// The identity's number: its position in creation order.
+    /// The identity's number: its position in its thread's creation order.
     pub fn get(self) -> u64 {
-        self.0
+        self.number
+    }
+
+    /// The creating thread's deterministic id.
+    pub fn thread(self) -> u32 {
+        self.thread
     }
 }
 

@@ -47,6 +47,8 @@ mod policy;
 mod recording;
 mod replayer;
 mod session;
+pub mod sync;
+pub mod thread;
 
 pub use error::{Error, Result};
 pub use handles::{Context, ContextPtr, Mapped, RawHandle};

@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use crate::call::Site;
 use crate::divergence::{self, ArgReport, Divergence, Report};
 use crate::error::{Error, Result};
-use crate::policy::LiveFiles;
 use crate::recording::format::{Event, NoMessage, Sync};
 use crate::recording::reader::{Recording, StreamReader};
 
@@ -38,8 +37,6 @@ pub(crate) struct Replayer {
     pub(crate) scratch: Vec<u8>,
     /// The first divergence's report, once there was one.
     pub(crate) diverged: Option<String>,
-    /// Files whose calls run for real.
-    pub(crate) live_files: LiveFiles,
     /// The run of receives under way: sender, receives left.
     run: Option<(u32, u64)>,
 }
@@ -83,7 +80,6 @@ impl Replayer {
             recorded_rest: Vec::new(),
             scratch: Vec::new(),
             diverged: None,
-            live_files: LiveFiles::from_env(),
             run: None,
         })
     }
@@ -379,11 +375,6 @@ impl Replayer {
         );
         let d = self.report(site, location, summary).render();
         self.diverge(d)
-    }
-
-    /// Whether calls on `path` run for real.
-    pub(crate) fn is_live_path(&self, path: &std::path::Path) -> bool {
-        self.live_files.matches(path)
     }
 
     #[inline]

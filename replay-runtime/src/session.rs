@@ -1,14 +1,18 @@
 //! Sessions: which mode a thread runs in, and the recording it uses.
 
 use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::Duration;
 
 use crate::divergence::Divergence;
 use crate::error::{Error, Result};
 use crate::handles::HandleMap;
+use crate::policy::LiveFiles;
 use crate::recording::Metadata;
 use crate::recording::reader::Recording;
 use crate::recording::writer::{Sink, StreamWriter};
@@ -54,6 +58,54 @@ pub(crate) enum Active {
     Replay(Replayer),
 }
 
+/// What every thread of a session shares.
+pub(crate) struct Shared {
+    pub(crate) kind: SharedKind,
+    /// The object index map: handles may cross threads.
+    pub(crate) handles: Mutex<HandleMap>,
+    /// Files whose calls run for real in replay.
+    pub(crate) live_files: RwLock<LiveFiles>,
+    /// What each replaying thread waits for, for the stall report.
+    pub(crate) waits: Mutex<BTreeMap<u32, String>>,
+    /// How long a replaying thread may wait before replay gives up.
+    pub(crate) stall: Duration,
+    /// What went wrong on threads that have ended, for `finish`.
+    pub(crate) outcomes: Mutex<Vec<Error>>,
+}
+
+pub(crate) enum SharedKind {
+    Record {
+        sink: Arc<Sink>,
+        /// The next spawned thread's stream.
+        next_stream: AtomicU32,
+    },
+    Replay {
+        recording: Recording,
+    },
+}
+
+/// The environment variable that sets the stall limit, in seconds.
+pub(crate) const STALL_VAR: &str = "REPLAY_STALL_TIMEOUT";
+
+impl Shared {
+    fn new(kind: SharedKind) -> Arc<Shared> {
+        let replaying = matches!(kind, SharedKind::Replay { .. });
+        let stall = std::env::var(STALL_VAR)
+            .ok()
+            .and_then(|s| s.trim().parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .map_or(Duration::from_secs(5), Duration::from_secs_f64);
+        Arc::new(Shared {
+            kind,
+            handles: Mutex::new(HandleMap::new(replaying)),
+            live_files: RwLock::new(LiveFiles::from_env()),
+            waits: Mutex::new(BTreeMap::new()),
+            stall,
+            outcomes: Mutex::new(Vec::new()),
+        })
+    }
+}
+
 /// A thread's view of its session: the mode, and the session's state.
 ///
 /// Both live in one `const`-initialised thread-local without a destructor,
@@ -65,8 +117,11 @@ pub(crate) enum Active {
 struct ThreadState {
     mode: Cell<ThreadMode>,
     active: Cell<*const RefCell<Active>>,
-    /// The session's object index map, owned by the session likewise.
-    handles: Cell<*const RefCell<HandleMap>>,
+    /// What the session's threads share, kept alive likewise.
+    shared: Cell<*const Shared>,
+    /// This thread's stream, its deterministic id (`u32::MAX` without a
+    /// session).
+    stream: Cell<u32>,
     /// What encoding or decoding is under way, for `#[mapped]` values.
     phase: Cell<Phase>,
     /// Encoding arguments noted something about handles (see
@@ -99,7 +154,8 @@ thread_local! {
         ThreadState {
             mode: Cell::new(ThreadMode::Off),
             active: Cell::new(std::ptr::null()),
-            handles: Cell::new(std::ptr::null()),
+            shared: Cell::new(std::ptr::null()),
+            stream: Cell::new(NO_STREAM),
             phase: Cell::new(Phase::Idle),
             findings: Cell::new(false),
         }
@@ -136,16 +192,139 @@ pub(crate) fn set_findings_flag() {
     STATE.with(|s| s.findings.set(true));
 }
 
-/// Runs `f` on this thread's object index map, if a session has one and
-/// it is not already in use.
-pub(crate) fn with_handles<T>(f: impl FnOnce(&mut HandleMap) -> T) -> Option<T> {
-    let handles = STATE.with(|s| s.handles.get());
-    if handles.is_null() {
+/// Runs `f` on what this thread's session shares, if there is a session.
+pub(crate) fn with_shared<T>(f: impl FnOnce(&Arc<Shared>) -> T) -> Option<T> {
+    let shared = STATE.with(|s| s.shared.get());
+    if shared.is_null() {
         return None;
     }
-    // SAFETY: as for `with_active`: the live box of this thread's session.
-    let mut handles = unsafe { &*handles }.try_borrow_mut().ok()?;
-    Some(f(&mut handles))
+    // SAFETY: a non-null pointer is the `Arc` this thread's session (or
+    // its spawned-thread guard) holds until it clears the pointer. Viewed
+    // as `&Arc` without touching the count.
+    let shared = std::mem::ManuallyDrop::new(unsafe { Arc::from_raw(shared) });
+    Some(f(&shared))
+}
+
+/// Runs `f` on the session's object index map, if there is a session.
+pub(crate) fn with_handles<T>(f: impl FnOnce(&mut HandleMap) -> T) -> Option<T> {
+    with_shared(|shared| {
+        f(&mut shared
+            .handles
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner))
+    })
+}
+
+/// The stream of a thread without a session.
+pub(crate) const NO_STREAM: u32 = u32::MAX;
+
+/// This thread's deterministic id: its stream in the session.
+#[inline]
+pub(crate) fn thread_stream() -> u32 {
+    STATE.with(|s| s.stream.get())
+}
+
+/// Records a thread event in this thread's stream.
+pub(crate) fn record_sync(sync: crate::recording::format::Sync) {
+    with_writer(|w| w.record_sync(sync));
+}
+
+/// A replaying thread waiting for another: registered for the stall report
+/// while it lives.
+pub(crate) struct Waiting {
+    shared: Arc<Shared>,
+    stream: u32,
+    started: std::time::Instant,
+    location: &'static std::panic::Location<'static>,
+}
+
+impl Waiting {
+    /// Starts waiting for `what`, described for the stall report.
+    pub(crate) fn start(
+        what: String,
+        location: &'static std::panic::Location<'static>,
+    ) -> Option<Waiting> {
+        let shared = with_shared(Arc::clone)?;
+        let stream = thread_stream();
+        shared
+            .waits
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(stream, what);
+        Some(Waiting {
+            shared,
+            stream,
+            started: std::time::Instant::now(),
+            location,
+        })
+    }
+
+    /// How long to block before checking again.
+    pub(crate) const SLICE: Duration = Duration::from_millis(20);
+
+    /// After a slice of waiting: a divergence, once the wait has gone on
+    /// past the session's stall limit, reporting what every thread waits for.
+    pub(crate) fn check(&self) -> std::result::Result<(), Divergence> {
+        let waited = self.started.elapsed();
+        if waited < self.shared.stall {
+            return Ok(());
+        }
+        let waits = self
+            .shared
+            .waits
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let mut message = format!(
+            "replay diverged on thread {}: the replay stalled: it waited {:.1}s for {}\n  what every waiting thread waits for:\n",
+            self.stream,
+            waited.as_secs_f64(),
+            waits
+                .get(&self.stream)
+                .map_or("another thread", String::as_str),
+        );
+        for (stream, what) in &waits {
+            message.push_str(&format!("    thread {stream}: {what}\n"));
+        }
+        let path = match &self.shared.kind {
+            SharedKind::Replay { recording } => recording.path.display().to_string(),
+            SharedKind::Record { .. } => String::new(),
+        };
+        message.push_str(&format!(
+            "  at {}\n  recording: {path}\n  hint: a thread took another path than when recording (its own \
+             report, if it has one, says where); the limit is {:.1}s, set by {STALL_VAR}",
+            self.location,
+            self.shared.stall.as_secs_f64(),
+        ));
+        let _ = with_replayer(|r| {
+            r.diverged.get_or_insert_with(|| message.clone());
+            Ok(())
+        });
+        set_thread_mode(ThreadMode::Diverged);
+        Err(Divergence { message })
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.shared
+            .waits
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&self.stream);
+    }
+}
+
+/// Whether calls on `path` run for real in this replay.
+pub(crate) fn is_live_path(path: &Path) -> bool {
+    with_shared(|shared| {
+        shared
+            .live_files
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .matches(path)
+    })
+    .unwrap_or(false)
 }
 
 /// Runs `f` on this thread's session state, unless there is none or it is
@@ -259,29 +438,190 @@ impl fmt::Display for Summary {
     }
 }
 
-/// This thread's session state, owned by its [`Session`].
-struct Installed {
+/// A thread's session state, owned by its [`Session`] (or, on a spawned
+/// thread, by its [`ThreadSession`]).
+pub(crate) struct Installed {
     active: Box<RefCell<Active>>,
-    handles: Box<RefCell<HandleMap>>,
+    shared: Arc<Shared>,
+    stream: u32,
 }
 
-/// Makes `active` this thread's session state, with an empty object map.
-fn install(active: Active, mode: ThreadMode) -> Result<Installed> {
+/// Makes `active` this thread's session state.
+fn install(
+    active: Active,
+    mode: ThreadMode,
+    shared: Arc<Shared>,
+    stream: u32,
+) -> Result<Installed> {
     if session_active() {
         return Err(Error::SessionActive);
     }
     let installed = Installed {
         active: Box::new(RefCell::new(active)),
-        handles: Box::new(RefCell::new(HandleMap::new(mode == ThreadMode::Replay))),
+        shared,
+        stream,
     };
-    crate::identity::restart();
+    crate::identity::restart(stream);
     STATE.with(|s| {
         s.active.set(&*installed.active);
-        s.handles.set(&*installed.handles);
+        s.shared.set(Arc::as_ptr(&installed.shared));
+        s.stream.set(installed.stream);
         s.phase.set(Phase::Idle);
         s.mode.set(mode);
     });
     Ok(installed)
+}
+
+/// What ending a thread's share of a session produced.
+struct Ended {
+    calls: u64,
+    /// The recording's sink, when recording.
+    sink: Option<Arc<Sink>>,
+    result: Result<()>,
+}
+
+impl Installed {
+    /// Clears this thread's state and ends its stream: writes it out, or
+    /// checks that its replay consumed everything.
+    fn end(self) -> std::result::Result<Ended, Error> {
+        STATE.with(|s| {
+            s.active.set(std::ptr::null());
+            s.shared.set(std::ptr::null());
+            s.stream.set(NO_STREAM);
+            s.mode.set(ThreadMode::Off);
+        });
+        // Ended from inside one of its own calls (user code run while the
+        // runtime holds the state): the state must outlive that call, so it
+        // is leaked rather than freed under it.
+        if self.active.try_borrow_mut().is_err() {
+            std::mem::forget(self);
+            return Err(Error::SessionBusy);
+        }
+        Ok(match self.active.into_inner() {
+            Active::Record(mut writer) => {
+                writer.end();
+                let calls = writer.calls;
+                let sink = Arc::clone(writer.sink());
+                Ended {
+                    calls,
+                    sink: Some(sink),
+                    result: Ok(()),
+                }
+            }
+            Active::Replay(mut replayer) => Ended {
+                calls: replayer.calls(),
+                sink: None,
+                result: replayer.finish(),
+            },
+        })
+    }
+}
+
+/// A session, inherited by a thread spawned with `replay_runtime::thread`.
+pub(crate) struct Inherited {
+    shared: Arc<Shared>,
+    stream: u32,
+}
+
+/// On the spawning thread: gives the thread about to be spawned its own
+/// stream of the session (recording the spawn, or reading it from the
+/// recording). `None` without a session, or inside a recorded call (whose
+/// threads are part of it).
+pub(crate) fn inherit(location: &'static std::panic::Location<'static>) -> Option<Inherited> {
+    let stream = match thread_mode() {
+        ThreadMode::Record => with_shared(|shared| match &shared.kind {
+            SharedKind::Record { next_stream, .. } => {
+                Some(next_stream.fetch_add(1, Ordering::Relaxed))
+            }
+            SharedKind::Replay { .. } => None,
+        })??,
+        ThreadMode::Replay => {
+            let spawned =
+                with_replayer(|r| match r.next_sync(&|| "a spawn".to_owned(), location)? {
+                    crate::recording::format::Sync::Spawn { stream } => Ok(stream),
+                    other => Err(r.mismatch(other, "a spawn", location)),
+                });
+            match spawned {
+                Ok(stream) => stream,
+                Err(divergence) => crate::divergence::raise(divergence),
+            }
+        }
+        ThreadMode::Diverged => crate::divergence::raise(Divergence {
+            message: format!(
+                "replay diverged earlier on this thread; the spawn at {location} cannot be \
+                 replayed (see the first `replay diverged` report)"
+            ),
+        }),
+        ThreadMode::Off => return None,
+    };
+    if thread_mode() == ThreadMode::Record {
+        record_sync(crate::recording::format::Sync::Spawn { stream });
+    }
+    let shared = with_shared(Arc::clone)?;
+    Some(Inherited { shared, stream })
+}
+
+/// A spawned thread's share of its parent's session: installed when the
+/// thread starts, ended when it finishes.
+pub(crate) struct ThreadSession {
+    installed: Option<Installed>,
+}
+
+impl Inherited {
+    /// On the spawned thread: installs its stream.
+    pub(crate) fn install(self) -> ThreadSession {
+        let (active, mode) = match &self.shared.kind {
+            SharedKind::Record { sink, .. } => (
+                Ok(Active::Record(StreamWriter::new(
+                    Arc::clone(sink),
+                    self.stream,
+                ))),
+                ThreadMode::Record,
+            ),
+            SharedKind::Replay { recording } => (
+                Replayer::new(recording, self.stream).map(Active::Replay),
+                ThreadMode::Replay,
+            ),
+        };
+        let installed =
+            active.and_then(|active| install(active, mode, Arc::clone(&self.shared), self.stream));
+        match installed {
+            Ok(installed) => ThreadSession {
+                installed: Some(installed),
+            },
+            Err(e) => {
+                self.shared.report(e);
+                ThreadSession { installed: None }
+            }
+        }
+    }
+}
+
+impl Shared {
+    /// Keeps an ended thread's failure for the session's `finish`.
+    pub(crate) fn report(&self, error: Error) {
+        self.outcomes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(error);
+    }
+}
+
+impl Drop for ThreadSession {
+    fn drop(&mut self) {
+        let Some(installed) = self.installed.take() else {
+            return;
+        };
+        let shared = Arc::clone(&installed.shared);
+        match installed.end() {
+            Ok(ended) => {
+                if let Err(e) = ended.result {
+                    shared.report(e);
+                }
+            }
+            Err(e) => shared.report(e),
+        }
+    }
 }
 
 /// Writes the panicking thread's staged events before the previous hook
@@ -315,9 +655,15 @@ impl Session {
         }
         let sink = Sink::create(path)?;
         install_panic_hook();
+        let shared = Shared::new(SharedKind::Record {
+            sink: Arc::clone(&sink),
+            next_stream: AtomicU32::new(1),
+        });
         let active = install(
             Active::Record(StreamWriter::new(sink, 0)),
             ThreadMode::Record,
+            shared,
+            0,
         )?;
         Ok(Session {
             mode: Mode::Record,
@@ -336,12 +682,14 @@ impl Session {
         let path = path.as_ref();
         let recording = Recording::open(path)?;
         let replayer = Replayer::new(&recording, 0)?;
-        let active = install(Active::Replay(replayer), ThreadMode::Replay)?;
+        let metadata = recording.metadata.clone();
+        let shared = Shared::new(SharedKind::Replay { recording });
+        let active = install(Active::Replay(replayer), ThreadMode::Replay, shared, 0)?;
         Ok(Session {
             mode: Mode::Replay,
             installed: Some(active),
             path: Some(path.to_owned()),
-            metadata: Some(recording.metadata),
+            metadata: Some(metadata),
             _thread: PhantomData,
         })
     }
@@ -413,10 +761,13 @@ impl Session {
         S: Into<String>,
     {
         if let Some(installed) = &self.installed
-            && let Active::Replay(replayer) = &mut *installed.active.borrow_mut()
+            && let SharedKind::Replay { .. } = installed.shared.kind
         {
-            replayer
+            installed
+                .shared
                 .live_files
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
                 .extend(patterns.into_iter().map(Into::into));
         }
         self
@@ -456,35 +807,28 @@ impl Session {
         let Some(installed) = self.installed.take() else {
             return Ok(summary);
         };
-        STATE.with(|s| {
-            s.active.set(std::ptr::null());
-            s.handles.set(std::ptr::null());
-            s.mode.set(ThreadMode::Off);
-        });
-        // Ended from inside one of its own calls (user code run while the
-        // runtime holds the state): the state must outlive that call, so it
-        // is leaked rather than freed under it.
-        if installed.active.try_borrow_mut().is_err() || installed.handles.try_borrow_mut().is_err()
-        {
-            std::mem::forget(installed);
-            return Err(Error::SessionBusy);
-        }
-        match installed.active.into_inner() {
-            Active::Record(mut writer) => {
-                writer.end();
-                summary.calls = writer.calls;
-                let sink: Arc<Sink> = Arc::clone(writer.sink());
-                drop(writer);
+        let shared = Arc::clone(&installed.shared);
+        let ended = installed.end()?;
+        summary.calls = ended.calls;
+        match ended.sink {
+            Some(sink) => {
                 sink.finish()?;
                 summary.bytes = sink.bytes();
             }
-            Active::Replay(mut replayer) => {
-                summary.calls = replayer.calls();
+            None => {
                 if let Some(path) = &summary.path {
                     summary.bytes = std::fs::metadata(path).map_or(0, |m| m.len());
                 }
-                replayer.finish()?;
             }
+        }
+        ended.result?;
+        // What went wrong on the session's other threads, first come first.
+        let mut outcomes = shared
+            .outcomes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if !outcomes.is_empty() {
+            return Err(outcomes.remove(0));
         }
         Ok(summary)
     }

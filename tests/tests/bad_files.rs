@@ -811,7 +811,7 @@ fn malformed_events_are_corrupt() {
         ),
         (
             "unknown-meta",
-            vec![vec![1 << 2 | 3]],
+            vec![vec![31 << 2 | 3]],
             first,
             "an event has an unknown kind",
         ),

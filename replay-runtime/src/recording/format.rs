@@ -109,6 +109,11 @@ impl Metadata {
 
 pub(crate) use super::encode::put_varint;
 
+/// The length of a LEB128 varint.
+pub(crate) fn varint_len(v: u64) -> usize {
+    (64 - v.leading_zeros() as usize).max(1).div_ceil(7)
+}
+
 /// Reads a LEB128 varint; `None` when the bytes end or it overflows 64 bits.
 #[inline]
 pub(crate) fn take_varint(bytes: &mut &[u8]) -> Option<u64> {
@@ -197,7 +202,8 @@ impl<'a> Event<'a> {
                 Ok(Event::Sync(match tail {
                     META_END => return Ok(Event::End),
                     META_SPAWN => Sync::Spawn {
-                        stream: u32::try_from(int()?).map_err(|_| "a spawned stream is out of range")?,
+                        stream: u32::try_from(int()?)
+                            .map_err(|_| "a spawned stream is out of range")?,
                     },
                     META_LOCK => Sync::Lock {
                         version: int()?,
@@ -244,6 +250,12 @@ impl<'a> Event<'a> {
         for value in [a, b].into_iter().flatten() {
             put_varint(buf, value);
         }
+    }
+
+    /// The length of a receive run's encoding: its head (one byte), the
+    /// sender and the count.
+    pub(crate) fn recv_len(sender: u32, count: u64) -> usize {
+        1 + varint_len(u64::from(sender)) + varint_len(count)
     }
 
     /// Appends the encoding of the end-of-stream marker.

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use super::format::{self, BLOCK, CHUNK_HEADER, Event, MAGIC, MAX_CHUNK, Metadata, VERSION};
+use super::format::{self, BLOCK, CHUNK_HEADER, Event, MAGIC, MAX_CHUNK, Metadata, Sync, VERSION};
 use crate::call::Site;
 use crate::error::{Error, Result};
 
@@ -124,6 +124,10 @@ pub(crate) struct StreamWriter {
     sites: HashMap<usize, u32>,
     /// Calls recorded so far.
     pub(crate) calls: u64,
+    /// The run of receives last recorded: where its event starts in `buf`,
+    /// the sender, and how many receives it counts. It grows only while
+    /// its event is still the last thing in `buf`.
+    run: Option<(usize, u32, u64)>,
 }
 
 impl StreamWriter {
@@ -137,6 +141,7 @@ impl StreamWriter {
             buf,
             sites: HashMap::new(),
             calls: 0,
+            run: None,
         }
     }
 
@@ -178,6 +183,37 @@ impl StreamWriter {
     #[inline]
     pub(crate) fn event_done(&mut self) {
         self.calls += 1;
+        self.run = None;
+        if self.buf.len() >= BLOCK + CHUNK_HEADER {
+            self.flush();
+        }
+    }
+
+    /// Records a thread event. Receives from one sender in a row make one
+    /// event with a count, rewritten in place while it is the last event.
+    pub(crate) fn record_sync(&mut self, sync: Sync) {
+        if let Sync::Recv { sender, count: 1 } = sync {
+            if let Some((start, last, count)) = self.run
+                && last == sender
+                && start + Event::recv_len(sender, count) == self.buf.len()
+            {
+                self.buf.truncate(start);
+                Event::put_sync(
+                    &mut self.buf,
+                    Sync::Recv {
+                        sender,
+                        count: count + 1,
+                    },
+                );
+                self.run = Some((start, sender, count + 1));
+                return;
+            }
+            self.run = Some((self.buf.len(), sender, 1));
+            Event::put_sync(&mut self.buf, sync);
+        } else {
+            Event::put_sync(&mut self.buf, sync);
+            self.run = None;
+        }
         if self.buf.len() >= BLOCK + CHUNK_HEADER {
             self.flush();
         }
@@ -209,6 +245,7 @@ impl StreamWriter {
         self.buf[8..12].copy_from_slice(&stream);
         self.sink.write(&self.buf);
         self.buf.truncate(CHUNK_HEADER);
+        self.run = None;
     }
 
     /// Marks the stream as cleanly ended and writes everything staged.

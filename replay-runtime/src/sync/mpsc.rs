@@ -1,0 +1,382 @@
+//! Channels whose receives are recorded by sender: drop-in counterparts of
+//! `std::sync::mpsc`, and [`select`] over several receivers.
+//!
+//! Every message carries a hidden id: the thread that sent it (its
+//! deterministic id) and, implicitly, its place in that thread's sends,
+//! since one thread's messages arrive in the order it sent them. So a
+//! receive records only *which thread's* message it got, and receives of
+//! one sender's messages in a row are recorded as one event with a count:
+//! a burst from one sender costs constant space. Sends are not recorded.
+//!
+//! Replay hands the receiver exactly the recorded sender's next message,
+//! holding back messages of other senders that arrive first, so the
+//! receiver observes the recorded order however the threads are scheduled.
+//!
+//! What this tolerates: a sending thread may send more or fewer messages
+//! than when recording (in code edits, say) as long as the receiving side
+//! receives the same sequence of senders; messages it never receives are
+//! never looked at. What it does not: a receiver that gets a message from
+//! another sender than recorded diverges, and a recorded sender that never
+//! sends stalls the receiver until the stall report.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::fmt;
+use std::panic::Location;
+use std::time::Duration;
+
+pub use std::sync::mpsc::{RecvError, RecvTimeoutError, SendError, TryRecvError, TrySendError};
+
+use crate::divergence::{self, Divergence};
+use crate::recording::format::{NoMessage, Sync};
+use crate::session::{self, NO_STREAM, ThreadMode, Waiting};
+
+/// A message and the thread that sent it.
+struct Envelope<T> {
+    sender: u32,
+    value: T,
+}
+
+/// Creates an unbounded channel, as [`std::sync::mpsc::channel`].
+pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    (Sender { inner: tx }, Receiver::new(rx))
+}
+
+/// Creates a bounded channel, as [`std::sync::mpsc::sync_channel`].
+pub fn sync_channel<T>(bound: usize) -> (SyncSender<T>, Receiver<T>) {
+    let (tx, rx) = std::sync::mpsc::sync_channel(bound);
+    (SyncSender { inner: tx }, Receiver::new(rx))
+}
+
+/// The sending half of [`channel`], as [`std::sync::mpsc::Sender`].
+pub struct Sender<T> {
+    inner: std::sync::mpsc::Sender<Envelope<T>>,
+}
+
+/// The sending half of [`sync_channel`], as [`std::sync::mpsc::SyncSender`].
+pub struct SyncSender<T> {
+    inner: std::sync::mpsc::SyncSender<Envelope<T>>,
+}
+
+fn envelope<T>(value: T) -> Envelope<T> {
+    Envelope {
+        sender: session::thread_stream(),
+        value,
+    }
+}
+
+impl<T> Sender<T> {
+    /// Sends a message; fails if the receiver is gone.
+    pub fn send(&self, value: T) -> Result<(), SendError<T>> {
+        self.inner
+            .send(envelope(value))
+            .map_err(|SendError(e)| SendError(e.value))
+    }
+}
+
+impl<T> SyncSender<T> {
+    /// Sends a message, blocking while the channel is full.
+    pub fn send(&self, value: T) -> Result<(), SendError<T>> {
+        self.inner
+            .send(envelope(value))
+            .map_err(|SendError(e)| SendError(e.value))
+    }
+
+    /// Sends a message if there is room.
+    pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+        self.inner.try_send(envelope(value)).map_err(|e| match e {
+            TrySendError::Full(e) => TrySendError::Full(e.value),
+            TrySendError::Disconnected(e) => TrySendError::Disconnected(e.value),
+        })
+    }
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Self {
+        Sender {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<T> Clone for SyncSender<T> {
+    fn clone(&self) -> Self {
+        SyncSender {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Sender { .. }")
+    }
+}
+
+impl<T> fmt::Debug for SyncSender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SyncSender { .. }")
+    }
+}
+
+/// The receiving half of a channel, as [`std::sync::mpsc::Receiver`].
+pub struct Receiver<T> {
+    inner: std::sync::mpsc::Receiver<Envelope<T>>,
+    /// Replay: messages that arrived before the recorded sender's.
+    held: RefCell<VecDeque<Envelope<T>>>,
+}
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Receiver { .. }")
+    }
+}
+
+/// How a receive waits, when there is nothing yet.
+#[derive(Clone, Copy)]
+enum Wait {
+    /// `try_recv`: not at all.
+    Never,
+    /// `recv_timeout`: at most this long.
+    For(Duration),
+    /// `recv`: until a message or disconnection.
+    Forever,
+}
+
+/// What a receive got, before it is recorded or returned.
+type Got<T> = Result<Envelope<T>, NoMessage>;
+
+impl<T> Receiver<T> {
+    fn new(inner: std::sync::mpsc::Receiver<Envelope<T>>) -> Self {
+        Receiver {
+            inner,
+            held: RefCell::new(VecDeque::new()),
+        }
+    }
+
+    /// Blocks until a message arrives; fails once every sender is gone.
+    #[track_caller]
+    pub fn recv(&self) -> Result<T, RecvError> {
+        match self.receive(Wait::Forever, Location::caller()) {
+            Ok(value) => Ok(value),
+            Err(_) => Err(RecvError),
+        }
+    }
+
+    /// A message if one is there; in replay, exactly when the recorded run
+    /// found one.
+    #[track_caller]
+    pub fn try_recv(&self) -> Result<T, TryRecvError> {
+        match self.receive(Wait::Never, Location::caller()) {
+            Ok(value) => Ok(value),
+            Err(NoMessage::Disconnected) => Err(TryRecvError::Disconnected),
+            Err(_) => Err(TryRecvError::Empty),
+        }
+    }
+
+    /// Blocks at most `timeout` for a message; in replay, times out exactly
+    /// when the recorded run did, without waiting.
+    #[track_caller]
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
+        match self.receive(Wait::For(timeout), Location::caller()) {
+            Ok(value) => Ok(value),
+            Err(NoMessage::Disconnected) => Err(RecvTimeoutError::Disconnected),
+            Err(_) => Err(RecvTimeoutError::Timeout),
+        }
+    }
+
+    /// Blocking receives until every sender is gone.
+    pub fn iter(&self) -> Iter<'_, T> {
+        Iter { rx: self }
+    }
+
+    fn receive(&self, wait: Wait, location: &'static Location<'static>) -> Result<T, NoMessage> {
+        match session::thread_mode() {
+            ThreadMode::Off => self.take(wait).map(|e| e.value),
+            ThreadMode::Record => {
+                let got = self.take(wait);
+                session::record_sync(match &got {
+                    Ok(envelope) => Sync::Recv {
+                        sender: envelope.sender,
+                        count: 1,
+                    },
+                    Err(why) => Sync::RecvNone(*why),
+                });
+                got.map(|e| e.value)
+            }
+            ThreadMode::Replay => {
+                let planned = session::with_replayer(|r| r.next_receive(location));
+                let replayed = match planned {
+                    Ok(Ok(sender)) => self.take_from(sender, location).map(Ok),
+                    Ok(Err(why)) => Ok(Err(why)),
+                    Err(divergence) => Err(divergence),
+                };
+                match replayed {
+                    Ok(got) => got,
+                    Err(divergence) => divergence::raise(divergence),
+                }
+            }
+            ThreadMode::Diverged => divergence::raise(Divergence {
+                message: format!(
+                    "replay diverged earlier on this thread; the receive at {location} \
+                     cannot be replayed (see the first `replay diverged` report)"
+                ),
+            }),
+        }
+    }
+
+    /// As std would: the next message, or why there is none.
+    fn take(&self, wait: Wait) -> Got<T> {
+        if let Some(envelope) = self.held.borrow_mut().pop_front() {
+            return Ok(envelope);
+        }
+        match wait {
+            Wait::Never => self.inner.try_recv().map_err(|e| match e {
+                TryRecvError::Empty => NoMessage::Empty,
+                TryRecvError::Disconnected => NoMessage::Disconnected,
+            }),
+            Wait::For(timeout) => self.inner.recv_timeout(timeout).map_err(|e| match e {
+                RecvTimeoutError::Timeout => NoMessage::Timeout,
+                RecvTimeoutError::Disconnected => NoMessage::Disconnected,
+            }),
+            Wait::Forever => self.inner.recv().map_err(|_| NoMessage::Disconnected),
+        }
+    }
+
+    /// Replay: the next message `sender` sent, holding back the others.
+    fn take_from(
+        &self,
+        sender: u32,
+        location: &'static Location<'static>,
+    ) -> Result<T, Divergence> {
+        {
+            let mut held = self.held.borrow_mut();
+            if let Some(envelope) = held
+                .iter()
+                .position(|e| e.sender == sender)
+                .and_then(|at| held.remove(at))
+            {
+                return Ok(envelope.value);
+            }
+        }
+        let waiting = Waiting::start(
+            format!("a message from thread {}", describe_sender(sender)),
+            location,
+        );
+        loop {
+            match self.inner.recv_timeout(Waiting::SLICE) {
+                Ok(envelope) if envelope.sender == sender => return Ok(envelope.value),
+                Ok(other) => self.held.borrow_mut().push_back(other),
+                Err(RecvTimeoutError::Timeout) => {
+                    if let Some(waiting) = &waiting {
+                        waiting.check()?;
+                    }
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    let message = format!(
+                        "replay diverged on thread {}: the recording received a message from \
+                         thread {} here, but every sender of the channel is gone\n  at {location}",
+                        session::thread_stream(),
+                        describe_sender(sender),
+                    );
+                    return Err(Divergence { message });
+                }
+            }
+        }
+    }
+}
+
+fn describe_sender(sender: u32) -> String {
+    if sender == NO_STREAM {
+        "without a session".to_owned()
+    } else {
+        sender.to_string()
+    }
+}
+
+/// Blocking receives until every sender is gone: [`Receiver::iter`].
+pub struct Iter<'a, T> {
+    rx: &'a Receiver<T>,
+}
+
+impl<T> Iterator for Iter<'_, T> {
+    type Item = T;
+    #[track_caller]
+    fn next(&mut self) -> Option<T> {
+        self.rx.recv().ok()
+    }
+}
+
+impl<'a, T> IntoIterator for &'a Receiver<T> {
+    type Item = T;
+    type IntoIter = Iter<'a, T>;
+    fn into_iter(self) -> Iter<'a, T> {
+        self.iter()
+    }
+}
+
+/// Receives from whichever of `receivers` has a message first, and
+/// records which won: replay picks the same branch (and the same sender's
+/// message) whatever arrives first. Returns the winning index and what it
+/// received; `(0, Err(RecvError))` once every channel is disconnected.
+#[track_caller]
+pub fn select<T>(receivers: &[&Receiver<T>]) -> (usize, Result<T, RecvError>) {
+    let location = Location::caller();
+    match session::thread_mode() {
+        ThreadMode::Replay => {
+            let branch = session::with_replayer(|r| {
+                match r.next_sync(&|| "a select".to_owned(), location)? {
+                    Sync::Select { branch } => Ok(branch),
+                    other => Err(r.mismatch(other, "a select", location)),
+                }
+            });
+            let branch = branch.unwrap_or_else(|divergence| divergence::raise(divergence));
+            match usize::try_from(branch)
+                .ok()
+                .and_then(|b| receivers.get(b).map(|rx| (b, rx)))
+            {
+                Some((b, rx)) => (b, rx.recv()),
+                None => (0, Err(RecvError)),
+            }
+        }
+        mode => {
+            let got = poll(receivers);
+            if mode == ThreadMode::Record {
+                let branch = got.as_ref().map_or(u64::MAX, |(b, _)| *b as u64);
+                session::record_sync(Sync::Select { branch });
+                if let Some((_, envelope)) = &got {
+                    session::record_sync(Sync::Recv {
+                        sender: envelope.sender,
+                        count: 1,
+                    });
+                }
+            }
+            match got {
+                Some((b, envelope)) => (b, Ok(envelope.value)),
+                None => (0, Err(RecvError)),
+            }
+        }
+    }
+}
+
+/// Polls the receivers in turn until one has a message; `None` once all
+/// are disconnected. Sleeps briefly between rounds.
+fn poll<T>(receivers: &[&Receiver<T>]) -> Option<(usize, Envelope<T>)> {
+    let mut pause = Duration::from_micros(10);
+    loop {
+        let mut open = false;
+        for (b, rx) in receivers.iter().enumerate() {
+            match rx.take(Wait::Never) {
+                Ok(envelope) => return Some((b, envelope)),
+                Err(NoMessage::Disconnected) => {}
+                Err(_) => open = true,
+            }
+        }
+        if !open {
+            return None;
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(1));
+    }
+}
