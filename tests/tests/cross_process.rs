@@ -314,3 +314,59 @@ fn a_call_made_while_unwinding_from_a_divergence_aborts_with_the_report() {
         "{err}"
     );
 }
+
+#[test]
+fn a_thread_taking_another_lock_stalls_replay_with_a_report_of_every_wait() {
+    let dir = scratch_dir("cross-stall");
+    let recording = dir.join("locks.replay");
+    let recorded = run("record", &recording, &["locks"]);
+    assert!(recorded.status.success(), "{}", stderr(&recorded));
+    let replayed = run("replay", &recording, &["locks"]);
+    assert!(replayed.status.success(), "{}", stderr(&replayed));
+
+    let started = std::time::Instant::now();
+    let stalled = Command::new(FIXTURE)
+        .args(["locks", "swap"])
+        .env("REPLAY_MODE", "replay")
+        .env("REPLAY_PATH", &recording)
+        .env("REPLAY_STALL_TIMEOUT", "0.5")
+        .output()
+        .expect("run the fixture");
+    assert!(!stalled.status.success());
+    assert!(started.elapsed() < std::time::Duration::from_secs(30), "no hang");
+    let err = stderr(&stalled);
+    assert!(err.contains("replay diverged on thread 2: the replay stalled"), "{err}");
+    assert!(err.contains("for a lock to reach version 1 after 0 read(s)"), "{err}");
+    assert!(err.contains("note: the lock is at version 0"), "{err}");
+    // Every waiting thread is listed: the swapped one and the one it blocks.
+    assert!(err.contains("    thread 1: a message from thread 2"), "{err}");
+    assert!(err.contains("    thread 2: a lock to reach version 1"), "{err}");
+    assert!(err.contains("REPLAY_STALL_TIMEOUT"), "{err}");
+}
+
+/// Peak resident memory a fixture run reported, in kB.
+fn peak_kb(output: &Output) -> u64 {
+    stderr(output)
+        .lines()
+        .find_map(|l| l.strip_prefix("peak "))
+        .and_then(|kb| kb.trim_end_matches(" kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("no peak in {}", stderr(output)))
+}
+
+#[test]
+fn sixteen_threads_by_a_hundred_thousand_events_replay_in_bounded_memory() {
+    let dir = scratch_dir("cross-stress");
+    let recording = dir.join("stress.replay");
+    let args = ["stress", "16", "100000"];
+    let recorded = run("record", &recording, &args);
+    assert!(recorded.status.success(), "{}", stderr(&recorded));
+    let size = std::fs::metadata(&recording).expect("the recording").len();
+    assert!(size > 10_000_000, "1.6M calls and their messages: {size} bytes");
+
+    let replayed = run("replay", &recording, &args);
+    assert!(replayed.status.success(), "{}", stderr(&replayed));
+    assert_eq!(values(&replayed), values(&recorded));
+    // One chunk per stream in memory at a time, not the recording.
+    let peak = peak_kb(&replayed) * 1024;
+    assert!(peak < size / 2, "replay peaked at {peak} bytes for a {size}-byte recording");
+}

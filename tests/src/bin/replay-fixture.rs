@@ -16,6 +16,11 @@
 //!   stand-in opens `/dev/null`, and reads it;
 //! - `context`: hands C the address of a Rust object and gets it back;
 //! - `identity`: keys objects by deterministic identity and iterates;
+//! - `locks [swap]`: two threads take a lock in turns, handing over by
+//!   channel; with `swap`, the second takes another lock instead;
+//! - `stress THREADS CALLS`: that many threads make that many boundary
+//!   calls each, sending a message every 1000; prints a checksum and the
+//!   peak memory;
 //! - `unwind [diverge]`: calls C, and again from a value's `Drop`; with
 //!   `diverge`, the first call diverges, so the second is made while the
 //!   thread unwinds.
@@ -62,6 +67,11 @@ fn main() -> ExitCode {
         "context" => context(),
         "identity" => identity(),
         "unwind" => unwind(args.get(1).is_some_and(|a| a == "diverge")),
+        "locks" => locks(args.get(1).is_some_and(|a| a == "swap")),
+        "stress" => stress(
+            args.get(1).and_then(|n| n.parse().ok()).unwrap_or(16),
+            args.get(2).and_then(|n| n.parse().ok()).unwrap_or(100_000),
+        ),
         _ => call_c(scenario == "diverge"),
     }
     println!("c_calls={}", c_calls() - before);
@@ -139,6 +149,70 @@ fn log(dir: &str) {
         fd,
         String::from_utf8_lossy(&files::read(&fd, 64))
     );
+}
+
+fn locks(swap: bool) {
+    use replay_runtime::sync::{Mutex, mpsc};
+    use std::sync::Arc;
+    let (a, b) = (Arc::new(Mutex::new(0)), Arc::new(Mutex::new(0)));
+    let (to_second, from_first) = mpsc::channel();
+    let (to_first, from_second) = mpsc::channel();
+    let first = {
+        let a = a.clone();
+        replay_runtime::thread::spawn(move || {
+            *a.lock().expect("lock") += 1;
+            to_second.send(()).expect("send");
+            from_second.recv().expect("recv");
+            *a.lock().expect("lock") += 1;
+        })
+    };
+    let second = {
+        let a = a.clone();
+        replay_runtime::thread::spawn(move || {
+            from_first.recv().expect("recv");
+            let lock = if swap { &b } else { &a };
+            *lock.lock().expect("lock") += 1;
+            to_first.send(()).expect("send");
+        })
+    };
+    first.join().expect("the first thread");
+    second.join().expect("the second thread");
+    println!("a={}", a.lock().expect("lock"));
+}
+
+fn stress(threads: u64, calls: u64) {
+    use replay_runtime::sync::mpsc;
+    let (tx, rx) = mpsc::channel();
+    let workers: Vec<_> = (0..threads)
+        .map(|t| {
+            let tx = tx.clone();
+            replay_runtime::thread::spawn(move || {
+                let mut sum = 0u64;
+                for i in 0..calls {
+                    sum = sum.wrapping_add(rt_now_nanos() ^ (t << 32 | i));
+                    if i % 1000 == 999 {
+                        tx.send((t, i)).expect("send");
+                    }
+                }
+                sum
+            })
+        })
+        .collect();
+    drop(tx);
+    let order: u64 = rx.iter().fold(0, |h, (t, i)| {
+        h.wrapping_mul(31).wrapping_add(t * 1_000_003 + i)
+    });
+    let sum = workers
+        .into_iter()
+        .map(|w| w.join().expect("join"))
+        .fold(0u64, u64::wrapping_add);
+    println!("sum={sum} order={order}");
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let peak = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .unwrap_or("VmHWM: 0 kB");
+    eprintln!("peak {}", peak.trim_start_matches("VmHWM:").trim());
 }
 
 /// Calls C when dropped, as cleanup code does.
