@@ -71,6 +71,8 @@ pub(crate) struct Shared {
     pub(crate) stall: Duration,
     /// What went wrong on threads that have ended, for `finish`.
     pub(crate) outcomes: Mutex<Vec<Error>>,
+    /// Calls recorded or replayed by spawned threads that have ended.
+    pub(crate) thread_calls: std::sync::atomic::AtomicU64,
 }
 
 pub(crate) enum SharedKind {
@@ -102,6 +104,7 @@ impl Shared {
             waits: Mutex::new(BTreeMap::new()),
             stall,
             outcomes: Mutex::new(Vec::new()),
+            thread_calls: std::sync::atomic::AtomicU64::new(0),
         })
     }
 }
@@ -410,7 +413,8 @@ pub struct Summary {
     pub mode: Mode,
     /// The recording, unless the mode was off.
     pub path: Option<PathBuf>,
-    /// Calls recorded or replayed on the session's thread.
+    /// Calls recorded or replayed: on the session's thread, and on the
+    /// threads it spawned (through `replay_runtime::thread`) that have ended.
     pub calls: u64,
     /// Bytes of the recording file.
     pub bytes: u64,
@@ -615,6 +619,7 @@ impl Drop for ThreadSession {
         let shared = Arc::clone(&installed.shared);
         match installed.end() {
             Ok(ended) => {
+                shared.thread_calls.fetch_add(ended.calls, Ordering::Relaxed);
                 if let Err(e) = ended.result {
                     shared.report(e);
                 }
@@ -809,7 +814,7 @@ impl Session {
         };
         let shared = Arc::clone(&installed.shared);
         let ended = installed.end()?;
-        summary.calls = ended.calls;
+        summary.calls = ended.calls + shared.thread_calls.load(Ordering::Relaxed);
         match ended.sink {
             Some(sink) => {
                 sink.finish()?;
