@@ -619,7 +619,9 @@ impl Drop for ThreadSession {
         let shared = Arc::clone(&installed.shared);
         match installed.end() {
             Ok(ended) => {
-                shared.thread_calls.fetch_add(ended.calls, Ordering::Relaxed);
+                shared
+                    .thread_calls
+                    .fetch_add(ended.calls, Ordering::Relaxed);
                 if let Err(e) = ended.result {
                     shared.report(e);
                 }

@@ -20,7 +20,7 @@
 //! sends stalls the receiver until the stall report.
 
 use std::cell::RefCell;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::panic::Location;
 use std::time::Duration;
@@ -123,8 +123,9 @@ impl<T> fmt::Debug for SyncSender<T> {
 /// The receiving half of a channel, as [`std::sync::mpsc::Receiver`].
 pub struct Receiver<T> {
     inner: std::sync::mpsc::Receiver<Envelope<T>>,
-    /// Replay: messages that arrived before the recorded sender's.
-    held: RefCell<VecDeque<Envelope<T>>>,
+    /// Replay: messages that arrived before their turn, by sender, each
+    /// sender's in the order sent.
+    held: RefCell<HashMap<u32, VecDeque<T>>>,
 }
 
 impl<T> fmt::Debug for Receiver<T> {
@@ -151,7 +152,7 @@ impl<T> Receiver<T> {
     fn new(inner: std::sync::mpsc::Receiver<Envelope<T>>) -> Self {
         Receiver {
             inner,
-            held: RefCell::new(VecDeque::new()),
+            held: RefCell::new(HashMap::new()),
         }
     }
 
@@ -228,9 +229,6 @@ impl<T> Receiver<T> {
 
     /// As std would: the next message, or why there is none.
     fn take(&self, wait: Wait) -> Got<T> {
-        if let Some(envelope) = self.held.borrow_mut().pop_front() {
-            return Ok(envelope);
-        }
         match wait {
             Wait::Never => self.inner.try_recv().map_err(|e| match e {
                 TryRecvError::Empty => NoMessage::Empty,
@@ -250,15 +248,13 @@ impl<T> Receiver<T> {
         sender: u32,
         location: &'static Location<'static>,
     ) -> Result<T, Divergence> {
+        if let Some(value) = self
+            .held
+            .borrow_mut()
+            .get_mut(&sender)
+            .and_then(VecDeque::pop_front)
         {
-            let mut held = self.held.borrow_mut();
-            if let Some(envelope) = held
-                .iter()
-                .position(|e| e.sender == sender)
-                .and_then(|at| held.remove(at))
-            {
-                return Ok(envelope.value);
-            }
+            return Ok(value);
         }
         let waiting = Waiting::start(
             format!("a message from thread {}", describe_sender(sender)),
@@ -267,7 +263,12 @@ impl<T> Receiver<T> {
         loop {
             match self.inner.recv_timeout(Waiting::SLICE) {
                 Ok(envelope) if envelope.sender == sender => return Ok(envelope.value),
-                Ok(other) => self.held.borrow_mut().push_back(other),
+                Ok(other) => self
+                    .held
+                    .borrow_mut()
+                    .entry(other.sender)
+                    .or_default()
+                    .push_back(other.value),
                 Err(RecvTimeoutError::Timeout) => {
                     if let Some(waiting) = &waiting {
                         waiting.check()?;

@@ -2,7 +2,10 @@
 //! them.
 
 use std::panic::Location;
-use std::sync::{Condvar, Mutex, PoisonError};
+use std::sync::atomic::Ordering::SeqCst;
+use std::sync::atomic::{AtomicU64, AtomicUsize};
+use std::sync::{Mutex, PoisonError};
+use std::thread::Thread;
 
 use crate::divergence::{self, Divergence};
 use crate::recording::format::Sync;
@@ -16,41 +19,62 @@ pub(crate) enum Open {
 }
 
 /// Where a lock stands: its version counts write-opens, `reads` the
-/// read-opens since the last write-open.
+/// read-opens since the last write-open. Updated only while the lock is
+/// held (a write-open holds it alone), so plain atomics suffice. Replaying
+/// threads that must wait park, registered with the version they wait
+/// for: an open wakes exactly the threads whose version has come.
 #[derive(Debug, Default)]
 pub(crate) struct Order {
-    state: Mutex<(u64, u64)>,
-    changed: Condvar,
+    version: AtomicU64,
+    reads: AtomicU64,
+    /// How many threads are registered in `parked`: opens look only then.
+    waiters: AtomicUsize,
+    parked: Mutex<Vec<(u64, Thread)>>,
 }
 
 impl Order {
     pub(crate) const fn new() -> Order {
         Order {
-            state: Mutex::new((0, 0)),
-            changed: Condvar::new(),
+            version: AtomicU64::new(0),
+            reads: AtomicU64::new(0),
+            waiters: AtomicUsize::new(0),
+            parked: Mutex::new(Vec::new()),
         }
     }
 
     /// Counts an open that just succeeded; returns the event recording it.
     pub(crate) fn opened(&self, open: Open) -> Sync {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        let (version, reads) = *state;
+        let version = self.version.load(SeqCst);
         let event = match open {
             Open::Write => {
-                *state = (version + 1, 0);
+                let reads = self.reads.swap(0, SeqCst);
+                self.version.store(version + 1, SeqCst);
                 Sync::Lock { version, reads }
             }
             Open::Read => {
-                state.1 += 1;
+                self.reads.fetch_add(1, SeqCst);
                 Sync::Lock { version, reads: 0 }
             }
         };
-        drop(state);
-        self.changed.notify_all();
+        if self.waiters.load(SeqCst) > 0 {
+            // A waiter registers before it checks, so it either sees this
+            // update or is found here; an unpark before its park is kept.
+            let now = self.version.load(SeqCst);
+            let parked = self.parked.lock().unwrap_or_else(PoisonError::into_inner);
+            for (_, thread) in parked.iter().filter(|(v, _)| *v == now) {
+                thread.unpark();
+            }
+        }
         event
     }
 
-    /// Replay: waits until the lock stands where the recording opened it.
+    fn stands(&self) -> (u64, u64) {
+        (self.version.load(SeqCst), self.reads.load(SeqCst))
+    }
+
+    /// Replay: waits until the lock stands where the recording opened it:
+    /// spinning briefly (the turn often comes within microseconds), then
+    /// parked until an open of the awaited version wakes it.
     fn wait_for(
         &self,
         open: Open,
@@ -58,39 +82,53 @@ impl Order {
         reads: u64,
         location: &'static Location<'static>,
     ) -> Result<(), Divergence> {
-        let ready = |&(v, r): &(u64, u64)| v == version && (open == Open::Read || r == reads);
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        if ready(&state) {
-            return Ok(());
+        let ready = |(v, r): (u64, u64)| v == version && (open == Open::Read || r == reads);
+        for _ in 0..SPINS {
+            if ready(self.stands()) {
+                return Ok(());
+            }
+            std::hint::spin_loop();
         }
         let what = match open {
             Open::Write => format!("a lock to reach version {version} after {reads} read(s)"),
             Open::Read => format!("a lock to reach version {version}"),
         };
         let waiting = Waiting::start(what, location);
-        loop {
-            let (next, _) = self
-                .changed
-                .wait_timeout(state, Waiting::SLICE)
-                .unwrap_or_else(PoisonError::into_inner);
-            state = next;
-            if ready(&state) {
-                return Ok(());
+        let me = std::thread::current();
+        self.parked
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((version, me.clone()));
+        self.waiters.fetch_add(1, SeqCst);
+        let result = loop {
+            if ready(self.stands()) {
+                break Ok(());
+            }
+            std::thread::park_timeout(Waiting::SLICE);
+            if ready(self.stands()) {
+                break Ok(());
             }
             if let Some(waiting) = &waiting {
-                let (v, r) = *state;
-                drop(state);
-                waiting.check().map_err(|mut d| {
+                let (v, r) = self.stands();
+                if let Err(mut d) = waiting.check() {
                     d.message.push_str(&format!(
                         "\n  note: the lock is at version {v} after {r} read(s)"
                     ));
-                    d
-                })?;
-                state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+                    break Err(d);
+                }
             }
-        }
+        };
+        self.waiters.fetch_sub(1, SeqCst);
+        self.parked
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|(_, thread)| thread.id() != me.id());
+        result
     }
 }
+
+/// Checks before a waiting replay thread parks.
+const SPINS: u32 = 64;
 
 /// What a lock operation does in this thread's mode.
 pub(crate) enum Plan {
