@@ -333,14 +333,29 @@ fn a_thread_taking_another_lock_stalls_replay_with_a_report_of_every_wait() {
         .output()
         .expect("run the fixture");
     assert!(!stalled.status.success());
-    assert!(started.elapsed() < std::time::Duration::from_secs(30), "no hang");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "no hang"
+    );
     let err = stderr(&stalled);
-    assert!(err.contains("replay diverged on thread 2: the replay stalled"), "{err}");
-    assert!(err.contains("for a lock to reach version 1 after 0 read(s)"), "{err}");
+    assert!(
+        err.contains("replay diverged on thread 2: the replay stalled"),
+        "{err}"
+    );
+    assert!(
+        err.contains("for a lock to reach version 1 after 0 read(s)"),
+        "{err}"
+    );
     assert!(err.contains("note: the lock is at version 0"), "{err}");
     // Every waiting thread is listed: the swapped one and the one it blocks.
-    assert!(err.contains("    thread 1: a message from thread 2"), "{err}");
-    assert!(err.contains("    thread 2: a lock to reach version 1"), "{err}");
+    assert!(
+        err.contains("    thread 1: a message from thread 2"),
+        "{err}"
+    );
+    assert!(
+        err.contains("    thread 2: a lock to reach version 1"),
+        "{err}"
+    );
     assert!(err.contains("REPLAY_STALL_TIMEOUT"), "{err}");
 }
 
@@ -361,12 +376,18 @@ fn sixteen_threads_by_a_hundred_thousand_events_replay_in_bounded_memory() {
     let recorded = run("record", &recording, &args);
     assert!(recorded.status.success(), "{}", stderr(&recorded));
     let size = std::fs::metadata(&recording).expect("the recording").len();
-    assert!(size > 10_000_000, "1.6M calls and their messages: {size} bytes");
+    assert!(
+        size > 10_000_000,
+        "1.6M calls and their messages: {size} bytes"
+    );
 
     let replayed = run("replay", &recording, &args);
     assert!(replayed.status.success(), "{}", stderr(&replayed));
     assert_eq!(values(&replayed), values(&recorded));
     // One chunk per stream in memory at a time, not the recording.
     let peak = peak_kb(&replayed) * 1024;
-    assert!(peak < size / 2, "replay peaked at {peak} bytes for a {size}-byte recording");
+    assert!(
+        peak < size / 2,
+        "replay peaked at {peak} bytes for a {size}-byte recording"
+    );
 }

@@ -243,3 +243,33 @@ fn try_lock_failures_replay_as_recorded() {
     assert_eq!(run(), recorded);
     session.finish().expect("replay consumed everything");
 }
+
+#[test]
+fn a_panic_while_holding_a_lock_poisons_it_as_std_and_replays_alike() {
+    let dir = scratch_dir("threads-poison");
+    let recording = dir.join("poison.replay");
+    let run = || {
+        let lock = std::sync::Arc::new(Mutex::new(1));
+        let holder = {
+            let lock = lock.clone();
+            thread::spawn(move || {
+                let _held = lock.lock().expect("lock");
+                panic!("poisoning the lock on purpose");
+            })
+        };
+        assert!(holder.join().is_err());
+        let poisoned = lock.is_poisoned();
+        let value = match lock.lock() {
+            Ok(guard) => *guard,
+            Err(poisoned) => *poisoned.into_inner() + 100,
+        };
+        (poisoned, value)
+    };
+    let session = Session::record(&recording).expect("start recording");
+    let recorded = run();
+    session.finish().expect("finish recording");
+    assert_eq!(recorded, (true, 101));
+    let session = Session::replay(&recording).expect("start replaying");
+    assert_eq!(run(), recorded);
+    session.finish().expect("replay consumed everything");
+}
