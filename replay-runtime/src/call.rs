@@ -496,6 +496,8 @@ pub struct RecordGuard {
 /// calls are part of this one).
 #[inline]
 pub fn record_begin<A: Args>(site: &'static Site, args: &A) -> RecordGuard {
+    // Off from here on: what `Serialize` impls do is part of this call.
+    session::set_thread_mode(ThreadMode::Off);
     session::set_handle_phase(Phase::Args);
     let start = session::with_writer(|w| {
         let number = w.site_number(site);
@@ -511,10 +513,12 @@ pub fn record_begin<A: Args>(site: &'static Site, args: &A) -> RecordGuard {
     session::set_handle_phase(Phase::Idle);
     let start = match start {
         Some(Ok(start)) => start,
-        Some(Err(e)) => cannot_encode(site, "its arguments", e),
+        Some(Err(e)) => {
+            session::set_thread_mode(ThreadMode::Record);
+            cannot_encode(site, "its arguments", e)
+        }
         None => usize::MAX,
     };
-    session::set_thread_mode(ThreadMode::Off);
     RecordGuard { site, start }
 }
 
@@ -525,8 +529,8 @@ impl RecordGuard {
         let site = self.site;
         let start = self.start;
         std::mem::forget(self);
-        session::set_thread_mode(ThreadMode::Record);
         if start == usize::MAX {
+            session::set_thread_mode(ThreadMode::Record);
             return;
         }
         session::set_handle_phase(Phase::Results);
@@ -542,6 +546,7 @@ impl RecordGuard {
             Ok(())
         });
         session::set_handle_phase(Phase::Idle);
+        session::set_thread_mode(ThreadMode::Record);
         if let Some(Err(e)) = encoded {
             cannot_encode(site, "the results", e);
         }
@@ -582,7 +587,30 @@ impl Drop for Partial<'_> {
     fn drop(&mut self) {
         self.buf.truncate(self.start);
         session::set_handle_phase(Phase::Idle);
+        session::set_thread_mode(ThreadMode::Record);
     }
+}
+
+/// Sets the thread's mode back when dropped, panics included, unless a
+/// divergence changed it meanwhile.
+struct Restore(ThreadMode);
+
+impl Drop for Restore {
+    #[inline]
+    fn drop(&mut self) {
+        if session::thread_mode() == ThreadMode::Off {
+            session::set_thread_mode(self.0);
+        }
+    }
+}
+
+/// Off until the returned guard drops: what `Serialize` and `Deserialize`
+/// impls do while a call is checked or decoded is part of that call.
+#[inline]
+fn quiet() -> Restore {
+    let previous = session::thread_mode();
+    session::set_thread_mode(ThreadMode::Off);
+    Restore(previous)
 }
 
 impl Drop for RecordGuard {
@@ -627,6 +655,7 @@ pub fn replay_check<A: Args>(
     live: Live<'_>,
 ) -> Checked {
     let result = session::with_replayer(|r| -> Result<Checked, Divergence> {
+        let _quiet = quiet();
         // Encoded before the recorded call is taken: a `Serialize` that
         // panics here panicked when recording too, before its event.
         r.scratch.clear();
@@ -684,6 +713,7 @@ pub fn replay_finish<R: DeserializeOwned, O: Outs>(
     outs: &mut O,
 ) -> R {
     let result = session::with_replayer(|r| -> Result<R, Divergence> {
+        let _quiet = quiet();
         session::set_handle_phase(Phase::Results);
         let decoded = decode_results::<R, O>(&r.recorded_rest, outs);
         session::set_handle_phase(Phase::Idle);

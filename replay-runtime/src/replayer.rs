@@ -52,10 +52,16 @@ enum Next {
 pub(crate) fn describe(sync: Sync) -> String {
     match sync {
         Sync::Spawn { stream } => format!("a spawn of the thread recorded as {stream}"),
-        Sync::Lock { version, reads: 0 } => format!("a lock opened at version {version}"),
         Sync::Lock { version, reads } => {
             format!("a lock opened for writing at version {version}, after {reads} read(s)")
         }
+        Sync::ReadLock { version } => format!("a lock opened for reading at version {version}"),
+        Sync::TrySend { outcome } => format!(
+            "a try_send that {}",
+            ["sent", "found the channel full", "found the receiver gone"]
+                .get(outcome as usize)
+                .unwrap_or(&"did something unknown")
+        ),
         Sync::TryLockFailed => "a try_lock that found the lock taken".to_owned(),
         Sync::Recv { sender, count } => {
             format!("{count} receive(s) of messages from thread {sender}")

@@ -73,6 +73,8 @@ pub(crate) struct Shared {
     pub(crate) outcomes: Mutex<Vec<Error>>,
     /// Calls recorded or replayed by spawned threads that have ended.
     pub(crate) thread_calls: std::sync::atomic::AtomicU64,
+    /// A number no other session of this process has had.
+    pub(crate) serial: u64,
 }
 
 pub(crate) enum SharedKind {
@@ -84,6 +86,14 @@ pub(crate) enum SharedKind {
     Replay {
         recording: Recording,
     },
+}
+
+/// Numbers sessions, from 1: locks count their opens per session.
+static SESSION_SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// This thread's session's serial number.
+pub(crate) fn session_serial() -> Option<u64> {
+    with_shared(|shared| shared.serial)
 }
 
 /// The environment variable that sets the stall limit, in seconds.
@@ -105,6 +115,7 @@ impl Shared {
             stall,
             outcomes: Mutex::new(Vec::new()),
             thread_calls: std::sync::atomic::AtomicU64::new(0),
+            serial: SESSION_SERIAL.fetch_add(1, Ordering::Relaxed),
         })
     }
 }

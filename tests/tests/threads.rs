@@ -273,3 +273,146 @@ fn a_panic_while_holding_a_lock_poisons_it_as_std_and_replays_alike() {
     assert_eq!(run(), recorded);
     session.finish().expect("replay consumed everything");
 }
+
+static COUNTER: Mutex<u32> = Mutex::new(0);
+
+#[test]
+fn a_static_lock_counts_afresh_in_each_session() {
+    let dir = scratch_dir("threads-static");
+    let recording = dir.join("static.replay");
+    let run = || {
+        for _ in 0..2 {
+            *COUNTER.lock().expect("lock") += 1;
+        }
+    };
+    let session = Session::record(&recording).expect("start recording");
+    run();
+    session.finish().expect("finish recording");
+    let session = Session::replay(&recording).expect("start replaying");
+    run();
+    session
+        .finish()
+        .expect("the replay does not wait for the old versions");
+}
+
+/// B sends twice, A once and then takes a lock the receiver holds back:
+/// with a bound of 1, replaying B's second send early must not block A.
+fn bounded(recording: bool) -> Vec<&'static str> {
+    let (tx, rx) = mpsc::sync_channel::<&'static str>(1);
+    let lock = std::sync::Arc::new(Mutex::new(()));
+    let to_b = tx.clone();
+    let b = thread::spawn(move || {
+        to_b.send("b1").expect("send");
+        if recording {
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        to_b.send("b2").expect("send");
+    });
+    let (a_lock, to_a) = (lock.clone(), tx);
+    let a = thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(50));
+        to_a.send("a1").expect("send");
+        drop(a_lock.lock().expect("lock"));
+    });
+    let mut got = vec![rx.recv().expect("recv")];
+    std::thread::sleep(Duration::from_millis(150));
+    drop(lock.lock().expect("lock"));
+    got.push(rx.recv().expect("recv"));
+    got.push(rx.recv().expect("recv"));
+    a.join().expect("join");
+    b.join().expect("join");
+    got
+}
+
+#[test]
+fn bounded_channels_do_not_block_replay_on_early_sends() {
+    let dir = scratch_dir("threads-bounded");
+    let recording = dir.join("bounded.replay");
+    let session = Session::record(&recording).expect("start recording");
+    let recorded = bounded(true);
+    session.finish().expect("finish recording");
+    assert_eq!(recorded, ["b1", "a1", "b2"]);
+    let session = Session::replay(&recording).expect("start replaying");
+    assert_eq!(bounded(false), recorded);
+    session.finish().expect("replay consumed everything");
+}
+
+#[test]
+fn try_send_outcomes_replay_as_recorded() {
+    let dir = scratch_dir("threads-try-send");
+    let recording = dir.join("try-send.replay");
+    let run = |recording: bool| {
+        let (tx, rx) = mpsc::sync_channel::<u32>(1);
+        let sender = thread::spawn(move || {
+            let first = tx.try_send(1).is_ok();
+            if recording {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let second = tx.try_send(2).is_ok();
+            vec![first, second]
+        });
+        if !recording {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = rx.recv().expect("recv");
+        sender.join().expect("join")
+    };
+    let session = Session::record(&recording).expect("start recording");
+    let recorded = run(true);
+    session.finish().expect("finish recording");
+    let session = Session::replay(&recording).expect("start replaying");
+    assert_eq!(run(false), recorded);
+    session.finish().expect("replay consumed everything");
+}
+
+/// Locks in its `Serialize`: part of the call, recorded in neither run.
+struct LockingArgument(std::sync::Arc<Mutex<u32>>);
+
+impl serde::Serialize for LockingArgument {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let value = *self.0.lock().expect("lock");
+        s.serialize_u32(value)
+    }
+}
+
+#[replay_runtime::deterministic]
+fn report(value: &LockingArgument) -> u64 {
+    rt_now_nanos() + u64::from(*value.0.lock().expect("lock"))
+}
+
+#[test]
+fn locks_taken_while_encoding_a_call_are_part_of_it() {
+    let dir = scratch_dir("threads-serialize");
+    let recording = dir.join("serialize.replay");
+    let run = || {
+        let shared = LockingArgument(std::sync::Arc::new(Mutex::new(3)));
+        let reported = report(&shared);
+        *shared.0.lock().expect("lock") += 1;
+        reported
+    };
+    let session = Session::record(&recording).expect("start recording");
+    let recorded = run();
+    session.finish().expect("finish recording");
+    let session = Session::replay(&recording).expect("start replaying");
+    assert_eq!(run(), recorded);
+    session.finish().expect("replay consumed everything");
+}
+
+#[test]
+fn a_recorded_empty_receive_does_not_fit_a_blocking_receive() {
+    let dir = scratch_dir("threads-empty-fit");
+    let recording = dir.join("fit.replay");
+    let (_tx, rx) = mpsc::channel::<u32>();
+    let session = Session::record(&recording).expect("start recording");
+    assert!(rx.try_recv().is_err());
+    session.finish().expect("finish recording");
+    let session = Session::replay(&recording).expect("start replaying");
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rx.recv()));
+    let message = replay_tests::panic_message(&*caught.expect_err("must diverge"));
+    assert!(
+        message.contains("a receive that got no message (Empty)"),
+        "{message}"
+    );
+    assert!(message.contains("actual:   a recv"), "{message}");
+    assert!(session.finish().is_err());
+}

@@ -47,6 +47,8 @@ const META_TRY_LOCK_FAILED: u64 = 3;
 const META_RECV: u64 = 4;
 const META_RECV_NONE: u64 = 5;
 const META_SELECT: u64 = 6;
+const META_READ_LOCK: u64 = 7;
+const META_TRY_SEND: u64 = 8;
 
 /// Where threads meet, as one thread saw it. Only the thread's own order
 /// is recorded; replay makes each thread wait for the same meetings.
@@ -54,9 +56,11 @@ const META_SELECT: u64 = 6;
 pub(crate) enum Sync {
     /// Spawned a thread, which records into `stream`.
     Spawn { stream: u32 },
-    /// Opened a lock at `version`, after `reads` read-opens of the version
-    /// before (zero for a read-open).
+    /// Opened a lock for writing at `version`, after `reads` read-opens
+    /// of that version.
     Lock { version: u64, reads: u64 },
+    /// Opened a lock for reading at `version`.
+    ReadLock { version: u64 },
     /// A `try_lock` found the lock taken.
     TryLockFailed,
     /// `count` receives in a row, each of a message the thread recording
@@ -66,6 +70,8 @@ pub(crate) enum Sync {
     RecvNone(NoMessage),
     /// A select's winning branch.
     Select { branch: u64 },
+    /// A `try_send` on a bounded channel: 0 sent, 1 full, 2 disconnected.
+    TrySend { outcome: u64 },
 }
 
 /// Why a receive got no message.
@@ -221,6 +227,8 @@ impl<'a> Event<'a> {
                         _ => return Err("a receive has an unknown outcome"),
                     }),
                     META_SELECT => Sync::Select { branch: int()? },
+                    META_READ_LOCK => Sync::ReadLock { version: int()? },
+                    META_TRY_SEND => Sync::TrySend { outcome: int()? },
                     _ => return Err("an event has an unknown kind"),
                 }))
             }
@@ -245,6 +253,8 @@ impl<'a> Event<'a> {
             Sync::Recv { sender, count } => (META_RECV, Some(u64::from(sender)), Some(count)),
             Sync::RecvNone(why) => (META_RECV_NONE, Some(why as u64), None),
             Sync::Select { branch } => (META_SELECT, Some(branch), None),
+            Sync::ReadLock { version } => (META_READ_LOCK, Some(version), None),
+            Sync::TrySend { outcome } => (META_TRY_SEND, Some(outcome), None),
         };
         put_varint(buf, sub << 2 | KIND_META);
         for value in [a, b].into_iter().flatten() {

@@ -44,9 +44,28 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
 }
 
 /// Creates a bounded channel, as [`std::sync::mpsc::sync_channel`].
+///
+/// In replay the bound is not enforced: sends are not ordered by the
+/// recording, so an early send could fill the channel and block a sender
+/// the receiver waits for. `try_send` returns what it returned when
+/// recording instead.
 pub fn sync_channel<T>(bound: usize) -> (SyncSender<T>, Receiver<T>) {
+    if session::thread_mode() == ThreadMode::Replay {
+        let (tx, rx) = std::sync::mpsc::channel();
+        return (
+            SyncSender {
+                inner: Bounded::Replay(tx),
+            },
+            Receiver::new(rx),
+        );
+    }
     let (tx, rx) = std::sync::mpsc::sync_channel(bound);
-    (SyncSender { inner: tx }, Receiver::new(rx))
+    (
+        SyncSender {
+            inner: Bounded::Std(tx),
+        },
+        Receiver::new(rx),
+    )
 }
 
 /// The sending half of [`channel`], as [`std::sync::mpsc::Sender`].
@@ -56,7 +75,23 @@ pub struct Sender<T> {
 
 /// The sending half of [`sync_channel`], as [`std::sync::mpsc::SyncSender`].
 pub struct SyncSender<T> {
-    inner: std::sync::mpsc::SyncSender<Envelope<T>>,
+    inner: Bounded<T>,
+}
+
+/// A bounded channel's sender: std's, or, when created in replay, an
+/// unbounded one.
+enum Bounded<T> {
+    Std(std::sync::mpsc::SyncSender<Envelope<T>>),
+    Replay(std::sync::mpsc::Sender<Envelope<T>>),
+}
+
+impl<T> Clone for Bounded<T> {
+    fn clone(&self) -> Self {
+        match self {
+            Bounded::Std(tx) => Bounded::Std(tx.clone()),
+            Bounded::Replay(tx) => Bounded::Replay(tx.clone()),
+        }
+    }
 }
 
 fn envelope<T>(value: T) -> Envelope<T> {
@@ -78,14 +113,49 @@ impl<T> Sender<T> {
 impl<T> SyncSender<T> {
     /// Sends a message, blocking while the channel is full.
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
-        self.inner
-            .send(envelope(value))
-            .map_err(|SendError(e)| SendError(e.value))
+        let sent = match &self.inner {
+            Bounded::Std(tx) => tx.send(envelope(value)),
+            Bounded::Replay(tx) => tx.send(envelope(value)),
+        };
+        sent.map_err(|SendError(e)| SendError(e.value))
     }
 
-    /// Sends a message if there is room.
+    /// Sends a message if there is room; in replay, what the recorded run
+    /// got.
+    #[track_caller]
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
-        self.inner.try_send(envelope(value)).map_err(|e| match e {
+        let location = Location::caller();
+        let mode = session::thread_mode();
+        let outcome = match (&self.inner, mode) {
+            (Bounded::Replay(tx), ThreadMode::Replay) => {
+                let recorded = session::with_replayer(|r| {
+                    match r.next_sync(&|| "a try_send".to_owned(), location)? {
+                        Sync::TrySend { outcome } => Ok(outcome),
+                        other => Err(r.mismatch(other, "a try_send", location)),
+                    }
+                });
+                return match recorded.unwrap_or_else(|divergence| divergence::raise(divergence)) {
+                    0 => tx
+                        .send(envelope(value))
+                        .map_err(|SendError(e)| TrySendError::Disconnected(e.value)),
+                    1 => Err(TrySendError::Full(value)),
+                    _ => Err(TrySendError::Disconnected(value)),
+                };
+            }
+            (Bounded::Replay(tx), _) => tx
+                .send(envelope(value))
+                .map_err(|SendError(e)| TrySendError::Disconnected(e)),
+            (Bounded::Std(tx), _) => tx.try_send(envelope(value)),
+        };
+        if mode == ThreadMode::Record {
+            let outcome = match &outcome {
+                Ok(()) => 0,
+                Err(TrySendError::Full(_)) => 1,
+                Err(TrySendError::Disconnected(_)) => 2,
+            };
+            session::record_sync(Sync::TrySend { outcome });
+        }
+        outcome.map_err(|e| match e {
             TrySendError::Full(e) => TrySendError::Full(e.value),
             TrySendError::Disconnected(e) => TrySendError::Disconnected(e.value),
         })
@@ -143,6 +213,27 @@ enum Wait {
     For(Duration),
     /// `recv`: until a message or disconnection.
     Forever,
+}
+
+impl Wait {
+    fn doing(self) -> &'static str {
+        match self {
+            Wait::Never => "a try_recv",
+            Wait::For(_) => "a recv_timeout",
+            Wait::Forever => "a recv",
+        }
+    }
+}
+
+/// Whether a receive that waits so can come back without a message for
+/// that reason.
+fn fits(why: NoMessage, wait: Wait) -> bool {
+    matches!(
+        (why, wait),
+        (NoMessage::Disconnected, _)
+            | (NoMessage::Empty, Wait::Never)
+            | (NoMessage::Timeout, Wait::For(_))
+    )
 }
 
 /// What a receive got, before it is recorded or returned.
@@ -207,7 +298,13 @@ impl<T> Receiver<T> {
                 got.map(|e| e.value)
             }
             ThreadMode::Replay => {
-                let planned = session::with_replayer(|r| r.next_receive(location));
+                let planned = session::with_replayer(|r| match r.next_receive(location)? {
+                    // Only a receive that can come back so may.
+                    Err(why) if !fits(why, wait) => {
+                        Err(r.mismatch(Sync::RecvNone(why), wait.doing(), location))
+                    }
+                    plan => Ok(plan),
+                });
                 let replayed = match planned {
                     Ok(Ok(sender)) => self.take_from(sender, location).map(Ok),
                     Ok(Err(why)) => Ok(Err(why)),
@@ -338,9 +435,23 @@ pub fn select<T>(receivers: &[&Receiver<T>]) -> (usize, Result<T, RecvError>) {
                 .and_then(|b| receivers.get(b).map(|rx| (b, rx)))
             {
                 Some((b, rx)) => (b, rx.recv()),
-                None => (0, Err(RecvError)),
+                None if branch == u64::MAX => (0, Err(RecvError)),
+                None => divergence::raise(Divergence {
+                    message: format!(
+                        "replay diverged on thread {}: the recorded select was won by branch \
+                         {branch}, but this select has {} branches\n  at {location}",
+                        session::thread_stream(),
+                        receivers.len()
+                    ),
+                }),
             }
         }
+        ThreadMode::Diverged => divergence::raise(Divergence {
+            message: format!(
+                "replay diverged earlier on this thread; the select at {location} cannot be \
+                 replayed (see the first `replay diverged` report)"
+            ),
+        }),
         mode => {
             let got = poll(receivers);
             if mode == ThreadMode::Record {

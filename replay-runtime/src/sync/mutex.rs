@@ -44,7 +44,7 @@ impl<T: ?Sized> Mutex<T> {
     pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
         let plan = order::before_open(&self.order, Open::Write, false);
         let result = self.inner.lock();
-        self.opened(plan);
+        plan.opened(&self.order, Open::Write);
         wrap(result)
     }
 
@@ -56,16 +56,12 @@ impl<T: ?Sized> Mutex<T> {
         let result = match plan {
             Plan::Taken => return Err(TryLockError::WouldBlock),
             // The recorded run got it: it is this thread's turn.
-            Plan::Replay => self.inner.lock().map_err(TryLockError::Poisoned),
-            Plan::Plain | Plan::Record => self.inner.try_lock(),
+            Plan::Replay(_) => self.inner.lock().map_err(TryLockError::Poisoned),
+            Plan::Plain | Plan::Record(_) => self.inner.try_lock(),
         };
         match &result {
-            Err(TryLockError::WouldBlock) => {
-                if let Plan::Record = plan {
-                    order::record(crate::recording::format::Sync::TryLockFailed);
-                }
-            }
-            _ => self.opened(plan),
+            Err(TryLockError::WouldBlock) => plan.taken(),
+            _ => plan.opened(&self.order, Open::Write),
         }
         result
             .map(|inner| MutexGuard { inner })
@@ -75,16 +71,6 @@ impl<T: ?Sized> Mutex<T> {
                     inner: p.into_inner(),
                 })),
             })
-    }
-
-    fn opened(&self, plan: Plan) {
-        match plan {
-            Plan::Record => order::record(self.order.opened(Open::Write)),
-            Plan::Replay => {
-                self.order.opened(Open::Write);
-            }
-            Plan::Plain | Plan::Taken => {}
-        }
     }
 
     /// Whether a thread panicked while holding the lock.

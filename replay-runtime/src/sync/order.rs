@@ -25,6 +25,9 @@ pub(crate) enum Open {
 /// for: an open wakes exactly the threads whose version has come.
 #[derive(Debug, Default)]
 pub(crate) struct Order {
+    /// The session the counts belong to: a lock (a `static` one, say)
+    /// outlives sessions, and each counts from zero.
+    session: AtomicU64,
     version: AtomicU64,
     reads: AtomicU64,
     /// How many threads are registered in `parked`: opens look only then.
@@ -35,6 +38,7 @@ pub(crate) struct Order {
 impl Order {
     pub(crate) const fn new() -> Order {
         Order {
+            session: AtomicU64::new(0),
             version: AtomicU64::new(0),
             reads: AtomicU64::new(0),
             waiters: AtomicUsize::new(0),
@@ -42,8 +46,14 @@ impl Order {
         }
     }
 
-    /// Counts an open that just succeeded; returns the event recording it.
-    pub(crate) fn opened(&self, open: Open) -> Sync {
+    /// Counts an open that just succeeded, in `session`; returns the event
+    /// recording it.
+    pub(crate) fn opened(&self, open: Open, session: u64) -> Sync {
+        if self.session.swap(session, SeqCst) != session {
+            // The first open in this session: count from zero.
+            self.version.store(0, SeqCst);
+            self.reads.store(0, SeqCst);
+        }
         let version = self.version.load(SeqCst);
         let event = match open {
             Open::Write => {
@@ -53,7 +63,7 @@ impl Order {
             }
             Open::Read => {
                 self.reads.fetch_add(1, SeqCst);
-                Sync::Lock { version, reads: 0 }
+                Sync::ReadLock { version }
             }
         };
         if self.waiters.load(SeqCst) > 0 {
@@ -68,7 +78,11 @@ impl Order {
         event
     }
 
-    fn stands(&self) -> (u64, u64) {
+    /// Where the lock stands in `session` (at zero if not opened in it yet).
+    fn stands(&self, session: u64) -> (u64, u64) {
+        if self.session.load(SeqCst) != session {
+            return (0, 0);
+        }
         (self.version.load(SeqCst), self.reads.load(SeqCst))
     }
 
@@ -78,13 +92,13 @@ impl Order {
     fn wait_for(
         &self,
         open: Open,
-        version: u64,
-        reads: u64,
+        (version, reads): (u64, u64),
+        session: u64,
         location: &'static Location<'static>,
     ) -> Result<(), Divergence> {
         let ready = |(v, r): (u64, u64)| v == version && (open == Open::Read || r == reads);
         for _ in 0..SPINS {
-            if ready(self.stands()) {
+            if ready(self.stands(session)) {
                 return Ok(());
             }
             std::hint::spin_loop();
@@ -101,15 +115,15 @@ impl Order {
             .push((version, me.clone()));
         self.waiters.fetch_add(1, SeqCst);
         let result = loop {
-            if ready(self.stands()) {
+            if ready(self.stands(session)) {
                 break Ok(());
             }
             std::thread::park_timeout(Waiting::SLICE);
-            if ready(self.stands()) {
+            if ready(self.stands(session)) {
                 break Ok(());
             }
             if let Some(waiting) = &waiting {
-                let (v, r) = self.stands();
+                let (v, r) = self.stands(session);
                 if let Err(mut d) = waiting.check() {
                     d.message.push_str(&format!(
                         "\n  note: the lock is at version {v} after {r} read(s)"
@@ -130,16 +144,38 @@ impl Order {
 /// Checks before a waiting replay thread parks.
 const SPINS: u32 = 64;
 
-/// What a lock operation does in this thread's mode.
+/// What a lock operation does in this thread's mode; the session's
+/// serial numbers the lock's counts.
+#[derive(Clone, Copy)]
 pub(crate) enum Plan {
     /// Without a session: as std.
     Plain,
     /// Recording: as std, then record the open.
-    Record,
+    Record(u64),
     /// Replaying: the recording says the open succeeded at this point.
-    Replay,
+    Replay(u64),
     /// Replaying: the recording says `try_lock` found the lock taken.
     Taken,
+}
+
+impl Plan {
+    /// After an open succeeded: counts it, and records it when recording.
+    pub(crate) fn opened(self, order: &Order, open: Open) {
+        match self {
+            Plan::Record(session) => session::record_sync(order.opened(open, session)),
+            Plan::Replay(session) => {
+                order.opened(open, session);
+            }
+            Plan::Plain | Plan::Taken => {}
+        }
+    }
+
+    /// After a `try_` found the lock taken.
+    pub(crate) fn taken(self) {
+        if let Plan::Record(_) = self {
+            session::record_sync(Sync::TryLockFailed);
+        }
+    }
 }
 
 /// Before opening a lock: what to do, and in replay, the wait for the
@@ -148,9 +184,10 @@ pub(crate) enum Plan {
 #[track_caller]
 pub(crate) fn before_open(order: &Order, open: Open, trying: bool) -> Plan {
     let location = Location::caller();
+    let serial = session::session_serial().unwrap_or(0);
     match session::thread_mode() {
         ThreadMode::Off => Plan::Plain,
-        ThreadMode::Record => Plan::Record,
+        ThreadMode::Record => Plan::Record(serial),
         ThreadMode::Diverged => divergence::raise(Divergence {
             message: format!(
                 "replay diverged earlier on this thread; the lock opened at {location} \
@@ -162,24 +199,20 @@ pub(crate) fn before_open(order: &Order, open: Open, trying: bool) -> Plan {
                 Open::Read => "a read-open of a lock".to_owned(),
                 Open::Write => "an open of a lock".to_owned(),
             };
-            let next = session::with_replayer(|r| match r.next_sync(&doing, location)? {
-                Sync::Lock { version, reads } => Ok(Some((version, reads))),
-                Sync::TryLockFailed if trying => Ok(None),
-                other => Err(r.mismatch(other, &doing(), location)),
+            let next = session::with_replayer(|r| match (open, r.next_sync(&doing, location)?) {
+                (Open::Write, Sync::Lock { version, reads }) => Ok(Some((version, reads))),
+                (Open::Read, Sync::ReadLock { version }) => Ok(Some((version, 0))),
+                (_, Sync::TryLockFailed) if trying => Ok(None),
+                (_, other) => Err(r.mismatch(other, &doing(), location)),
             });
             let waited = match next {
-                Ok(Some((version, reads))) => order
-                    .wait_for(open, version, reads, location)
-                    .map(|()| Plan::Replay),
+                Ok(Some(at)) => order
+                    .wait_for(open, at, serial, location)
+                    .map(|()| Plan::Replay(serial)),
                 Ok(None) => Ok(Plan::Taken),
                 Err(divergence) => Err(divergence),
             };
             waited.unwrap_or_else(|divergence| divergence::raise(divergence))
         }
     }
-}
-
-/// After a lock was opened (or a `try_` found it taken) while recording.
-pub(crate) fn record(event: Sync) {
-    session::record_sync(event);
 }

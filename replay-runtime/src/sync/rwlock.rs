@@ -50,7 +50,7 @@ impl<T: ?Sized> RwLock<T> {
     pub fn read(&self) -> LockResult<RwLockReadGuard<'_, T>> {
         let plan = order::before_open(&self.order, Open::Read, false);
         let result = self.inner.read();
-        self.opened(plan, Open::Read);
+        plan.opened(&self.order, Open::Read);
         map_poison(result, |inner| RwLockReadGuard { inner })
     }
 
@@ -59,7 +59,7 @@ impl<T: ?Sized> RwLock<T> {
     pub fn write(&self) -> LockResult<RwLockWriteGuard<'_, T>> {
         let plan = order::before_open(&self.order, Open::Write, false);
         let result = self.inner.write();
-        self.opened(plan, Open::Write);
+        plan.opened(&self.order, Open::Write);
         map_poison(result, |inner| RwLockWriteGuard { inner })
     }
 
@@ -70,14 +70,10 @@ impl<T: ?Sized> RwLock<T> {
         let plan = order::before_open(&self.order, Open::Read, true);
         let result = match plan {
             Plan::Taken => return Err(TryLockError::WouldBlock),
-            Plan::Replay => self.inner.read().map_err(TryLockError::Poisoned),
-            Plan::Plain | Plan::Record => self.inner.try_read(),
+            Plan::Replay(_) => self.inner.read().map_err(TryLockError::Poisoned),
+            Plan::Plain | Plan::Record(_) => self.inner.try_read(),
         };
-        self.tried(
-            &plan,
-            Open::Read,
-            result.is_ok() || matches!(result, Err(TryLockError::Poisoned(_))),
-        );
+        self.tried(plan, Open::Read, &result);
         map_try(result, |inner| RwLockReadGuard { inner })
     }
 
@@ -88,36 +84,17 @@ impl<T: ?Sized> RwLock<T> {
         let plan = order::before_open(&self.order, Open::Write, true);
         let result = match plan {
             Plan::Taken => return Err(TryLockError::WouldBlock),
-            Plan::Replay => self.inner.write().map_err(TryLockError::Poisoned),
-            Plan::Plain | Plan::Record => self.inner.try_write(),
+            Plan::Replay(_) => self.inner.write().map_err(TryLockError::Poisoned),
+            Plan::Plain | Plan::Record(_) => self.inner.try_write(),
         };
-        self.tried(
-            &plan,
-            Open::Write,
-            result.is_ok() || matches!(result, Err(TryLockError::Poisoned(_))),
-        );
+        self.tried(plan, Open::Write, &result);
         map_try(result, |inner| RwLockWriteGuard { inner })
     }
 
-    fn tried(&self, plan: &Plan, open: Open, acquired: bool) {
-        match (plan, acquired) {
-            (Plan::Record, false) => order::record(crate::recording::format::Sync::TryLockFailed),
-            (_, true) => self.opened_ref(plan, open),
-            (_, false) => {}
-        }
-    }
-
-    fn opened(&self, plan: Plan, open: Open) {
-        self.opened_ref(&plan, open);
-    }
-
-    fn opened_ref(&self, plan: &Plan, open: Open) {
-        match plan {
-            Plan::Record => order::record(self.order.opened(open)),
-            Plan::Replay => {
-                self.order.opened(open);
-            }
-            Plan::Plain | Plan::Taken => {}
+    fn tried<G>(&self, plan: Plan, open: Open, result: &TryLockResult<G>) {
+        match result {
+            Err(TryLockError::WouldBlock) => plan.taken(),
+            _ => plan.opened(&self.order, open),
         }
     }
 
