@@ -3,7 +3,7 @@
 //!
 //! Each attribute parses its input and hands it to one `expand` function:
 //! `#[deterministic]` in `deterministic.rs`, `#[assume_deterministic]` in
-//! `assume.rs`, `#[mapped]` in `mapped.rs`. Attribute arguments are parsed in `attr.rs`, parameters are
+//! `assume.rs`, `#[mapped]` in `mapped.rs`, `#[replay_runtime::test]` in `test.rs`. Attribute arguments are parsed in `attr.rs`, parameters are
 //! classified in `signature.rs`.
 
 mod assume;
@@ -11,6 +11,7 @@ mod attr;
 mod deterministic;
 mod mapped;
 mod signature;
+mod test;
 
 use proc_macro::TokenStream;
 
@@ -26,6 +27,13 @@ pub fn deterministic(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn mapped(args: TokenStream, item: TokenStream) -> TokenStream {
     mapped::expand(args.into(), item.into()).into()
+}
+
+/// A test whose boundary calls are recorded to a file beside the tests and
+/// replayed by later runs. See `replay_runtime`.
+#[proc_macro_attribute]
+pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
+    test::expand(args.into(), item.into()).into()
 }
 
 /// Marks a function that runs for real in every mode and is never recorded.

@@ -48,12 +48,13 @@ mod recording;
 mod replayer;
 mod session;
 pub mod sync;
+mod testing;
 pub mod thread;
 
 pub use error::{Error, Result};
 pub use handles::{Context, ContextPtr, Mapped, RawHandle};
 pub use recording::Metadata;
-pub use session::{Mode, Session, Summary};
+pub use session::{Mode, Session, Summary, current_mode};
 
 /// Records and replays calls through a function, or through every function
 /// of an `unsafe extern "C"` block.
@@ -68,6 +69,12 @@ pub use replay_macros::deterministic;
 /// See [`Mapped`] and `docs/handles.md`.
 #[cfg(feature = "macros")]
 pub use replay_macros::mapped;
+
+/// Makes a test's boundary calls recorded once, to
+/// `tests/recordings/<module path>/<test name>.replay` beside the crate,
+/// and replayed by every later run. See `docs/testing.md`.
+#[cfg(feature = "macros")]
+pub use replay_macros::test;
 
 /// Marks a function that runs for real in every mode and is never recorded
 /// (logging, printing): adding or removing its calls never voids a recording.
@@ -86,6 +93,7 @@ pub mod __private {
     };
     pub use crate::policy::as_path;
     pub use crate::session::ThreadMode;
+    pub use crate::testing::{TestSession, TestSettings, run_test, session_for, test_session};
     pub use serde;
 
     /// The object index map and what `#[mapped]` generates calls to.

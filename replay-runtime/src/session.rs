@@ -39,6 +39,17 @@ impl fmt::Display for Mode {
     }
 }
 
+/// The mode of this thread's session: what `#[deterministic]` calls made
+/// here now do. Off without a session (and inside a recorded call, whose
+/// own calls are part of it).
+pub fn current_mode() -> Mode {
+    match thread_mode() {
+        ThreadMode::Off => Mode::Off,
+        ThreadMode::Record => Mode::Record,
+        ThreadMode::Replay | ThreadMode::Diverged => Mode::Replay,
+    }
+}
+
 /// The mode of the current thread, as generated code sees it.
 #[doc(hidden)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
