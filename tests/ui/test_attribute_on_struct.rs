@@ -1,0 +1,4 @@
+#[replay_runtime::test]
+struct NotATest;
+
+fn main() {}
