@@ -15,6 +15,10 @@ pub(crate) struct Args {
     /// The parameter holding a file path: the call runs for real in replay
     /// when the path matches the session's live-file patterns.
     pub(crate) path: Option<syn::Ident>,
+    /// Parameters that never reach the recording.
+    pub(crate) secret: Vec<syn::Ident>,
+    /// The return value never reaches the recording.
+    pub(crate) secret_return: Option<Token![return]>,
 }
 
 impl Args {
@@ -23,15 +27,31 @@ impl Args {
             krate: syn::parse_quote!(::replay_runtime),
             replay_with: None,
             path: None,
+            secret: Vec::new(),
+            secret_return: None,
         };
         let parser = syn::meta::parser(|meta| {
+            if meta.path.is_ident("secret") {
+                return meta.parse_nested_meta(|inner| {
+                    if inner.input.peek(Token![return]) || inner.path.is_ident("return") {
+                        args.secret_return = Some(Default::default());
+                    } else {
+                        match inner.path.get_ident() {
+                            Some(ident) => args.secret.push(ident.clone()),
+                            None => return Err(inner.error("name a parameter, or `return`")),
+                        }
+                    }
+                    Ok(())
+                });
+            }
             let name = ["crate", "replay_with", "path"]
                 .into_iter()
                 .find(|name| meta.path.is_ident(name));
             let Some(name) = name else {
                 return Err(meta.error(
                     "unknown argument; accepted: `replay_with = path::to::stand_in`, \
-                     `path = parameter` and `crate = path::to::replay_runtime`",
+                     `path = parameter`, `secret(parameter, .., return)` and \
+                     `crate = path::to::replay_runtime`",
                 ));
             };
             if !meta.input.peek(Token![=]) {

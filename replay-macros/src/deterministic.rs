@@ -63,7 +63,13 @@ fn body(args: &Args, name: TokenStream, analysis: &Analysis, real: TokenStream) 
     let krate = &args.krate;
     let rt = quote!(#krate::__private);
     let signature = &analysis.display;
-    let names = analysis.inputs().map(|p| p.ident.to_string());
+    // Secret parameters are neither recorded nor checked.
+    let recorded = || {
+        analysis
+            .inputs()
+            .filter(|p| !args.secret.contains(&p.ident))
+    };
+    let names = recorded().map(|p| p.ident.to_string());
     let site = if analysis.is_method {
         quote! {
             static __REPLAY_SITE: #rt::Site = #rt::Site::method(#name, #signature, &[#(#names),*]);
@@ -77,8 +83,7 @@ fn body(args: &Args, name: TokenStream, analysis: &Analysis, real: TokenStream) 
         }
     };
     let call_args = analysis.call_args();
-    let inputs: Vec<_> = analysis
-        .inputs()
+    let inputs: Vec<_> = recorded()
         .map(|p| {
             let ident = &p.ident;
             let value = match p.kind {
@@ -132,6 +137,35 @@ fn body(args: &Args, name: TokenStream, analysis: &Analysis, real: TokenStream) 
         None => quote!(__replay_real(#(#call_args),*)),
     };
     let ret = &analysis.ret;
+    // A secret result is not in the recording: replay checks the call, then
+    // makes it for real (or through the stand-in).
+    let (recorded_ret, replay_arm) = match &args.secret_return {
+        None => (
+            quote!(&__replay_ret),
+            quote! {
+                match #rt::replay_check(__replay_site, __replay_location, &(#(#inputs,)*), #live) {
+                    #rt::Checked::Recorded => #rt::replay_finish::<#ret, _>(
+                        __replay_site, __replay_location, &mut (#(#replay_outs,)*)),
+                    #rt::Checked::Live(__replay_recorded) => {
+                        let __replay_ret: #ret = {
+                            let __replay_suspended = #rt::suspend();
+                            #live_call
+                        };
+                        #rt::replay_bind(__replay_site, __replay_location, &__replay_recorded, &__replay_ret);
+                        __replay_ret
+                    }
+                }
+            },
+        ),
+        Some(_) => (
+            quote!(&()),
+            quote! {
+                let _ = #rt::replay_check(__replay_site, __replay_location, &(#(#inputs,)*), #rt::Live::Always);
+                let __replay_suspended = #rt::suspend();
+                #live_call
+            },
+        ),
+    };
     let show = quote! {
         #[allow(unused_imports)]
         use #rt::{ShowActual as _, ShowBorrowed as _, ShowBytes as _, ShowOwned as _};
@@ -150,24 +184,13 @@ fn body(args: &Args, name: TokenStream, analysis: &Analysis, real: TokenStream) 
                 #show
                 let __replay_guard = #rt::record_begin(__replay_site(), &(#(#inputs,)*));
                 let __replay_ret: #ret = __replay_real(#(#call_args),*);
-                __replay_guard.end(&__replay_ret, &(#(#record_outs,)*));
+                __replay_guard.end(#recorded_ret, &(#(#record_outs,)*));
                 __replay_ret
             }
             #rt::ThreadMode::Replay => {
                 #show
                 let __replay_site = __replay_site();
-                match #rt::replay_check(__replay_site, __replay_location, &(#(#inputs,)*), #live) {
-                    #rt::Checked::Recorded => #rt::replay_finish::<#ret, _>(
-                        __replay_site, __replay_location, &mut (#(#replay_outs,)*)),
-                    #rt::Checked::Live(__replay_recorded) => {
-                        let __replay_ret: #ret = {
-                            let __replay_suspended = #rt::suspend();
-                            #live_call
-                        };
-                        #rt::replay_bind(__replay_site, __replay_location, &__replay_recorded, &__replay_ret);
-                        __replay_ret
-                    }
-                }
+                #replay_arm
             }
             #rt::ThreadMode::Diverged => #rt::after_divergence(__replay_site(), __replay_location),
         })
@@ -212,6 +235,23 @@ fn check_args(args: &Args, sig: &Signature, analysis: &Analysis) -> syn::Result<
         errors.push(syn::Error::new_spanned(
             path,
             format!("`path = {path}` must name a parameter of this function"),
+        ));
+    }
+    for secret in &args.secret {
+        if !analysis.inputs().any(|p| p.ident == *secret) {
+            errors.push(syn::Error::new_spanned(
+                secret,
+                format!("`secret({secret})` must name a parameter recorded as an input"),
+            ));
+        }
+    }
+    if let Some(token) = &args.secret_return
+        && matches!(sig.output, syn::ReturnType::Default)
+    {
+        errors.push(syn::Error::new_spanned(
+            token,
+            "`secret(return)` keeps the return value out of the recording, but this \
+             function returns nothing",
         ));
     }
     if let (Some(stand_in), Some(receiver)) = (&args.replay_with, sig.receiver()) {

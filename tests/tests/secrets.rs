@@ -1,0 +1,73 @@
+//! Redaction: secret arguments and results never reach the recording, and
+//! replay still works.
+
+use replay_runtime::{Session, deterministic};
+use replay_tests::{greet, scratch_dir};
+
+/// Logs in with a password: the password must never be recorded.
+#[deterministic(secret(password))]
+fn log_in(user: &str, password: &str) -> String {
+    assert!(!password.is_empty());
+    greet(user)
+}
+
+/// Fetches a token: the token must never be recorded. In replay the
+/// stand-in mints a fake one instead.
+#[deterministic(secret(return), replay_with = fake_token)]
+fn fetch_token(user: &str) -> String {
+    format!("tok-{}-{}", user, greet("vault").len())
+}
+
+fn fake_token(user: &str) -> String {
+    format!("fake-token-for-{user}")
+}
+
+fn recording_holds(path: &std::path::Path, needle: &str) -> bool {
+    let bytes = std::fs::read(path).expect("read the recording");
+    bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+#[test]
+fn secret_arguments_are_neither_recorded_nor_checked() {
+    let dir = scratch_dir("secret-argument");
+    let recording = dir.join("login.replay");
+    let session = Session::record(&recording).expect("start recording");
+    let recorded = log_in("alice", "hunter2-correct-horse");
+    session.finish().expect("finish recording");
+    assert!(
+        !recording_holds(&recording, "hunter2-correct-horse"),
+        "the password is not in the file"
+    );
+    assert!(
+        recording_holds(&recording, "alice"),
+        "the rest of the call is"
+    );
+
+    // Another password replays alike: the secret is not checked.
+    let session = Session::replay(&recording).expect("start replaying");
+    assert_eq!(log_in("alice", "another password"), recorded);
+    session.finish().expect("replay consumed everything");
+}
+
+#[test]
+fn secret_results_are_not_recorded_and_replay_calls_the_stand_in() {
+    let dir = scratch_dir("secret-result");
+    let recording = dir.join("token.replay");
+    let session = Session::record(&recording).expect("start recording");
+    let token = fetch_token("bob");
+    session.finish().expect("finish recording");
+    assert!(token.starts_with("tok-bob-"), "{token}");
+    assert!(
+        !recording_holds(&recording, &token),
+        "the token is not in the file"
+    );
+
+    let session = Session::replay(&recording).expect("start replaying");
+    assert_eq!(fetch_token("bob"), "fake-token-for-bob");
+    session.finish().expect("replay consumed everything");
+    // The call is still checked.
+    let session = Session::replay(&recording).expect("start replaying");
+    let caught = std::panic::catch_unwind(|| fetch_token("mallory"));
+    assert!(caught.is_err(), "another user diverges");
+    assert!(session.finish().is_err());
+}
