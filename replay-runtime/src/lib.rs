@@ -43,6 +43,7 @@ mod divergence;
 mod error;
 mod handles;
 pub mod identity;
+pub mod inspect;
 mod policy;
 mod recording;
 mod replayer;
