@@ -189,18 +189,30 @@ impl Replayer {
                 ),
             },
         };
+        Err(self.fail(summary, expected, doing(), Vec::new(), location))
+    }
+
+    /// A divergence with this report, the thread spent.
+    fn fail(
+        &mut self,
+        summary: String,
+        expected: String,
+        actual: String,
+        notes: Vec<String>,
+        location: &'static Location<'static>,
+    ) -> Divergence {
         let d = Report {
             path: &self.path,
             call: self.calls + 1,
             thread: self.thread,
             summary,
             expected,
-            actual: doing(),
-            notes: Vec::new(),
+            actual,
+            notes,
             location,
         }
         .render();
-        Err(self.diverge(d))
+        self.diverge(d)
     }
 
     /// The next receive: from which sender, or why no message.
@@ -231,18 +243,13 @@ impl Replayer {
         doing: &str,
         location: &'static Location<'static>,
     ) -> Divergence {
-        let d = Report {
-            path: &self.path,
-            call: self.calls + 1,
-            thread: self.thread,
-            summary: "the threads met differently".to_owned(),
-            expected: describe(recorded),
-            actual: doing.to_owned(),
-            notes: Vec::new(),
+        self.fail(
+            "the threads met differently".to_owned(),
+            describe(recorded),
+            doing.to_owned(),
+            Vec::new(),
             location,
-        }
-        .render();
-        self.diverge(d)
+        )
     }
 
     /// Advances to the next recorded call, checking it is to `site`.
@@ -296,18 +303,8 @@ impl Replayer {
                     .to_owned(),
             );
         }
-        let d = Report {
-            path: &self.path,
-            call: self.calls + 1,
-            thread: self.thread,
-            summary,
-            expected,
-            actual: format!("a call to `{}`", site.full_name()),
-            notes,
-            location,
-        }
-        .render();
-        Err(self.diverge(d))
+        let actual = format!("a call to `{}`", site.full_name());
+        Err(self.fail(summary, expected, actual, notes, location))
     }
 
     #[cold]
