@@ -69,7 +69,10 @@ fn body(args: &Args, name: TokenStream, analysis: &Analysis, real: TokenStream) 
             .inputs()
             .filter(|p| !args.secret.contains(&p.ident))
     };
-    let names = recorded().map(|p| p.ident.to_string());
+    let receiver_name = analysis.shared_receiver.then(|| "self".to_owned());
+    let names = receiver_name
+        .into_iter()
+        .chain(recorded().map(|p| p.ident.to_string()));
     let site = if analysis.is_method {
         quote! {
             static __REPLAY_SITE: #rt::Site = #rt::Site::method(#name, #signature, &[#(#names),*]);
@@ -83,15 +86,29 @@ fn body(args: &Args, name: TokenStream, analysis: &Analysis, real: TokenStream) 
         }
     };
     let call_args = analysis.call_args();
-    let inputs: Vec<_> = recorded()
-        .map(|p| {
+    // `&self` goes first: its slot, if `Self` is a `#[mapped]` handle.
+    let receiver = analysis.shared_receiver.then(
+        || quote!(#rt::Arg::new(&__replay_self, (&&&&#rt::Probe::of(&__replay_self)).show())),
+    );
+    let self_binding = analysis.shared_receiver.then(|| {
+        quote! {
+            let __replay_self = {
+                #[allow(unused_imports)]
+                use #rt::handles::{ReceiverMapped as _, ReceiverOther as _};
+                #rt::handles::Receiver::new(self, (&&#rt::handles::ReceiverProbe::of(self)).slot())
+            };
+        }
+    });
+    let inputs: Vec<_> = receiver
+        .into_iter()
+        .chain(recorded().map(|p| {
             let ident = &p.ident;
             let value = match p.kind {
                 Kind::Ref => quote!(#ident),
                 _ => quote!(&#ident),
             };
             quote_spanned!(p.ty.span()=> #rt::Arg::new(#value, (&&&&#rt::Probe::of(#value)).show()))
-        })
+        }))
         .collect();
     // In replay the real call never ran: its buffers' written lengths are moot.
     let outs = |replaying: bool| -> Vec<TokenStream> {
@@ -178,7 +195,9 @@ fn body(args: &Args, name: TokenStream, analysis: &Analysis, real: TokenStream) 
         }
         let __replay_location = ::core::panic::Location::caller();
         // Out of line, so that the wrapper's off path stays small enough to inline.
-        #rt::outlined(move || match #rt::mode() {
+        #rt::outlined(move || {
+        #self_binding
+        match #rt::mode() {
             #rt::ThreadMode::Off => __replay_real(#(#call_args),*),
             #rt::ThreadMode::Record => {
                 #show
@@ -193,7 +212,7 @@ fn body(args: &Args, name: TokenStream, analysis: &Analysis, real: TokenStream) 
                 #replay_arm
             }
             #rt::ThreadMode::Diverged => #rt::after_divergence(__replay_site(), __replay_location),
-        })
+        }})
     }
 }
 

@@ -43,6 +43,9 @@ pub(crate) struct Analysis {
     pub(crate) ret: Type,
     /// `self` is a parameter, or `Self` appears: the site is named after the type.
     pub(crate) is_method: bool,
+    /// The method takes `&self`: recorded (as its slot, for a `#[mapped]`
+    /// handle; as nothing otherwise).
+    pub(crate) shared_receiver: bool,
     /// `fn(u64, &str) -> u64`, for the recording.
     pub(crate) display: String,
 }
@@ -183,12 +186,14 @@ pub(crate) fn analyse(sig: &mut Signature, foreign: bool) -> syn::Result<Analysi
     }
 
     let mut is_method = mentions_self(sig.output.to_token_stream());
+    let mut shared_receiver = false;
     let mut display = Vec::new();
     let mut params = Vec::new();
     for (index, input) in sig.inputs.iter_mut().enumerate() {
         let arg = match input {
             FnArg::Receiver(receiver) => {
                 is_method = true;
+                shared_receiver = matches!(receiver.kind, syn::ReceiverKind::Reference(_, _, None));
                 display.push(receiver.to_token_stream().to_string());
                 continue;
             }
@@ -337,6 +342,7 @@ pub(crate) fn analyse(sig: &mut Signature, foreign: bool) -> syn::Result<Analysi
         params,
         ret,
         is_method,
+        shared_receiver,
         display: format!("fn({}){ret_display}", display.join(", ")),
     })
 }

@@ -406,6 +406,14 @@ impl HandleMap {
 
 /// `Serialize` for a `#[mapped]` struct: its index and generation.
 pub fn serialize<M: Mapped, S: Serializer>(handle: &M, serializer: S) -> Result<S::Ok, S::Error> {
+    slot(handle)
+        .map_err(S::Error::custom)?
+        .serialize(serializer)
+}
+
+/// The slot a handle crosses a recorded call as, noting on the way what
+/// replay needs to know (a live handle, a placeholder, a bad handle).
+fn slot<M: Mapped>(handle: &M) -> Result<(u32, u32), String> {
     let raw = handle.raw();
     let phase = session::handle_phase();
     let encoded = session::with_handles(|h| match h.resolve(raw) {
@@ -440,11 +448,77 @@ pub fn serialize<M: Mapped, S: Serializer>(handle: &M, serializer: S) -> Result<
         }
     });
     match encoded {
-        Some(Ok(pair)) => pair.serialize(serializer),
-        Some(Err(why)) => Err(S::Error::custom(format!(
+        Some(Ok(pair)) => Ok(pair),
+        Some(Err(why)) => Err(format!(
             "{why}; a handle must come from a #[deterministic] call of this session"
-        ))),
-        None => (NO_INDEX, 0u32).serialize(serializer),
+        )),
+        None => Ok((NO_INDEX, 0)),
+    }
+}
+
+/// A method's `&self`, as recorded: its slot if `Self` is a `#[mapped]`
+/// handle, nothing otherwise. Chosen by autoref specialisation:
+/// `Receiver::new(self, (&&ReceiverProbe::of(self)).slot())` with
+/// [`ReceiverMapped`] and [`ReceiverOther`] in scope.
+pub struct Receiver<'a, T: ?Sized> {
+    value: &'a T,
+    slot: Option<SlotOf<T>>,
+}
+
+/// How a receiver's slot is found.
+type SlotOf<T> = fn(&T) -> Result<(u32, u32), String>;
+
+impl<'a, T: ?Sized> Receiver<'a, T> {
+    /// The receiver `value`, with the slot lookup a probe chose.
+    pub fn new(value: &'a T, slot: Option<SlotOf<T>>) -> Self {
+        Receiver { value, slot }
+    }
+}
+
+impl<T: ?Sized> Serialize for Receiver<'_, T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.slot {
+            Some(slot) => slot(self.value)
+                .map_err(S::Error::custom)?
+                .serialize(serializer),
+            // Postcard writes nothing for `()`: plain methods' recordings
+            // are unchanged.
+            None => ().serialize(serializer),
+        }
+    }
+}
+
+/// Picks a receiver's slot lookup; see [`Receiver`].
+pub struct ReceiverProbe<T: ?Sized>(std::marker::PhantomData<T>);
+
+impl<T: ?Sized> ReceiverProbe<T> {
+    /// A probe for the type of `value`.
+    pub fn of(_value: &T) -> Self {
+        ReceiverProbe(std::marker::PhantomData)
+    }
+}
+
+/// Handles: their slot.
+pub trait ReceiverMapped<T: ?Sized> {
+    /// The slot lookup.
+    fn slot(&self) -> Option<SlotOf<T>>;
+}
+
+impl<T: Mapped> ReceiverMapped<T> for &ReceiverProbe<T> {
+    fn slot(&self) -> Option<SlotOf<T>> {
+        Some(slot::<T>)
+    }
+}
+
+/// Anything else: nothing.
+pub trait ReceiverOther<T: ?Sized> {
+    /// No lookup.
+    fn slot(&self) -> Option<SlotOf<T>>;
+}
+
+impl<T: ?Sized> ReceiverOther<T> for ReceiverProbe<T> {
+    fn slot(&self) -> Option<SlotOf<T>> {
+        None
     }
 }
 

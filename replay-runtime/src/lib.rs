@@ -100,8 +100,8 @@ pub mod __private {
     /// The object index map and what `#[mapped]` generates calls to.
     pub mod handles {
         pub use crate::handles::{
-            CheckMapped, CheckOther, HandleCheck, HandleMap, debug, deserialize, dropped,
-            serialize, skip_assumed,
+            CheckMapped, CheckOther, HandleCheck, HandleMap, Receiver, ReceiverMapped,
+            ReceiverOther, ReceiverProbe, debug, deserialize, dropped, serialize, skip_assumed,
         };
     }
 }

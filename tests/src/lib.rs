@@ -152,6 +152,13 @@ pub mod files {
         pub fn raw_fd(&self) -> libc::c_int {
             self.0
         }
+
+        /// Reads up to `max` bytes: `read` as a method, whose `&self` is
+        /// recorded as the handle's slot.
+        #[deterministic]
+        pub fn read_up_to(&self, max: usize) -> Vec<u8> {
+            read_for_real(self, max)
+        }
     }
 
     /// Opens `path` for reading. In replay it opens the file for real when
@@ -175,6 +182,10 @@ pub mod files {
     /// Reads up to `max` bytes.
     #[deterministic]
     pub fn read(fd: &Fd, max: usize) -> Vec<u8> {
+        read_for_real(fd, max)
+    }
+
+    fn read_for_real(fd: &Fd, max: usize) -> Vec<u8> {
         let mut buf = vec![0u8; max];
         // SAFETY: the buffer holds `max` bytes.
         let n = unsafe { libc::read(fd.0, buf.as_mut_ptr().cast(), max) };

@@ -188,3 +188,28 @@ fn dropping_a_real_handle_runs_its_drop_and_a_placeholder_does_not() {
     // SAFETY: probing the descriptor this test holds.
     assert_ne!(unsafe { libc::fcntl(held_raw, libc::F_GETFD) }, -1);
 }
+
+#[test]
+fn a_method_on_a_handle_records_and_checks_its_slot() {
+    let dir = scratch_dir("handles-method");
+    let (a, b) = (write(&dir, "a", "alpha"), write(&dir, "b", "beta"));
+    let recording = dir.join("method.replay");
+    let session = Session::record(&recording).expect("start recording");
+    let first = files::open(&a).expect("open a");
+    let second = files::open(&b).expect("open b");
+    let recorded = (first.read_up_to(8), second.read_up_to(8));
+    drop((first, second));
+    session.finish().expect("finish recording");
+    assert_eq!(recorded, (b"alpha".to_vec(), b"beta".to_vec()));
+
+    let session = Session::replay(&recording).expect("start replaying");
+    let first = files::open(&a).expect("open a");
+    let second = files::open(&b).expect("open b");
+    assert_eq!(first.read_up_to(8), recorded.0);
+    // Reading through the other handle than recorded diverges, naming it.
+    let caught = catch_unwind(AssertUnwindSafe(|| first.read_up_to(8)));
+    let message = panic_message(&*caught.expect_err("the wrong handle diverges"));
+    assert!(message.contains("argument 1 (`self`)"), "{message}");
+    drop((first, second));
+    assert!(session.finish().is_err());
+}

@@ -183,3 +183,28 @@ fn assumed_calls_get_live_handles_and_skip_placeholders() {
         ]
     );
 }
+
+#[test]
+fn a_method_on_a_live_handle_runs_for_real() {
+    let dir = scratch_dir("live-method");
+    let asset = dir.join("asset.txt");
+    std::fs::write(&asset, "v1").expect("write");
+    let asset = asset.to_str().expect("utf-8");
+    let recording = dir.join("method.replay");
+    let run = || {
+        let fd = files::open(asset).expect("open");
+        let read = fd.read_up_to(16);
+        files::close(fd);
+        read
+    };
+    let session = Session::record(&recording).expect("start recording");
+    assert_eq!(run(), b"v1");
+    session.finish().expect("finish recording");
+
+    std::fs::write(asset, "v2").expect("write");
+    let session = Session::replay(&recording)
+        .expect("start replaying")
+        .with_live_files([asset]);
+    assert_eq!(run(), b"v2", "the live handle's method reads for real");
+    session.finish().expect("replay consumed everything");
+}
