@@ -69,10 +69,12 @@ fn body(args: &Args, name: TokenStream, analysis: &Analysis, real: TokenStream) 
             .inputs()
             .filter(|p| !args.secret.contains(&p.ident))
     };
-    let receiver_name = analysis.shared_receiver.then(|| "self".to_owned());
-    let names = receiver_name
-        .into_iter()
-        .chain(recorded().map(|p| p.ident.to_string()));
+    // Each recorded input's position among the parameters, and name.
+    let receiver_name = analysis.shared_receiver.then(|| quote!((1u16, "self")));
+    let names = receiver_name.into_iter().chain(recorded().map(|p| {
+        let (position, name) = (p.position, p.ident.to_string());
+        quote!((#position, #name))
+    }));
     let site = if analysis.is_method {
         quote! {
             static __REPLAY_SITE: #rt::Site = #rt::Site::method(#name, #signature, &[#(#names),*]);
@@ -156,6 +158,11 @@ fn body(args: &Args, name: TokenStream, analysis: &Analysis, real: TokenStream) 
     let ret = &analysis.ret;
     // A secret result is not in the recording: replay checks the call, then
     // makes it for real (or through the stand-in).
+    // Out-parameters are results too: secret with the result.
+    let recorded_outs = match &args.secret_return {
+        None => quote!(&(#(#record_outs,)*)),
+        Some(_) => quote!(&()),
+    };
     let (recorded_ret, replay_arm) = match &args.secret_return {
         None => (
             quote!(&__replay_ret),
@@ -203,7 +210,7 @@ fn body(args: &Args, name: TokenStream, analysis: &Analysis, real: TokenStream) 
                 #show
                 let __replay_guard = #rt::record_begin(__replay_site(), &(#(#inputs,)*));
                 let __replay_ret: #ret = __replay_real(#(#call_args),*);
-                __replay_guard.end(#recorded_ret, &(#(#record_outs,)*));
+                __replay_guard.end(#recorded_ret, #recorded_outs);
                 __replay_ret
             }
             #rt::ThreadMode::Replay => {

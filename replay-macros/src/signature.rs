@@ -30,6 +30,9 @@ pub(crate) enum Kind {
 pub(crate) struct Param {
     /// The name in the wrapper's signature.
     pub(crate) ident: syn::Ident,
+    /// Its position among the function's parameters (`self` included),
+    /// from 1, as reports count.
+    pub(crate) position: u16,
     /// The pattern the original body binds (often just `ident`).
     pub(crate) pat: Pat,
     pub(crate) ty: Type,
@@ -269,6 +272,7 @@ pub(crate) fn analyse(sig: &mut Signature, foreign: bool) -> syn::Result<Analysi
             (_, None) => Kind::Value,
         };
         params.push(Param {
+            position: u16::try_from(index + 1).unwrap_or(u16::MAX),
             ident,
             pat: (*arg.pat).clone(),
             ty,

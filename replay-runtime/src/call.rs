@@ -30,8 +30,9 @@ pub struct Site {
     owned: Option<OnceLock<String>>,
     /// The signature as written, without parameter names.
     pub(crate) signature: &'static str,
-    /// Parameter names, for divergence reports.
-    pub(crate) params: &'static [&'static str],
+    /// Each recorded input's position among the parameters (from 1) and
+    /// name, for divergence reports.
+    pub(crate) params: &'static [(u16, &'static str)],
     /// `writer serial << 32 | site number` of the writer that used it last.
     pub(crate) cache: AtomicU64,
 }
@@ -41,7 +42,7 @@ impl Site {
     pub const fn new(
         name: &'static str,
         signature: &'static str,
-        params: &'static [&'static str],
+        params: &'static [(u16, &'static str)],
     ) -> Site {
         Site::build(name, None, signature, params)
     }
@@ -50,7 +51,7 @@ impl Site {
     pub const fn method(
         name: &'static str,
         signature: &'static str,
-        params: &'static [&'static str],
+        params: &'static [(u16, &'static str)],
     ) -> Site {
         Site::build(name, Some(OnceLock::new()), signature, params)
     }
@@ -59,7 +60,7 @@ impl Site {
         name: &'static str,
         owned: Option<OnceLock<String>>,
         signature: &'static str,
-        params: &'static [&'static str],
+        params: &'static [(u16, &'static str)],
     ) -> Site {
         Site {
             name,

@@ -100,10 +100,11 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     s
 }
 
-/// `argument 2 (`b`)`: positions count from 1, as people do.
-pub(crate) fn argument(index: usize, params: &[&str]) -> String {
+/// `argument 2 (`b`)`: the recorded input `index` (from 0), by its
+/// position among the parameters (from 1, as people count).
+pub(crate) fn argument(index: usize, params: &[(u16, &str)]) -> String {
     match params.get(index) {
-        Some(name) => format!("argument {} (`{name}`)", index + 1),
+        Some((position, name)) => format!("argument {position} (`{name}`)"),
         None => format!("argument {}", index + 1),
     }
 }

@@ -94,7 +94,9 @@ pub mod __private {
     };
     pub use crate::policy::as_path;
     pub use crate::session::ThreadMode;
-    pub use crate::testing::{TestSession, TestSettings, run_test, session_for, test_session};
+    pub use crate::testing::{
+        TestSession, TestSettings, run_panicking_test, run_test, session_for, test_session,
+    };
     pub use serde;
 
     /// The object index map and what `#[mapped]` generates calls to.

@@ -342,7 +342,7 @@ impl Replayer {
             actual,
         } = report
         {
-            let param = site.params.get(index).copied().unwrap_or("_");
+            let param = site.params.get(index).map_or("_", |&(_, name)| name);
             let shown = |v: Option<String>| {
                 v.unwrap_or_else(|| "<large value, recorded as a digest>".into())
             };

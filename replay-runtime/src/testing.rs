@@ -6,7 +6,7 @@ use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::path::{Path, PathBuf};
 
-use crate::session::{Mode, Session};
+use crate::session::Session;
 
 /// The variable choosing how recorded tests run.
 const MODE_VAR: &str = "REPLAY_MODE";
@@ -45,7 +45,8 @@ impl TestSession {
 }
 
 /// Where a test's recording lives: `tests/recordings/<module path>/<test
-/// name>.replay` under the crate, or `path` (relative to the crate).
+/// name>.replay` under the crate (a raw identifier's `r#` left out), or
+/// `path` (relative to the crate).
 fn recording_path(manifest_dir: &str, module: &str, name: &str, path: Option<&str>) -> PathBuf {
     let crate_dir = Path::new(manifest_dir);
     match path {
@@ -53,9 +54,9 @@ fn recording_path(manifest_dir: &str, module: &str, name: &str, path: Option<&st
         None => {
             let mut dir = crate_dir.join("tests").join("recordings");
             for part in module.split("::") {
-                dir.push(part);
+                dir.push(part.trim_start_matches("r#"));
             }
-            dir.join(format!("{name}.replay"))
+            dir.join(format!("{}.replay", name.trim_start_matches("r#")))
         }
     }
 }
@@ -86,10 +87,17 @@ impl TestSettings {
 pub fn test_session(
     manifest_dir: &str,
     module: &str,
+    bin: Option<&str>,
     name: &'static str,
     path: Option<&str>,
 ) -> TestSession {
-    session_for(&TestSettings::from_env(), manifest_dir, module, name, path)
+    // A package's binaries share its library's crate name: their tests'
+    // recordings live apart, under `bin/<binary>/`.
+    let module = match bin {
+        Some(bin) => format!("bin::{bin}::{module}"),
+        None => module.to_owned(),
+    };
+    session_for(&TestSettings::from_env(), manifest_dir, &module, name, path)
 }
 
 /// [`test_session`] with explicit settings.
@@ -155,21 +163,13 @@ fn message(payload: &(dyn Any + Send)) -> &str {
 /// how to re-record.
 #[doc(hidden)]
 pub fn run_test<R>(mut test: TestSession, body: impl FnOnce() -> R) -> R {
-    let replaying = test
-        .session
-        .as_ref()
-        .is_some_and(|s| s.mode() == Mode::Replay);
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(result) => {
-            if let Some(session) = test.session.take() {
-                if let Err(e) = session.finish() {
-                    panic!("recorded test `{}`: {e}\n  {}", test.name, test.hint());
-                }
-            }
+            test.finish();
             result
         }
         Err(payload) => {
-            if replaying && message(&*payload).starts_with("replay diverged") {
+            if message(&*payload).starts_with("replay diverged") {
                 eprintln!(
                     "recorded test `{}` diverged from its recording\n  {}",
                     test.name,
@@ -180,6 +180,50 @@ pub fn run_test<R>(mut test: TestSession, body: impl FnOnce() -> R) -> R {
             // replaying it reaches the same panic.
             drop(test);
             resume_unwind(payload)
+        }
+    }
+}
+
+/// Runs a recorded `#[should_panic]` test: its body must panic, with
+/// `expected` in the message if given; but a divergence, or a replay
+/// that fails otherwise, fails the test whatever the expectation, as a
+/// session that could not start does (before the body runs).
+#[doc(hidden)]
+pub fn run_panicking_test(mut test: TestSession, expected: Option<&str>, body: impl FnOnce()) {
+    let payload = match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(()) => {
+            test.finish();
+            panic!("recorded test `{}` did not panic as expected", test.name);
+        }
+        Err(payload) => payload,
+    };
+    let text = message(&*payload);
+    if text.starts_with("replay diverged") {
+        panic!(
+            "recorded test `{}` expects a panic, but its replay diverged instead:\n{text}\n  {}",
+            test.name,
+            test.hint()
+        );
+    }
+    test.finish();
+    if let Some(expected) = expected
+        && !text.contains(expected)
+    {
+        panic!(
+            "recorded test `{}` panicked with {text:?}, which does not contain the \
+             expected {expected:?}",
+            test.name
+        );
+    }
+}
+
+impl TestSession {
+    /// Ends the session; a failure fails the test, with the hint.
+    fn finish(&mut self) {
+        if let Some(session) = self.session.take()
+            && let Err(e) = session.finish()
+        {
+            panic!("recorded test `{}`: {e}\n  {}", self.name, self.hint());
         }
     }
 }

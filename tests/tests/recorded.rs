@@ -56,3 +56,9 @@ fn a_test_can_name_its_recording() {
     let p = rt_point_jitter(Point { x: 0, y: 0 }, 5);
     assert!((0..5).contains(&p.x) && (0..5).contains(&p.y), "{p:?}");
 }
+
+#[replay_runtime::test]
+fn a_test_may_return_impl_termination() -> impl std::process::Termination {
+    let greeting = greet("termination");
+    assert!(greeting.starts_with("hello, termination"), "{greeting}");
+}

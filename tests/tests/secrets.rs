@@ -71,3 +71,51 @@ fn secret_results_are_not_recorded_and_replay_calls_the_stand_in() {
     assert!(caught.is_err(), "another user diverges");
     assert!(session.finish().is_err());
 }
+
+#[deterministic(secret(password))]
+fn log_in_counting(user: &str, password: &str, tries: u32) -> String {
+    let _ = (password, tries);
+    greet(user)
+}
+
+#[test]
+fn reports_count_arguments_as_written_around_secrets() {
+    let dir = scratch_dir("secret-positions");
+    let recording = dir.join("tries.replay");
+    let session = Session::record(&recording).expect("start recording");
+    log_in_counting("carol", "pw", 1);
+    session.finish().expect("finish recording");
+    let session = Session::replay(&recording).expect("start replaying");
+    let caught = std::panic::catch_unwind(|| log_in_counting("carol", "pw", 2));
+    let message = replay_tests::panic_message(&*caught.expect_err("tries differ"));
+    assert!(message.contains("argument 3 (`tries`)"), "{message}");
+    assert!(session.finish().is_err());
+}
+
+/// Writes a secret through an out-parameter: a result too.
+#[deterministic(secret(return))]
+fn fetch_token_into(user: &str, token: &mut String) -> bool {
+    *token = format!("SECRET-OUT-{user}-{}", greet("vault").len());
+    true
+}
+
+#[test]
+fn a_secret_result_keeps_its_out_parameters_out_of_the_file_too() {
+    let dir = scratch_dir("secret-out");
+    let recording = dir.join("out.replay");
+    let session = Session::record(&recording).expect("start recording");
+    let mut token = String::new();
+    assert!(fetch_token_into("dave", &mut token));
+    session.finish().expect("finish recording");
+    assert!(
+        !recording_holds(&recording, "SECRET-OUT"),
+        "the out-parameter is not in the file"
+    );
+
+    // Without a stand-in, replay makes the call for real.
+    let session = Session::replay(&recording).expect("start replaying");
+    let mut replayed = String::new();
+    assert!(fetch_token_into("dave", &mut replayed));
+    assert!(replayed.starts_with("SECRET-OUT-dave-"), "{replayed}");
+    session.finish().expect("replay consumed everything");
+}

@@ -113,3 +113,65 @@ fn a_replay_left_unfinished_fails_the_test_with_a_hint() {
         "{message}"
     );
 }
+
+use replay_runtime::__private::run_panicking_test;
+
+/// Records `clock_then_panic` once, then returns the settings to replay it.
+fn recorded_panicking(dir: &str) -> TestSettings {
+    let test = session_for(&settings("record", false), dir, "modes", "panics", None);
+    run_panicking_test(test, Some("clock says"), || {
+        panic!("clock says {}", rt_now_nanos())
+    });
+    settings("auto", false)
+}
+
+#[test]
+fn an_expected_panic_replays_and_passes() {
+    let dir = scratch_dir("modes-should-panic");
+    let dir = dir.to_str().expect("utf-8");
+    let replay = recorded_panicking(dir);
+    let test = session_for(&replay, dir, "modes", "panics", None);
+    run_panicking_test(test, Some("clock says"), || {
+        panic!("clock says {}", rt_now_nanos())
+    });
+}
+
+#[test]
+fn a_divergence_never_passes_for_the_expected_panic() {
+    let dir = scratch_dir("modes-should-panic-diverge");
+    let dir = dir.to_str().expect("utf-8");
+    let replay = recorded_panicking(dir);
+    let test = session_for(&replay, dir, "modes", "panics", None);
+    // The divergence report names the recording, whose path holds the
+    // expected text: it must still fail the test.
+    let caught = catch_unwind(AssertUnwindSafe(|| {
+        run_panicking_test(test, Some("panics"), || {
+            replay_tests::greet("not the recorded call");
+        })
+    }));
+    let message = panic_message(&*caught.expect_err("a divergence fails the test"));
+    assert!(
+        message.contains("expects a panic, but its replay diverged instead"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_test_that_does_not_panic_or_panics_otherwise_fails() {
+    let dir = scratch_dir("modes-should-panic-wrong");
+    let dir = dir.to_str().expect("utf-8");
+    let test = session_for(&settings("off", false), dir, "modes", "quiet", None);
+    let caught = catch_unwind(AssertUnwindSafe(|| run_panicking_test(test, None, || {})));
+    let message = panic_message(&*caught.expect_err("no panic"));
+    assert!(message.contains("did not panic as expected"), "{message}");
+
+    let test = session_for(&settings("off", false), dir, "modes", "other", None);
+    let caught = catch_unwind(AssertUnwindSafe(|| {
+        run_panicking_test(test, Some("overdrawn"), || panic!("underflow"))
+    }));
+    let message = panic_message(&*caught.expect_err("another panic"));
+    assert!(
+        message.contains("does not contain the expected \"overdrawn\""),
+        "{message}"
+    );
+}
