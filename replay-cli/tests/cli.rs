@@ -98,8 +98,8 @@ fn stats_counts_calls_per_function_and_threads() {
         "{out}"
     );
     assert!(
-        out.lines()
-            .any(|l| l.trim_start().starts_with("3 ") && l.ends_with("cli::lookup")),
+        out.lines().any(|l| l.trim_start().starts_with("3 ")
+            && l.ends_with("cli::lookup  fn(& str, u32) -> String")),
         "{out}"
     );
 }
@@ -143,7 +143,86 @@ fn hostile_files_get_a_clear_error_never_a_panic() {
     }
     let missing = replay(&["dump", dir.join("missing.replay").to_str().expect("utf-8")]);
     assert_eq!(missing.status.code(), Some(2));
+    // A path that is not UTF-8 is still a path.
+    use std::os::unix::ffi::OsStrExt;
+    let odd = dir.join(std::ffi::OsStr::from_bytes(b"\xff.replay"));
+    std::fs::write(&odd, b"").expect("write");
+    let out = Command::new(REPLAY)
+        .arg("dump")
+        .arg(&odd)
+        .output()
+        .expect("run replay");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("is empty"),
+        "{}",
+        text(&out.stderr)
+    );
     let usage = replay(&["frobnicate"]);
     assert_eq!(usage.status.code(), Some(2));
     assert!(text(&usage.stderr).contains("usage: replay dump FILE"));
+}
+
+/// A valid recording whose one function has a 1 MiB name, called 200 000
+/// times: the name must not be copied per call.
+#[test]
+fn a_huge_function_name_does_not_blow_up_memory() {
+    let dir = scratch("huge-name");
+    let path = dir.join("huge.replay");
+    let mut file = std::fs::read({
+        let small = dir.join("small.replay");
+        record(&small, &[]);
+        small
+    })
+    .expect("a header");
+    // Keep the header: 14 fixed bytes, the metadata, its checksum.
+    let meta_len = u32::from_le_bytes([file[10], file[11], file[12], file[13]]) as usize;
+    file.truncate(14 + meta_len + 4);
+    let mut payload = Vec::new();
+    let name = "n".repeat(1 << 20);
+    let varint = |buf: &mut Vec<u8>, mut v: u64| {
+        while v >= 0x80 {
+            buf.push(v as u8 | 0x80);
+            v >>= 7;
+        }
+        buf.push(v as u8);
+    };
+    varint(&mut payload, 2); // define site 0
+    varint(&mut payload, name.len() as u64);
+    payload.extend_from_slice(name.as_bytes());
+    varint(&mut payload, 2);
+    payload.extend_from_slice(b"fn");
+    for _ in 0..200_000 {
+        payload.extend_from_slice(&[0, 0, 0]); // call site 0, no arguments, no results
+    }
+    let crc = crc(&[&0u32.to_le_bytes(), &payload]);
+    file.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    file.extend_from_slice(&crc.to_le_bytes());
+    file.extend_from_slice(&0u32.to_le_bytes());
+    file.extend_from_slice(&payload);
+    std::fs::write(&path, &file).expect("write");
+
+    let out = replay(&["stats", path.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("thread 0: 200000 call(s)"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+/// CRC-32 (IEEE), bit by bit.
+fn crc(parts: &[&[u8]]) -> u32 {
+    let mut crc = !0u32;
+    for &byte in parts.iter().flat_map(|p| p.iter()) {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
 }

@@ -8,6 +8,7 @@
 
 use std::fmt;
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::recording::Metadata;
@@ -28,9 +29,9 @@ pub enum Entry {
         /// Its number on its thread, from 1.
         number: u64,
         /// The function, as the recording names it.
-        function: String,
+        function: Arc<str>,
         /// Its signature as written.
-        signature: String,
+        signature: Arc<str>,
         /// The recorded arguments.
         arguments: Value,
         /// The recorded result and out-parameters.
@@ -69,33 +70,81 @@ impl Inspection {
         self.recording.streams.keys().copied().collect()
     }
 
-    /// One thread's events, in order.
+    /// One thread's events, in order, collected.
     pub fn events(&self, thread: u32) -> Result<Vec<Entry>> {
-        let mut reader = self.recording.stream(thread)?;
-        let mut sites: Vec<(String, String)> = Vec::new();
         let mut entries = Vec::new();
-        let mut number = 0;
+        self.visit(thread, |entry| {
+            entries.push(entry);
+            true
+        })?;
+        Ok(entries)
+    }
+
+    /// One thread's events, read as they are iterated: memory stays
+    /// bounded by one chunk, whatever the recording's size.
+    pub fn entries(&self, thread: u32) -> Result<Entries> {
+        Ok(Entries {
+            reader: self.recording.stream(thread)?,
+            path: self.recording.path.clone(),
+            sites: Vec::new(),
+            number: 0,
+        })
+    }
+
+    /// Hands one thread's events to `visit` in order, until it returns false.
+    pub fn visit(&self, thread: u32, mut visit: impl FnMut(Entry) -> bool) -> Result<()> {
+        for entry in self.entries(thread)? {
+            if !visit(entry?) {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One thread's events; see [`Inspection::entries`].
+pub struct Entries {
+    reader: crate::recording::reader::StreamReader,
+    path: std::path::PathBuf,
+    sites: Vec<(Arc<str>, Arc<str>)>,
+    number: u64,
+}
+
+impl Iterator for Entries {
+    type Item = Result<Entry>;
+
+    fn next(&mut self) -> Option<Result<Entry>> {
         loop {
-            let event = reader.next_event().map_err(|source| Error::Io {
-                action: "read",
-                path: self.recording.path.clone(),
-                source,
-            })?;
-            match event {
-                None => return Ok(entries),
-                Some(Event::Define {
+            let event = match self.reader.next_event() {
+                Ok(event) => event?,
+                Err(source) => {
+                    return Some(Err(Error::Io {
+                        action: "read",
+                        path: self.path.clone(),
+                        source,
+                    }));
+                }
+            };
+            return Some(Ok(match event {
+                Event::Define {
                     name, signature, ..
-                }) => sites.push((name.to_owned(), signature.to_owned())),
-                Some(Event::Call {
+                } => {
+                    self.sites.push((name.into(), signature.into()));
+                    continue;
+                }
+                Event::Call {
                     site,
                     digested,
                     args,
                     rest,
-                }) => {
-                    number += 1;
+                } => {
+                    self.number += 1;
                     // Validation guarantees the site was defined before.
-                    let (function, signature) =
-                        sites.get(site as usize).cloned().unwrap_or_default();
+                    let (function, signature) = self
+                        .sites
+                        .get(site as usize)
+                        .cloned()
+                        .unwrap_or_else(|| ("?".into(), "?".into()));
                     let arguments = if digested {
                         Value::Digests(
                             args.chunks_exact(8)
@@ -105,19 +154,35 @@ impl Inspection {
                     } else {
                         Value::Bytes(args.to_vec())
                     };
-                    entries.push(Entry::Call {
-                        number,
+                    Entry::Call {
+                        number: self.number,
                         function,
                         signature,
                         arguments,
                         results: Value::Bytes(rest.to_vec()),
-                    });
+                    }
                 }
-                Some(Event::Sync(sync)) => entries.push(Entry::Thread(replayer::describe(sync))),
-                Some(Event::End) => entries.push(Entry::End),
-            }
+                Event::Sync(sync) => Entry::Thread(replayer::describe(sync)),
+                Event::End => Entry::End,
+            }));
         }
     }
+}
+
+/// A name from a file, safe to print: control characters escaped, and
+/// anything past 256 characters left out (a hostile file's names may be
+/// huge).
+pub fn printable(name: &str) -> std::borrow::Cow<'_, str> {
+    const LONGEST: usize = 256;
+    let long = name.len() > LONGEST;
+    if !long && !name.chars().any(char::is_control) {
+        return name.into();
+    }
+    let mut shown: String = name.chars().take(LONGEST).flat_map(char::escape_debug).collect();
+    if long {
+        shown.push_str(&format!("… ({} bytes)", name.len()));
+    }
+    shown.into()
 }
 
 impl fmt::Display for Entry {
@@ -130,7 +195,7 @@ impl fmt::Display for Entry {
                 results,
                 ..
             } if *arguments == Value::Bytes(Vec::new()) => {
-                write!(f, "#{number} {function}() -> {results}")
+                write!(f, "#{number} {}() -> {results}", printable(function))
             }
             Entry::Call {
                 number,
@@ -138,7 +203,11 @@ impl fmt::Display for Entry {
                 arguments,
                 results,
                 ..
-            } => write!(f, "#{number} {function}({arguments}) -> {results}"),
+            } => write!(
+                f,
+                "#{number} {}({arguments}) -> {results}",
+                printable(function)
+            ),
             Entry::Thread(what) => write!(f, "~ {what}"),
             Entry::End => f.write_str("(end)"),
         }
