@@ -178,7 +178,11 @@ pub fn printable(name: &str) -> std::borrow::Cow<'_, str> {
     if !long && !name.chars().any(char::is_control) {
         return name.into();
     }
-    let mut shown: String = name.chars().take(LONGEST).flat_map(char::escape_debug).collect();
+    let mut shown: String = name
+        .chars()
+        .take(LONGEST)
+        .flat_map(char::escape_debug)
+        .collect();
     if long {
         shown.push_str(&format!("… ({} bytes)", name.len()));
     }

@@ -664,7 +664,11 @@ fn install_panic_hook() {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             if thread_mode() == ThreadMode::Record {
-                with_writer(StreamWriter::flush);
+                with_writer(|w| {
+                    w.flush();
+                    // The process may abort next: publish what there is.
+                    let _ = w.sink().publish();
+                });
             }
             previous(info);
         }));

@@ -318,3 +318,38 @@ fn a_second_session_on_the_same_thread_is_refused() {
         .finish()
         .expect("finish");
 }
+
+#[test]
+fn an_unfinished_re_recording_leaves_the_old_recording_intact() {
+    let dir = scratch_dir("atomic-record");
+    let recording = dir.join("kept.replay");
+    let session = Session::record(&recording).expect("start recording");
+    let recorded = rt_now_nanos();
+    session.finish().expect("finish recording");
+    let before = std::fs::read(&recording).expect("the recording");
+
+    // A re-recording that never finishes (the process is killed, say).
+    let session = Session::record(&recording).expect("start re-recording");
+    let _ = rt_now_nanos();
+    std::mem::forget(session);
+    assert_eq!(
+        std::fs::read(&recording).expect("the recording"),
+        before,
+        "untouched"
+    );
+    assert!(
+        dir.join("kept.replay.partial").exists(),
+        "the new one is kept aside"
+    );
+
+    // A finished re-recording replaces it.
+    std::thread::spawn(move || {
+        let session = Session::record(&recording).expect("start re-recording");
+        let again = rt_now_nanos();
+        session.finish().expect("finish re-recording");
+        assert_ne!(again, recorded);
+        assert_ne!(std::fs::read(&recording).expect("the recording"), before);
+    })
+    .join()
+    .expect("re-record on a thread of its own");
+}

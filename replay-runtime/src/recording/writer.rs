@@ -19,10 +19,17 @@ pub(crate) struct Sink {
     failed: Mutex<Option<io::Error>>,
     /// Bytes written so far, header included.
     bytes: AtomicU64,
+    /// Where the recording is written until it is published at `path`
+    /// (none when `path` is a device or a pipe, written directly).
+    partial: Option<PathBuf>,
+    published: std::sync::atomic::AtomicBool,
 }
 
 impl Sink {
-    /// Creates the file (and its directory) and writes the header.
+    /// Creates the file (and its directory) and writes the header. A
+    /// regular file is written beside `path`, as `<name>.partial`, and
+    /// renamed over `path` once published: re-recording never destroys an
+    /// existing recording until the new one is written.
     pub(crate) fn create(path: &Path) -> Result<Arc<Sink>> {
         let io_err = |source| Error::Io {
             action: "create",
@@ -32,7 +39,13 @@ impl Sink {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(io_err)?;
         }
-        let mut file = File::create(path).map_err(io_err)?;
+        let special = path.metadata().is_ok_and(|m| !m.is_file());
+        let partial = (!special).then(|| {
+            let mut name = path.file_name().unwrap_or_default().to_owned();
+            name.push(".partial");
+            path.with_file_name(name)
+        });
+        let mut file = File::create(partial.as_deref().unwrap_or(path)).map_err(io_err)?;
         let header = header_bytes(&Metadata::current());
         file.write_all(&header).map_err(|source| Error::Io {
             action: "write",
@@ -44,6 +57,8 @@ impl Sink {
             file: Mutex::new(file),
             failed: Mutex::new(None),
             bytes: AtomicU64::new(header.len() as u64),
+            partial,
+            published: std::sync::atomic::AtomicBool::new(false),
         };
         Ok(Arc::new(sink))
     }
@@ -73,7 +88,19 @@ impl Sink {
         failed.get_or_insert_with(|| io::Error::other(reason));
     }
 
-    /// Flushes the file to the OS and reports the first write error, if any.
+    /// Moves the recording to its path (once): from then on it replaces
+    /// whatever was there. Writes that follow go on into the same file.
+    pub(crate) fn publish(&self) -> io::Result<()> {
+        match &self.partial {
+            Some(partial) if !self.published.swap(true, Ordering::SeqCst) => {
+                std::fs::rename(partial, &self.path)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Flushes the file to the OS, publishes it, and reports the first
+    /// write error, if any (an unpublished recording stays `.partial`).
     pub(crate) fn finish(&self) -> Result<()> {
         let failed = self
             .failed
@@ -86,7 +113,8 @@ impl Sink {
                 .file
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .flush(),
+                .flush()
+                .and_then(|()| self.publish()),
         };
         flushed.map_err(|source| Error::Io {
             action: "write",
