@@ -109,7 +109,11 @@ fn body(args: &Args, name: TokenStream, analysis: &Analysis, real: TokenStream) 
                 Kind::Ref => quote!(#ident),
                 _ => quote!(&#ident),
             };
-            quote_spanned!(p.ty.span()=> #rt::Arg::new(#value, (&&&&#rt::Probe::of(#value)).show()))
+            // Every token spanned to the parameter's type, so that a type
+            // that is not `Serialize` is blamed there, not on the attribute.
+            let span = p.ty.span();
+            let rt = respan(rt.clone(), span);
+            quote_spanned!(span=> #rt::Arg::new(#value, (&&&&#rt::Probe::of(#value)).show()))
         }))
         .collect();
     // In replay the real call never ran: its buffers' written lengths are moot.
@@ -221,6 +225,23 @@ fn body(args: &Args, name: TokenStream, analysis: &Analysis, real: TokenStream) 
             #rt::ThreadMode::Diverged => #rt::after_divergence(__replay_site(), __replay_location),
         }})
     }
+}
+
+/// `tokens` with every span set to `span`.
+fn respan(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tree| {
+            if let proc_macro2::TokenTree::Group(group) = &tree {
+                let mut inner =
+                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
+                inner.set_span(span);
+                tree = proc_macro2::TokenTree::Group(inner);
+            }
+            tree.set_span(span);
+            tree
+        })
+        .collect()
 }
 
 /// The closure's parameters: the original patterns, with their types.

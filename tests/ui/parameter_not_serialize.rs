@@ -2,8 +2,8 @@ use replay_runtime::deterministic;
 
 struct Opaque;
 
-// A parameter type that is not `Serialize` is a type error naming the type
-// and suggesting the derive.
+// A parameter type that is not `Serialize` is a type error at the type,
+// naming it and suggesting the derive.
 #[deterministic]
 fn inspect(value: &Opaque) -> u32 {
     let _ = value;
