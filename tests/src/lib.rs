@@ -210,3 +210,24 @@ pub mod files {
         drop(fd);
     }
 }
+
+/// Records `run(Mode::Record)` to `recording`, then replays it with
+/// `run(Mode::Replay)`: both sessions must finish cleanly and the replay
+/// must return what the recording did, which is returned.
+pub fn record_then_replay<T: PartialEq + std::fmt::Debug>(
+    recording: &std::path::Path,
+    mut run: impl FnMut(replay_runtime::Mode) -> T,
+) -> T {
+    use replay_runtime::{Mode, Session};
+    let session = Session::record(recording).expect("start recording");
+    let recorded = run(Mode::Record);
+    session.finish().expect("finish recording");
+    let session = Session::replay(recording).expect("start replaying");
+    let replayed = run(Mode::Replay);
+    session.finish().expect("the replay consumes everything");
+    assert_eq!(
+        replayed, recorded,
+        "the replay returns what the recording did"
+    );
+    recorded
+}

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use replay_runtime::sync::mpsc;
 use replay_runtime::sync::{Mutex, RwLock};
-use replay_runtime::{Session, thread};
-use replay_tests::{rt_now_nanos, scratch_dir};
+use replay_runtime::{Mode, Session, thread};
+use replay_tests::{record_then_replay, rt_now_nanos, scratch_dir};
 
 /// Asks the (recorded) C clock, then sleeps: as long as it says while
 /// recording, and in replay whatever `jitter` says, so that replays run
@@ -125,12 +125,7 @@ fn spawned_threads_replay_their_own_boundary_calls() {
             .map(|w| w.join().expect("join"))
             .collect::<Vec<_>>()
     };
-    let session = Session::record(&recording).expect("start recording");
-    let recorded = run();
-    session.finish().expect("finish recording");
-    let session = Session::replay(&recording).expect("start replaying");
-    assert_eq!(run(), recorded);
-    session.finish().expect("replay consumed everything");
+    record_then_replay(&recording, |_| run());
 }
 
 #[test]
@@ -242,13 +237,7 @@ fn try_lock_failures_replay_as_recorded() {
         drop(held);
         (got_it, lock.try_lock().is_ok())
     };
-    let session = Session::record(&recording).expect("start recording");
-    let recorded = run();
-    session.finish().expect("finish recording");
-    assert_eq!(recorded, (false, true));
-    let session = Session::replay(&recording).expect("start replaying");
-    assert_eq!(run(), recorded);
-    session.finish().expect("replay consumed everything");
+    assert_eq!(record_then_replay(&recording, |_| run()), (false, true));
 }
 
 #[test]
@@ -272,13 +261,7 @@ fn a_panic_while_holding_a_lock_poisons_it_as_std_and_replays_alike() {
         };
         (poisoned, value)
     };
-    let session = Session::record(&recording).expect("start recording");
-    let recorded = run();
-    session.finish().expect("finish recording");
-    assert_eq!(recorded, (true, 101));
-    let session = Session::replay(&recording).expect("start replaying");
-    assert_eq!(run(), recorded);
-    session.finish().expect("replay consumed everything");
+    assert_eq!(record_then_replay(&recording, |_| run()), (true, 101));
 }
 
 static COUNTER: Mutex<u32> = Mutex::new(0);
@@ -292,14 +275,8 @@ fn a_static_lock_counts_afresh_in_each_session() {
             *COUNTER.lock().expect("lock") += 1;
         }
     };
-    let session = Session::record(&recording).expect("start recording");
-    run();
-    session.finish().expect("finish recording");
-    let session = Session::replay(&recording).expect("start replaying");
-    run();
-    session
-        .finish()
-        .expect("the replay does not wait for the old versions");
+    // The replay must not wait for the versions the recording left.
+    record_then_replay(&recording, |_| run());
 }
 
 /// B sends twice, A once and then takes a lock the receiver holds back:
@@ -366,12 +343,7 @@ fn try_send_outcomes_replay_as_recorded() {
         let _ = rx.recv().expect("recv");
         sender.join().expect("join")
     };
-    let session = Session::record(&recording).expect("start recording");
-    let recorded = run(true);
-    session.finish().expect("finish recording");
-    let session = Session::replay(&recording).expect("start replaying");
-    assert_eq!(run(false), recorded);
-    session.finish().expect("replay consumed everything");
+    record_then_replay(&recording, |mode| run(mode == Mode::Record));
 }
 
 /// Locks in its `Serialize`: part of the call, recorded in neither run.
@@ -399,12 +371,7 @@ fn locks_taken_while_encoding_a_call_are_part_of_it() {
         *shared.0.lock().expect("lock") += 1;
         reported
     };
-    let session = Session::record(&recording).expect("start recording");
-    let recorded = run();
-    session.finish().expect("finish recording");
-    let session = Session::replay(&recording).expect("start replaying");
-    assert_eq!(run(), recorded);
-    session.finish().expect("replay consumed everything");
+    record_then_replay(&recording, |_| run());
 }
 
 #[test]
