@@ -668,13 +668,20 @@ pub fn replay_check<A: Args>(
         let digested = r.next_call(site, location)?;
         let findings = handles::take_argument_findings();
         if let Some(why) = findings.error {
-            return Err(r.diverged_on_handle(site, location, why));
+            let summary = format!(
+                "a handle passed to `{}` is not valid here: {why}",
+                site.full_name()
+            );
+            return Err(r.diverged_at(site, location, summary));
         }
         let mine_digested = match mine_digested {
             Ok(digested) => digested,
             Err(e) => {
-                let why = format!("its arguments cannot be encoded: {e}");
-                return Err(r.diverged_on_results(site, location, why));
+                let summary = format!(
+                    "the arguments of `{}` cannot be encoded: {e}",
+                    site.full_name()
+                );
+                return Err(r.diverged_at(site, location, summary));
             }
         };
         let mut mine = &r.scratch[..];
@@ -723,7 +730,7 @@ pub fn replay_finish<R: DeserializeOwned, O: Outs>(
                 r.call_done();
                 Ok(ret)
             }
-            Err(why) => Err(r.diverged_on_results(site, location, why)),
+            Err(why) => Err(r.diverged_at(site, location, results_do_not_fit(site, &why))),
         }
     });
     match result {
@@ -757,11 +764,16 @@ pub fn replay_bind<R: Serialize + DeserializeOwned>(
         ),
         (_, Err(e)) => format!("the live result's handles do not match the recorded ones: {e}"),
     };
-    let divergence =
-        session::with_replayer(|r| Err::<(), _>(r.diverged_on_results(site, location, why)));
+    let divergence = session::with_replayer(|r| {
+        Err::<(), _>(r.diverged_at(site, location, results_do_not_fit(site, &why)))
+    });
     if let Err(divergence) = divergence {
         divergence::raise(divergence);
     }
+}
+
+fn results_do_not_fit(site: &Site, why: &str) -> String {
+    format!("the results of `{}` do not fit: {why}", site.full_name())
 }
 
 /// Decodes a recorded call's result and writes its out-parameters back.
@@ -826,21 +838,11 @@ fn compare_args<A: Args>(args: &A, digested: bool, recorded: &[u8]) -> ArgReport
     }
 }
 
-/// For a wrapper called after this thread's replay diverged: the call can
-/// be neither replayed (the recording's position is lost) nor made for real
-/// (its arguments may be placeholders), so it panics again, or, if the
-/// thread is already unwinding, prints why and aborts.
+/// For a wrapper called after this thread's replay diverged: see
+/// `divergence::spent`.
 #[cold]
 pub fn after_divergence(site: &'static Site, location: &'static Location<'static>) -> ! {
-    let report = format!(
-        "replay diverged earlier on this thread; `{}` at {location} cannot be \
-         replayed (see the first `replay diverged` report)",
-        site.full_name(),
-    );
-    if std::thread::panicking() {
-        divergence::abort_unwinding(&report)
-    }
-    std::panic::panic_any(report)
+    divergence::spent(&format!("`{}`", site.full_name()), location)
 }
 
 /// Runs `f` out of line: a wrapper's record and replay paths, kept apart so

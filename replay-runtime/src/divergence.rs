@@ -74,6 +74,20 @@ pub(crate) fn raise(divergence: Divergence) -> ! {
     std::panic::panic_any(divergence.message)
 }
 
+/// For anything a thread does after its replay diverged (`what`, at
+/// `location`): the recording's position is lost, so it can be neither
+/// replayed nor, with placeholders about, made for real. Panics again, or
+/// aborts with the report while unwinding.
+#[cold]
+pub(crate) fn spent(what: &str, location: &std::panic::Location<'_>) -> ! {
+    raise(Divergence {
+        message: format!(
+            "replay diverged earlier on this thread; {what} at {location} cannot be \
+             replayed (see the first `replay diverged` report)"
+        ),
+    })
+}
+
 /// Prints `report` and aborts: for a divergence met while unwinding.
 #[cold]
 pub(crate) fn abort_unwinding(report: &str) -> ! {

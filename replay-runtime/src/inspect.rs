@@ -70,14 +70,10 @@ impl Inspection {
         self.recording.streams.keys().copied().collect()
     }
 
-    /// One thread's events, in order, collected.
+    /// One thread's events, in order, collected (see [`Self::entries`]
+    /// to read them one at a time instead).
     pub fn events(&self, thread: u32) -> Result<Vec<Entry>> {
-        let mut entries = Vec::new();
-        self.visit(thread, |entry| {
-            entries.push(entry);
-            true
-        })?;
-        Ok(entries)
+        self.entries(thread)?.collect()
     }
 
     /// One thread's events, read as they are iterated: memory stays
@@ -89,16 +85,6 @@ impl Inspection {
             sites: Vec::new(),
             number: 0,
         })
-    }
-
-    /// Hands one thread's events to `visit` in order, until it returns false.
-    pub fn visit(&self, thread: u32, mut visit: impl FnMut(Entry) -> bool) -> Result<()> {
-        for entry in self.entries(thread)? {
-            if !visit(entry?) {
-                break;
-            }
-        }
-        Ok(())
     }
 }
 

@@ -353,29 +353,14 @@ impl Replayer {
         self.diverge(d)
     }
 
+    /// A divergence at a call to `site`, described by `summary`.
     #[cold]
-    pub(crate) fn diverged_on_results(
+    pub(crate) fn diverged_at(
         &mut self,
         site: &'static Site,
         location: &'static Location<'static>,
-        why: String,
+        summary: String,
     ) -> Divergence {
-        let summary = format!("the results of `{}` do not fit: {why}", site.full_name());
-        let d = self.report(site, location, summary).render();
-        self.diverge(d)
-    }
-
-    #[cold]
-    pub(crate) fn diverged_on_handle(
-        &mut self,
-        site: &'static Site,
-        location: &'static Location<'static>,
-        why: String,
-    ) -> Divergence {
-        let summary = format!(
-            "a handle passed to `{}` is not valid here: {why}",
-            site.full_name()
-        );
         let d = self.report(site, location, summary).render();
         self.diverge(d)
     }

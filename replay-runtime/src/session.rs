@@ -572,12 +572,7 @@ pub(crate) fn inherit(location: &'static std::panic::Location<'static>) -> Optio
                 Err(divergence) => crate::divergence::raise(divergence),
             }
         }
-        ThreadMode::Diverged => crate::divergence::raise(Divergence {
-            message: format!(
-                "replay diverged earlier on this thread; the spawn at {location} cannot be \
-                 replayed (see the first `replay diverged` report)"
-            ),
-        }),
+        ThreadMode::Diverged => crate::divergence::spent("the spawn", location),
         ThreadMode::Off => return None,
     };
     if thread_mode() == ThreadMode::Record {
@@ -687,6 +682,7 @@ impl Session {
             return Err(Error::SessionActive);
         }
         let sink = Sink::create(path)?;
+        let metadata = sink.metadata().clone();
         install_panic_hook();
         let shared = Shared::new(SharedKind::Record {
             sink: Arc::clone(&sink),
@@ -702,7 +698,7 @@ impl Session {
             mode: Mode::Record,
             installed: Some(active),
             path: Some(path.to_owned()),
-            metadata: Some(Metadata::current()),
+            metadata: Some(metadata),
             _thread: PhantomData,
         })
     }

@@ -23,6 +23,8 @@ pub(crate) struct Sink {
     /// (none when `path` is a device or a pipe, written directly).
     partial: Option<PathBuf>,
     published: std::sync::atomic::AtomicBool,
+    /// The header written first.
+    metadata: Metadata,
 }
 
 impl Sink {
@@ -46,7 +48,8 @@ impl Sink {
             path.with_file_name(name)
         });
         let mut file = File::create(partial.as_deref().unwrap_or(path)).map_err(io_err)?;
-        let header = header_bytes(&Metadata::current());
+        let metadata = Metadata::current();
+        let header = header_bytes(&metadata);
         file.write_all(&header).map_err(|source| Error::Io {
             action: "write",
             path: path.to_owned(),
@@ -59,8 +62,14 @@ impl Sink {
             bytes: AtomicU64::new(header.len() as u64),
             partial,
             published: std::sync::atomic::AtomicBool::new(false),
+            metadata,
         };
         Ok(Arc::new(sink))
+    }
+
+    /// The header this recording starts with.
+    pub(crate) fn metadata(&self) -> &Metadata {
+        &self.metadata
     }
 
     /// Bytes written so far, header included.

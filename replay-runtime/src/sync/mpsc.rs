@@ -315,12 +315,7 @@ impl<T> Receiver<T> {
                     Err(divergence) => divergence::raise(divergence),
                 }
             }
-            ThreadMode::Diverged => divergence::raise(Divergence {
-                message: format!(
-                    "replay diverged earlier on this thread; the receive at {location} \
-                     cannot be replayed (see the first `replay diverged` report)"
-                ),
-            }),
+            ThreadMode::Diverged => divergence::spent("the receive", location),
         }
     }
 
@@ -446,12 +441,7 @@ pub fn select<T>(receivers: &[&Receiver<T>]) -> (usize, Result<T, RecvError>) {
                 }),
             }
         }
-        ThreadMode::Diverged => divergence::raise(Divergence {
-            message: format!(
-                "replay diverged earlier on this thread; the select at {location} cannot be \
-                 replayed (see the first `replay diverged` report)"
-            ),
-        }),
+        ThreadMode::Diverged => divergence::spent("the select", location),
         mode => {
             let got = poll(receivers);
             if mode == ThreadMode::Record {

@@ -2,9 +2,9 @@
 
 use std::fmt;
 use std::ops::{Deref, DerefMut};
-use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
+use std::sync::{LockResult, TryLockError, TryLockResult};
 
-use super::order::{self, Open, Order, Plan};
+use super::order::{self, Open, Order, Plan, map_poison, map_try};
 
 /// A mutual exclusion lock whose order of opens is recorded and replayed,
 /// with the API of [`std::sync::Mutex`] (poisoning included).
@@ -45,7 +45,7 @@ impl<T: ?Sized> Mutex<T> {
         let plan = order::before_open(&self.order, Open::Write, false);
         let result = self.inner.lock();
         plan.opened(&self.order, Open::Write);
-        wrap(result)
+        map_poison(result, |inner| MutexGuard { inner })
     }
 
     /// Opens the lock if it is free; in replay, exactly when the recorded
@@ -59,18 +59,8 @@ impl<T: ?Sized> Mutex<T> {
             Plan::Replay(_) => self.inner.lock().map_err(TryLockError::Poisoned),
             Plan::Plain | Plan::Record(_) => self.inner.try_lock(),
         };
-        match &result {
-            Err(TryLockError::WouldBlock) => plan.taken(),
-            _ => plan.opened(&self.order, Open::Write),
-        }
-        result
-            .map(|inner| MutexGuard { inner })
-            .map_err(|e| match e {
-                TryLockError::WouldBlock => TryLockError::WouldBlock,
-                TryLockError::Poisoned(p) => TryLockError::Poisoned(PoisonError::new(MutexGuard {
-                    inner: p.into_inner(),
-                })),
-            })
+        plan.tried(&self.order, Open::Write, &result);
+        map_try(result, |inner| MutexGuard { inner })
     }
 
     /// Whether a thread panicked while holding the lock.
@@ -81,17 +71,6 @@ impl<T: ?Sized> Mutex<T> {
     /// The value, through a unique borrow: no locking needed.
     pub fn get_mut(&mut self) -> LockResult<&mut T> {
         self.inner.get_mut()
-    }
-}
-
-fn wrap<'a, T: ?Sized>(
-    result: LockResult<std::sync::MutexGuard<'a, T>>,
-) -> LockResult<MutexGuard<'a, T>> {
-    match result {
-        Ok(inner) => Ok(MutexGuard { inner }),
-        Err(poisoned) => Err(PoisonError::new(MutexGuard {
-            inner: poisoned.into_inner(),
-        })),
     }
 }
 

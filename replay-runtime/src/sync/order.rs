@@ -4,7 +4,7 @@
 use std::panic::Location;
 use std::sync::atomic::Ordering::SeqCst;
 use std::sync::atomic::{AtomicU64, AtomicUsize};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{LockResult, Mutex, PoisonError, TryLockError, TryLockResult};
 use std::thread::Thread;
 
 use crate::divergence::{self, Divergence};
@@ -176,6 +176,15 @@ impl Plan {
             session::record_sync(Sync::TryLockFailed);
         }
     }
+
+    /// After a `try_lock`, `try_read` or `try_write`: counts and records
+    /// what it got.
+    pub(crate) fn tried<G>(self, order: &Order, open: Open, result: &TryLockResult<G>) {
+        match result {
+            Err(TryLockError::WouldBlock) => self.taken(),
+            _ => self.opened(order, open),
+        }
+    }
 }
 
 /// Before opening a lock: what to do, and in replay, the wait for the
@@ -188,12 +197,7 @@ pub(crate) fn before_open(order: &Order, open: Open, trying: bool) -> Plan {
     match session::thread_mode() {
         ThreadMode::Off => Plan::Plain,
         ThreadMode::Record => Plan::Record(serial),
-        ThreadMode::Diverged => divergence::raise(Divergence {
-            message: format!(
-                "replay diverged earlier on this thread; the lock opened at {location} \
-                 cannot be replayed (see the first `replay diverged` report)"
-            ),
-        }),
+        ThreadMode::Diverged => divergence::spent("the lock opened", location),
         ThreadMode::Replay => {
             let doing = || match open {
                 Open::Read => "a read-open of a lock".to_owned(),
@@ -214,5 +218,26 @@ pub(crate) fn before_open(order: &Order, open: Open, trying: bool) -> Plan {
             };
             waited.unwrap_or_else(|divergence| divergence::raise(divergence))
         }
+    }
+}
+
+/// A std guard's result, with the guard wrapped.
+pub(crate) fn map_poison<G, H>(result: LockResult<G>, wrap: impl FnOnce(G) -> H) -> LockResult<H> {
+    match result {
+        Ok(guard) => Ok(wrap(guard)),
+        Err(poisoned) => Err(PoisonError::new(wrap(poisoned.into_inner()))),
+    }
+}
+
+pub(crate) fn map_try<G, H>(
+    result: TryLockResult<G>,
+    wrap: impl FnOnce(G) -> H,
+) -> TryLockResult<H> {
+    match result {
+        Ok(guard) => Ok(wrap(guard)),
+        Err(TryLockError::WouldBlock) => Err(TryLockError::WouldBlock),
+        Err(TryLockError::Poisoned(p)) => Err(TryLockError::Poisoned(PoisonError::new(wrap(
+            p.into_inner(),
+        )))),
     }
 }

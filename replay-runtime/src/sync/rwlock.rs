@@ -2,9 +2,9 @@
 
 use std::fmt;
 use std::ops::{Deref, DerefMut};
-use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
+use std::sync::{LockResult, TryLockError, TryLockResult};
 
-use super::order::{self, Open, Order, Plan};
+use super::order::{self, Open, Order, Plan, map_poison, map_try};
 
 /// A reader-writer lock whose order of opens is recorded and replayed,
 /// with the API of [`std::sync::RwLock`] (poisoning included).
@@ -73,7 +73,7 @@ impl<T: ?Sized> RwLock<T> {
             Plan::Replay(_) => self.inner.read().map_err(TryLockError::Poisoned),
             Plan::Plain | Plan::Record(_) => self.inner.try_read(),
         };
-        self.tried(plan, Open::Read, &result);
+        plan.tried(&self.order, Open::Read, &result);
         map_try(result, |inner| RwLockReadGuard { inner })
     }
 
@@ -87,15 +87,8 @@ impl<T: ?Sized> RwLock<T> {
             Plan::Replay(_) => self.inner.write().map_err(TryLockError::Poisoned),
             Plan::Plain | Plan::Record(_) => self.inner.try_write(),
         };
-        self.tried(plan, Open::Write, &result);
+        plan.tried(&self.order, Open::Write, &result);
         map_try(result, |inner| RwLockWriteGuard { inner })
-    }
-
-    fn tried<G>(&self, plan: Plan, open: Open, result: &TryLockResult<G>) {
-        match result {
-            Err(TryLockError::WouldBlock) => plan.taken(),
-            _ => plan.opened(&self.order, open),
-        }
     }
 
     /// Whether a thread panicked while holding the lock for writing.
@@ -106,23 +99,6 @@ impl<T: ?Sized> RwLock<T> {
     /// The value, through a unique borrow: no locking needed.
     pub fn get_mut(&mut self) -> LockResult<&mut T> {
         self.inner.get_mut()
-    }
-}
-
-fn map_poison<G, H>(result: LockResult<G>, wrap: impl FnOnce(G) -> H) -> LockResult<H> {
-    match result {
-        Ok(guard) => Ok(wrap(guard)),
-        Err(poisoned) => Err(PoisonError::new(wrap(poisoned.into_inner()))),
-    }
-}
-
-fn map_try<G, H>(result: TryLockResult<G>, wrap: impl FnOnce(G) -> H) -> TryLockResult<H> {
-    match result {
-        Ok(guard) => Ok(wrap(guard)),
-        Err(TryLockError::WouldBlock) => Err(TryLockError::WouldBlock),
-        Err(TryLockError::Poisoned(p)) => Err(TryLockError::Poisoned(PoisonError::new(wrap(
-            p.into_inner(),
-        )))),
     }
 }
 
