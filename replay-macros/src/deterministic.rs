@@ -160,16 +160,13 @@ fn body(args: &Args, name: TokenStream, analysis: &Analysis, real: TokenStream) 
         None => quote!(__replay_real(#(#call_args),*)),
     };
     let ret = &analysis.ret;
-    // A secret result is not in the recording: replay checks the call, then
-    // makes it for real (or through the stand-in).
-    // Out-parameters are results too: secret with the result.
-    let recorded_outs = match &args.secret_return {
-        None => quote!(&(#(#record_outs,)*)),
-        Some(_) => quote!(&()),
-    };
-    let (recorded_ret, replay_arm) = match &args.secret_return {
+    // A secret result (out-parameters included) is not in the recording:
+    // replay checks the call, then makes it for real (or through the
+    // stand-in).
+    let (recorded_ret, recorded_outs, replay_arm) = match &args.secret_return {
         None => (
             quote!(&__replay_ret),
+            quote!(&(#(#record_outs,)*)),
             quote! {
                 match #rt::replay_check(__replay_site, __replay_location, &(#(#inputs,)*), #live) {
                     #rt::Checked::Recorded => #rt::replay_finish::<#ret, _>(
@@ -186,6 +183,7 @@ fn body(args: &Args, name: TokenStream, analysis: &Analysis, real: TokenStream) 
             },
         ),
         Some(_) => (
+            quote!(&()),
             quote!(&()),
             quote! {
                 let _ = #rt::replay_check(__replay_site, __replay_location, &(#(#inputs,)*), #rt::Live::Always);
