@@ -207,7 +207,7 @@ fn body(args: &Args, name: TokenStream, analysis: &Analysis, real: TokenStream) 
         #rt::outlined(move || {
         #self_binding
         match #rt::mode() {
-            #rt::ThreadMode::Off => __replay_real(#(#call_args),*),
+            #rt::ThreadMode::Off | #rt::ThreadMode::InCall => __replay_real(#(#call_args),*),
             #rt::ThreadMode::Record => {
                 #show
                 let __replay_guard = #rt::record_begin(__replay_site(), &(#(#inputs,)*));

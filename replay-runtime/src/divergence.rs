@@ -3,13 +3,22 @@
 
 use std::fmt::Write as _;
 use std::panic::Location;
-use std::path::Path;
+use std::path::PathBuf;
 
 /// A replayed call that does not match the recording. Raised as a panic
-/// whose message begins `replay diverged`.
+/// whose message begins `replay diverged`. Only the replay cursor makes one
+/// (`Cursor::diverge`, which also remembers it for `Session::finish`), from a
+/// [`Report`].
 #[derive(Debug)]
 pub(crate) struct Divergence {
-    pub(crate) message: String,
+    message: String,
+}
+
+impl Divergence {
+    /// The report, as the panic shows it.
+    pub(crate) fn message(&self) -> &str {
+        &self.message
+    }
 }
 
 /// Which argument of a matching function differs.
@@ -29,19 +38,21 @@ pub(crate) enum ArgReport {
     Unknown,
 }
 
-/// What a report says about the call: fills the lines of [`report`].
-pub(crate) struct Report<'a> {
-    pub(crate) path: &'a Path,
+/// What a report says: the lines of the message a divergence panics with.
+pub(crate) struct Report {
+    pub(crate) path: PathBuf,
     pub(crate) call: u64,
     pub(crate) thread: u32,
     pub(crate) summary: String,
     pub(crate) expected: String,
     pub(crate) actual: String,
     pub(crate) notes: Vec<String>,
+    /// What to do about it; by default, re-record.
+    pub(crate) hint: Option<String>,
     pub(crate) location: &'static Location<'static>,
 }
 
-impl Report<'_> {
+impl Report {
     pub(crate) fn render(self) -> Divergence {
         let mut m = format!(
             "replay diverged at call #{} on thread {}: {}\n  expected: {}\n  actual:   {}\n",
@@ -50,10 +61,12 @@ impl Report<'_> {
         for note in &self.notes {
             let _ = writeln!(m, "  {note}");
         }
+        let hint = self.hint.as_deref().unwrap_or(
+            "if the program's boundary calls changed on purpose, re-record with REPLAY_MODE=record",
+        );
         let _ = write!(
             m,
-            "  at {}\n  recording: {}\n  hint: if the program's boundary calls changed on purpose, \
-             re-record with REPLAY_MODE=record",
+            "  at {}\n  recording: {}\n  hint: {hint}",
             self.location,
             self.path.display()
         );
@@ -72,6 +85,18 @@ pub(crate) fn raise(divergence: Divergence) -> ! {
         abort_unwinding(&divergence.message)
     }
     std::panic::panic_any(divergence.message)
+}
+
+/// For a replaying thread whose cursor cannot be reached: the session was
+/// ended from inside one of its own calls.
+#[cold]
+pub(crate) fn unavailable(location: &Location<'_>) -> ! {
+    raise(Divergence {
+        message: format!(
+            "replay diverged: this thread's replay session is not available at {location} \
+             (it was finished, or is busy in an outer call)"
+        ),
+    })
 }
 
 /// For anything a thread does after its replay diverged (`what`, at
@@ -112,13 +137,4 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     }
     s.push(']');
     s
-}
-
-/// `argument 2 (`b`)`: the recorded input `index` (from 0), by its
-/// position among the parameters (from 1, as people count).
-pub(crate) fn argument(index: usize, params: &[(u16, &str)]) -> String {
-    match params.get(index) {
-        Some((position, name)) => format!("argument {position} (`{name}`)"),
-        None => format!("argument {}", index + 1),
-    }
 }

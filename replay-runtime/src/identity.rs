@@ -27,13 +27,22 @@
 use std::cell::Cell;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use serde::{Deserialize, Serialize};
 
+/// A thread without a session that has not numbered anything yet.
+const UNASSIGNED: u32 = u32::MAX;
+
 thread_local! {
-    /// This thread's deterministic id and its next number.
-    static NEXT: Cell<(u32, u64)> = const { Cell::new((0, 0)) };
+    /// This thread's id for identities and its next number.
+    static NEXT: Cell<(u32, u64)> = const { Cell::new((UNASSIGNED, 0)) };
 }
+
+/// Ids of threads without a session, counting down from the top of the
+/// range, far from the small stream numbers of session threads: unique in
+/// the process, though not the same from run to run.
+static WITHOUT_SESSION: AtomicU32 = AtomicU32::new(UNASSIGNED - 1);
 
 /// Restarts this thread's numbering: called when a session (or a thread of
 /// one) starts, so that a recording and its replay number objects alike.
@@ -41,9 +50,20 @@ pub(crate) fn restart(thread: u32) {
     NEXT.with(|n| n.set((thread, 0)));
 }
 
+/// Restarts this thread's numbering when its session ends: its next
+/// identity takes a process-unique id, so it collides with none of the
+/// session's.
+pub(crate) fn restart_without_session() {
+    NEXT.with(|n| n.set((UNASSIGNED, 0)));
+}
+
 /// A deterministic object identity: the creating thread's deterministic id
 /// (0 for a session's first thread), then the object's creation order on
 /// it, in its session. Hash, compare and record it freely.
+///
+/// On a thread without a session, identities are unique in the process
+/// (each such thread numbers under an id of its own) but not the same from
+/// run to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Identity {
     thread: u32,
@@ -54,7 +74,11 @@ impl Identity {
     /// The next identity of this thread.
     pub fn next() -> Identity {
         NEXT.with(|n| {
-            let (thread, number) = n.get();
+            let (mut thread, number) = n.get();
+            if thread == UNASSIGNED {
+                // Relaxed: only uniqueness matters, which the counter gives.
+                thread = WITHOUT_SESSION.fetch_sub(1, Ordering::Relaxed);
+            }
             n.set((thread, number + 1));
             Identity { thread, number }
         })

@@ -14,7 +14,6 @@ use crate::error::{Error, Result};
 use crate::recording::Metadata;
 use crate::recording::format::{Event, take_varint};
 use crate::recording::reader::Recording;
-use crate::replayer;
 
 /// A recording, validated, ready to be read stream by stream.
 pub struct Inspection {
@@ -148,7 +147,7 @@ impl Iterator for Entries {
                         results: Value::Bytes(rest.to_vec()),
                     }
                 }
-                Event::Sync(sync) => Entry::Thread(replayer::describe(sync)),
+                Event::Thread(event) => Entry::Thread(event.to_string()),
                 Event::End => Entry::End,
             }));
         }

@@ -38,16 +38,22 @@
 
 #![warn(missing_docs)]
 
+// Bottom to top: each module imports only those listed before it (see
+// docs/design.md; `.ci/check-layers` enforces it).
 mod call;
+mod context;
+mod cursor;
 mod divergence;
 mod error;
 mod handles;
 pub mod identity;
 pub mod inspect;
+mod panic_hook;
 mod policy;
 mod recording;
-mod replayer;
 mod session;
+mod shared;
+mod site;
 pub mod sync;
 mod testing;
 pub mod thread;
@@ -87,13 +93,19 @@ pub use replay_macros::assume_deterministic;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::call::{
-        Arg, Args, Checked, EncodeError, Live, Out, OutRaw, OutRef, OutSlice, Outs, Probe,
-        RecordGuard, Show, ShowActual, ShowBorrowed, ShowBytes, ShowOwned, Site, Suspended,
-        after_divergence, byte_len, count, mode, outlined, record_begin, replay_bind, replay_check,
-        replay_finish, suspend, written,
+        Arg, Args, Checked, Live, Out, OutRaw, OutRef, OutSlice, Outs, Probe, RecordGuard, Show,
+        Suspended, after_divergence, byte_len, count, mode, outlined, record_begin, replay_bind,
+        replay_check, replay_finish, suspend, written,
     };
+    // The renderers' traits, under the names generated code uses.
+    pub use crate::call::{
+        DebugDecode as ShowOwned, DebugDecodeOwned as ShowBorrowed, DebugOnly as ShowActual,
+        Undisplayable as ShowBytes,
+    };
+    pub use crate::context::ThreadMode;
     pub use crate::policy::as_path;
-    pub use crate::session::ThreadMode;
+    pub use crate::recording::encode::EncodeError;
+    pub use crate::site::Site;
     pub use crate::testing::{
         TestSession, TestSettings, run_panicking_test, run_test, session_for, test_session,
     };
@@ -101,10 +113,12 @@ pub mod __private {
 
     /// The object index map and what `#[mapped]` generates calls to.
     pub mod handles {
-        pub use crate::handles::{
-            CheckMapped, CheckOther, HandleCheck, HandleMap, Receiver, ReceiverMapped,
-            ReceiverOther, ReceiverProbe, debug, deserialize, dropped, serialize, skip_assumed,
+        pub use crate::handles::assume::{CheckMapped, CheckOther, HandleCheck, skip_assumed};
+        pub use crate::handles::mapped::{
+            Receiver, ReceiverMapped, ReceiverOther, ReceiverProbe, debug, deserialize, dropped,
+            serialize,
         };
+        pub use crate::handles::slots::HandleMap;
     }
 }
 

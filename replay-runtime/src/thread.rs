@@ -21,8 +21,15 @@
 
 use std::io;
 use std::panic::Location;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
-use crate::session;
+use crate::context::{self, Active, Installed, ThreadMode};
+use crate::cursor::Cursor;
+use crate::divergence;
+use crate::recording::format::ThreadEvent;
+use crate::recording::writer::StreamWriter;
+use crate::shared::{Shared, SharedKind};
 
 /// Spawns a thread that follows this thread's session, as
 /// [`std::thread::spawn`] does a thread.
@@ -85,11 +92,11 @@ impl Builder {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let inherited = session::inherit(Location::caller());
+        let inherited = inherit(Location::caller());
         let inner = self.inner.spawn(move || {
             // Ended (written out, or checked) when the thread finishes,
             // after `f`'s values are dropped.
-            let _session = inherited.map(session::Inherited::install);
+            let _session = inherited.map(Inherited::install);
             f()
         })?;
         Ok(JoinHandle { inner })
@@ -116,5 +123,99 @@ impl<T> JoinHandle<T> {
     /// Whether the thread has finished.
     pub fn is_finished(&self) -> bool {
         self.inner.is_finished()
+    }
+}
+
+/// A session, inherited by a thread spawned with `replay_runtime::thread`.
+struct Inherited {
+    shared: Arc<Shared>,
+    stream: u32,
+}
+
+/// On the spawning thread: gives the thread about to be spawned its own
+/// stream of the session (recording the spawn, or reading it from the
+/// recording). `None` without a session, or inside a recorded call (whose
+/// threads are part of it).
+fn inherit(location: &'static Location<'static>) -> Option<Inherited> {
+    let stream = match context::mode() {
+        ThreadMode::Record => {
+            let stream = context::with_shared(|shared| match &shared.kind {
+                // Relaxed: only uniqueness matters, which the counter gives;
+                // the spawn event orders the stream in the recording.
+                SharedKind::Record { next_stream, .. } => {
+                    Some(next_stream.fetch_add(1, Ordering::Relaxed))
+                }
+                SharedKind::Replay { .. } => None,
+            })??;
+            context::record_thread_event(ThreadEvent::Spawn { stream });
+            stream
+        }
+        ThreadMode::Replay => context::replay(location, |cursor| {
+            cursor.thread_event("a spawn", location, |event| match event {
+                ThreadEvent::Spawn { stream } => Some(stream),
+                _ => None,
+            })
+        }),
+        ThreadMode::Diverged => divergence::spent("the spawn", location),
+        ThreadMode::Off | ThreadMode::InCall => return None,
+    };
+    let shared = context::with_shared(Arc::clone)?;
+    Some(Inherited { shared, stream })
+}
+
+/// A spawned thread's share of its parent's session: installed when the
+/// thread starts, ended when it finishes.
+struct ThreadSession {
+    installed: Option<Installed>,
+}
+
+impl Inherited {
+    /// On the spawned thread: installs its stream.
+    fn install(self) -> ThreadSession {
+        let (active, mode) = match &self.shared.kind {
+            SharedKind::Record { sink, .. } => (
+                Ok(Active::Record(StreamWriter::new(
+                    Arc::clone(sink),
+                    self.stream,
+                ))),
+                ThreadMode::Record,
+            ),
+            SharedKind::Replay { recording } => (
+                Cursor::new(recording, self.stream).map(Active::Replay),
+                ThreadMode::Replay,
+            ),
+        };
+        let installed = active.and_then(|active| {
+            context::install(active, mode, Arc::clone(&self.shared), self.stream)
+        });
+        match installed {
+            Ok(installed) => ThreadSession {
+                installed: Some(installed),
+            },
+            Err(e) => {
+                self.shared.report(e);
+                ThreadSession { installed: None }
+            }
+        }
+    }
+}
+
+impl Drop for ThreadSession {
+    fn drop(&mut self) {
+        let Some(installed) = self.installed.take() else {
+            return;
+        };
+        let shared = Arc::clone(installed.shared());
+        match installed.end() {
+            Ok(ended) => {
+                shared
+                    .thread_calls
+                    .fetch_add(ended.calls, Ordering::Relaxed);
+                if let Err(e) = ended.result {
+                    shared.report(e);
+                }
+            }
+            Err(e) => shared.report(e),
+        }
     }
 }

@@ -40,7 +40,7 @@ pub(crate) const KIND_DEFINE: u64 = 2;
 pub(crate) const KIND_META: u64 = 3;
 /// Sub-kind of `KIND_META`: the stream ended cleanly (`Session::finish`).
 pub(crate) const META_END: u64 = 0;
-/// Sub-kinds of `KIND_META` for what threads do with each other; see [`Sync`].
+/// Sub-kinds of `KIND_META` for what threads do with each other; see [`ThreadEvent`].
 const META_SPAWN: u64 = 1;
 const META_LOCK: u64 = 2;
 const META_TRY_LOCK_FAILED: u64 = 3;
@@ -50,10 +50,11 @@ const META_SELECT: u64 = 6;
 const META_READ_LOCK: u64 = 7;
 const META_TRY_SEND: u64 = 8;
 
-/// Where threads meet, as one thread saw it. Only the thread's own order
-/// is recorded; replay makes each thread wait for the same meetings.
+/// A thread event: where threads meet, as one thread saw it. Only the
+/// thread's own order is recorded; replay makes each thread wait for the
+/// same meetings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Sync {
+pub(crate) enum ThreadEvent {
     /// Spawned a thread, which records into `stream`.
     Spawn { stream: u32 },
     /// Opened a lock for writing at `version`, after `reads` read-opens
@@ -72,6 +73,37 @@ pub(crate) enum Sync {
     Select { branch: u64 },
     /// A `try_send` on a bounded channel: 0 sent, 1 full, 2 disconnected.
     TrySend { outcome: u64 },
+}
+
+impl std::fmt::Display for ThreadEvent {
+    /// The event in words, for reports and dumps.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            ThreadEvent::Spawn { stream } => {
+                write!(f, "a spawn of the thread recorded as {stream}")
+            }
+            ThreadEvent::Lock { version, reads } => write!(
+                f,
+                "a lock opened for writing at version {version}, after {reads} read(s)"
+            ),
+            ThreadEvent::ReadLock { version } => {
+                write!(f, "a lock opened for reading at version {version}")
+            }
+            ThreadEvent::TrySend { outcome } => write!(
+                f,
+                "a try_send that {}",
+                ["sent", "found the channel full", "found the receiver gone"]
+                    .get(outcome as usize)
+                    .unwrap_or(&"did something unknown")
+            ),
+            ThreadEvent::TryLockFailed => f.write_str("a try_lock that found the lock taken"),
+            ThreadEvent::Recv { sender, count } => {
+                write!(f, "{count} receive(s) of messages from thread {sender}")
+            }
+            ThreadEvent::RecvNone(why) => write!(f, "a receive that got no message ({why:?})"),
+            ThreadEvent::Select { branch } => write!(f, "a select won by branch {branch}"),
+        }
+    }
 }
 
 /// Why a receive got no message.
@@ -113,7 +145,7 @@ impl Metadata {
     }
 }
 
-pub(crate) use super::encode::put_varint;
+pub(crate) use super::encode::{EncodeError, put_varint};
 
 /// The length of a LEB128 varint.
 pub(crate) fn varint_len(v: u64) -> usize {
@@ -156,6 +188,52 @@ pub(crate) fn digest(bytes: &[u8]) -> u64 {
     })
 }
 
+/// A call's arguments as the recording stores them: encoded together, or,
+/// when that is longer than [`INLINE_ARGS`], as one digest each.
+pub(crate) trait ArgValues {
+    /// How many arguments there are.
+    fn count(&self) -> usize;
+    /// Appends every argument's encoding, in order.
+    fn encode_all(&self, buf: &mut Vec<u8>) -> Result<(), EncodeError>;
+    /// Appends argument `index`'s encoding.
+    fn encode_one(&self, index: usize, buf: &mut Vec<u8>) -> Result<(), EncodeError>;
+}
+
+/// Appends a call's argument blob (a length, then the arguments or their
+/// digests). Returns whether they were digested.
+#[inline]
+pub(crate) fn put_args<A: ArgValues + ?Sized>(
+    buf: &mut Vec<u8>,
+    args: &A,
+) -> Result<bool, EncodeError> {
+    let at = buf.len();
+    buf.push(0);
+    args.encode_all(buf)?;
+    if buf.len() - at - 1 <= INLINE_ARGS {
+        patch_len(buf, at);
+        return Ok(false);
+    }
+    put_digests(buf, args, at)?;
+    Ok(true)
+}
+
+#[cold]
+fn put_digests<A: ArgValues + ?Sized>(
+    buf: &mut Vec<u8>,
+    args: &A,
+    at: usize,
+) -> Result<(), EncodeError> {
+    buf.truncate(at + 1);
+    let mut one = Vec::new();
+    for i in 0..args.count() {
+        one.clear();
+        args.encode_one(i, &mut one)?;
+        buf.extend_from_slice(&digest(&one).to_le_bytes());
+    }
+    patch_len(buf, at);
+    Ok(())
+}
+
 /// One decoded event, borrowing from its chunk.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Event<'a> {
@@ -170,7 +248,7 @@ pub(crate) enum Event<'a> {
         args: &'a [u8],
         rest: &'a [u8],
     },
-    Sync(Sync),
+    Thread(ThreadEvent),
     End,
 }
 
@@ -205,30 +283,30 @@ impl<'a> Event<'a> {
             }
             _ => {
                 let mut int = || take_varint(bytes).ok_or("a thread event is cut short");
-                Ok(Event::Sync(match tail {
+                Ok(Event::Thread(match tail {
                     META_END => return Ok(Event::End),
-                    META_SPAWN => Sync::Spawn {
+                    META_SPAWN => ThreadEvent::Spawn {
                         stream: u32::try_from(int()?)
                             .map_err(|_| "a spawned stream is out of range")?,
                     },
-                    META_LOCK => Sync::Lock {
+                    META_LOCK => ThreadEvent::Lock {
                         version: int()?,
                         reads: int()?,
                     },
-                    META_TRY_LOCK_FAILED => Sync::TryLockFailed,
-                    META_RECV => Sync::Recv {
+                    META_TRY_LOCK_FAILED => ThreadEvent::TryLockFailed,
+                    META_RECV => ThreadEvent::Recv {
                         sender: u32::try_from(int()?).map_err(|_| "a sender is out of range")?,
                         count: int()?,
                     },
-                    META_RECV_NONE => Sync::RecvNone(match int()? {
+                    META_RECV_NONE => ThreadEvent::RecvNone(match int()? {
                         0 => NoMessage::Empty,
                         1 => NoMessage::Timeout,
                         2 => NoMessage::Disconnected,
                         _ => return Err("a receive has an unknown outcome"),
                     }),
-                    META_SELECT => Sync::Select { branch: int()? },
-                    META_READ_LOCK => Sync::ReadLock { version: int()? },
-                    META_TRY_SEND => Sync::TrySend { outcome: int()? },
+                    META_SELECT => ThreadEvent::Select { branch: int()? },
+                    META_READ_LOCK => ThreadEvent::ReadLock { version: int()? },
+                    META_TRY_SEND => ThreadEvent::TrySend { outcome: int()? },
                     _ => return Err("an event has an unknown kind"),
                 }))
             }
@@ -245,16 +323,18 @@ impl<'a> Event<'a> {
     }
 
     /// Appends the encoding of a thread event.
-    pub(crate) fn put_sync(buf: &mut Vec<u8>, sync: Sync) {
-        let (sub, a, b) = match sync {
-            Sync::Spawn { stream } => (META_SPAWN, Some(u64::from(stream)), None),
-            Sync::Lock { version, reads } => (META_LOCK, Some(version), Some(reads)),
-            Sync::TryLockFailed => (META_TRY_LOCK_FAILED, None, None),
-            Sync::Recv { sender, count } => (META_RECV, Some(u64::from(sender)), Some(count)),
-            Sync::RecvNone(why) => (META_RECV_NONE, Some(why as u64), None),
-            Sync::Select { branch } => (META_SELECT, Some(branch), None),
-            Sync::ReadLock { version } => (META_READ_LOCK, Some(version), None),
-            Sync::TrySend { outcome } => (META_TRY_SEND, Some(outcome), None),
+    pub(crate) fn put_thread(buf: &mut Vec<u8>, event: ThreadEvent) {
+        let (sub, a, b) = match event {
+            ThreadEvent::Spawn { stream } => (META_SPAWN, Some(u64::from(stream)), None),
+            ThreadEvent::Lock { version, reads } => (META_LOCK, Some(version), Some(reads)),
+            ThreadEvent::TryLockFailed => (META_TRY_LOCK_FAILED, None, None),
+            ThreadEvent::Recv { sender, count } => {
+                (META_RECV, Some(u64::from(sender)), Some(count))
+            }
+            ThreadEvent::RecvNone(why) => (META_RECV_NONE, Some(why as u64), None),
+            ThreadEvent::Select { branch } => (META_SELECT, Some(branch), None),
+            ThreadEvent::ReadLock { version } => (META_READ_LOCK, Some(version), None),
+            ThreadEvent::TrySend { outcome } => (META_TRY_SEND, Some(outcome), None),
         };
         put_varint(buf, sub << 2 | KIND_META);
         for value in [a, b].into_iter().flatten() {

@@ -199,7 +199,7 @@ impl Recording {
                         ));
                     }
                     Event::End => index.ended = true,
-                    Event::Sync(_) => {}
+                    Event::Thread(_) => {}
                 }
             }
             index.chunks.push(ChunkRef {

@@ -7,9 +7,12 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use super::format::{self, BLOCK, CHUNK_HEADER, Event, MAGIC, MAX_CHUNK, Metadata, Sync, VERSION};
-use crate::call::Site;
+use super::format::{
+    self, ArgValues, BLOCK, CHUNK_HEADER, EncodeError, Event, KIND_CALL, KIND_CALL_DIGESTED, MAGIC,
+    MAX_CHUNK, Metadata, ThreadEvent, VERSION,
+};
 use crate::error::{Error, Result};
+use crate::site::Site;
 
 /// The file all of a recording's streams write into.
 pub(crate) struct Sink {
@@ -156,11 +159,11 @@ pub(crate) struct StreamWriter {
     stream: u32,
     serial: u32,
     /// A chunk in the making: `CHUNK_HEADER` reserved bytes, then events.
-    pub(crate) buf: Vec<u8>,
+    buf: Vec<u8>,
     /// Site numbers of this stream, for sites whose cache another writer took.
     sites: HashMap<usize, u32>,
     /// Calls recorded so far.
-    pub(crate) calls: u64,
+    calls: u64,
     /// The run of receives last recorded: where its event starts in `buf`,
     /// the sender, and how many receives it counts. It grows only while
     /// its event is still the last thing in `buf`.
@@ -186,9 +189,14 @@ impl StreamWriter {
         &self.sink
     }
 
+    /// Calls recorded so far.
+    pub(crate) fn calls(&self) -> u64 {
+        self.calls
+    }
+
     /// The site's number in this stream, defining it on first use.
     #[inline]
-    pub(crate) fn site_number(&mut self, site: &'static Site) -> u64 {
+    fn site_number(&mut self, site: &'static Site) -> u64 {
         let cached = site.cache.load(Ordering::Relaxed);
         if cached >> 32 == u64::from(self.serial) {
             return cached & 0xffff_ffff;
@@ -216,9 +224,57 @@ impl StreamWriter {
         u64::from(number)
     }
 
+    /// Starts a call event: defines the site if it is new, then writes the
+    /// event's head and its arguments. On an error (or a panic in a
+    /// `Serialize`) nothing of the event is left.
+    #[inline]
+    pub(crate) fn begin_call<A: ArgValues + ?Sized>(
+        &mut self,
+        site: &'static Site,
+        args: &A,
+    ) -> std::result::Result<OpenCall, EncodeError> {
+        let number = self.site_number(site);
+        let event = Partial::new(&mut self.buf);
+        format::put_varint(event.buf, number << 2 | KIND_CALL);
+        if format::put_args(event.buf, args)? {
+            // The head's low bits are the kind; rewrite them in place.
+            event.buf[event.start] = (event.buf[event.start] & !3) | KIND_CALL_DIGESTED as u8;
+        }
+        Ok(OpenCall {
+            start: event.keep(),
+        })
+    }
+
+    /// Completes a call event with its results (the return value, then the
+    /// out-parameters), which `results` appends. On an error (or a panic)
+    /// the whole event is cut off.
+    #[inline]
+    pub(crate) fn end_call(
+        &mut self,
+        call: OpenCall,
+        results: impl FnOnce(&mut Vec<u8>) -> std::result::Result<(), EncodeError>,
+    ) -> std::result::Result<(), EncodeError> {
+        let event = Partial {
+            start: call.start,
+            buf: &mut self.buf,
+        };
+        let at = event.buf.len();
+        event.buf.push(0);
+        results(event.buf)?;
+        format::patch_len(event.buf, at);
+        event.keep();
+        self.event_done();
+        Ok(())
+    }
+
+    /// Cuts off a call event that will not complete (its real call panicked).
+    pub(crate) fn abandon_call(&mut self, call: OpenCall) {
+        self.buf.truncate(call.start.min(self.buf.len()));
+    }
+
     /// Called after each complete event: writes the chunk once a block fills.
     #[inline]
-    pub(crate) fn event_done(&mut self) {
+    fn event_done(&mut self) {
         self.calls += 1;
         self.run = None;
         if self.buf.len() >= BLOCK + CHUNK_HEADER {
@@ -228,16 +284,16 @@ impl StreamWriter {
 
     /// Records a thread event. Receives from one sender in a row make one
     /// event with a count, rewritten in place while it is the last event.
-    pub(crate) fn record_sync(&mut self, sync: Sync) {
-        if let Sync::Recv { sender, count: 1 } = sync {
+    pub(crate) fn record_thread(&mut self, event: ThreadEvent) {
+        if let ThreadEvent::Recv { sender, count: 1 } = event {
             if let Some((start, last, count)) = self.run
                 && last == sender
                 && start + Event::recv_len(sender, count) == self.buf.len()
             {
                 self.buf.truncate(start);
-                Event::put_sync(
+                Event::put_thread(
                     &mut self.buf,
-                    Sync::Recv {
+                    ThreadEvent::Recv {
                         sender,
                         count: count + 1,
                     },
@@ -246,9 +302,9 @@ impl StreamWriter {
                 return;
             }
             self.run = Some((self.buf.len(), sender, 1));
-            Event::put_sync(&mut self.buf, sync);
+            Event::put_thread(&mut self.buf, event);
         } else {
-            Event::put_sync(&mut self.buf, sync);
+            Event::put_thread(&mut self.buf, event);
             self.run = None;
         }
         if self.buf.len() >= BLOCK + CHUNK_HEADER {
@@ -295,5 +351,44 @@ impl StreamWriter {
 impl Drop for StreamWriter {
     fn drop(&mut self) {
         self.flush();
+    }
+}
+
+/// A call event whose results are still to come: see
+/// [`StreamWriter::begin_call`].
+#[must_use]
+#[derive(Debug)]
+pub(crate) struct OpenCall {
+    start: usize,
+}
+
+/// An event being written: unless kept, it is cut off again when dropped,
+/// on an encoding error or a panic in a user's `Serialize` alike, so a
+/// recording never holds half an event.
+struct Partial<'a> {
+    buf: &'a mut Vec<u8>,
+    start: usize,
+}
+
+impl<'a> Partial<'a> {
+    #[inline]
+    fn new(buf: &'a mut Vec<u8>) -> Self {
+        let start = buf.len();
+        Partial { buf, start }
+    }
+
+    /// Keeps the event; returns where it starts.
+    #[inline]
+    fn keep(self) -> usize {
+        let start = self.start;
+        std::mem::forget(self);
+        start
+    }
+}
+
+impl Drop for Partial<'_> {
+    #[cold]
+    fn drop(&mut self) {
+        self.buf.truncate(self.start);
     }
 }

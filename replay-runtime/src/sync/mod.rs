@@ -12,6 +12,7 @@ pub mod mpsc;
 mod mutex;
 mod order;
 mod rwlock;
+mod stall;
 
 pub use mutex::{Mutex, MutexGuard};
 pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};

@@ -27,9 +27,10 @@ use std::time::Duration;
 
 pub use std::sync::mpsc::{RecvError, RecvTimeoutError, SendError, TryRecvError, TrySendError};
 
-use crate::divergence::{self, Divergence};
-use crate::recording::format::{NoMessage, Sync};
-use crate::session::{self, NO_STREAM, ThreadMode, Waiting};
+use super::stall::Waiting;
+use crate::context::{self, NO_STREAM, ThreadMode};
+use crate::divergence;
+use crate::recording::format::{NoMessage, ThreadEvent};
 
 /// A message and the thread that sent it.
 struct Envelope<T> {
@@ -50,7 +51,7 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
 /// the receiver waits for. `try_send` returns what it returned when
 /// recording instead.
 pub fn sync_channel<T>(bound: usize) -> (SyncSender<T>, Receiver<T>) {
-    if session::thread_mode() == ThreadMode::Replay {
+    if context::mode() == ThreadMode::Replay {
         let (tx, rx) = std::sync::mpsc::channel();
         return (
             SyncSender {
@@ -96,7 +97,7 @@ impl<T> Clone for Bounded<T> {
 
 fn envelope<T>(value: T) -> Envelope<T> {
     Envelope {
-        sender: session::thread_stream(),
+        sender: context::thread_stream(),
         value,
     }
 }
@@ -125,16 +126,16 @@ impl<T> SyncSender<T> {
     #[track_caller]
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
         let location = Location::caller();
-        let mode = session::thread_mode();
+        let mode = context::mode();
         let outcome = match (&self.inner, mode) {
             (Bounded::Replay(tx), ThreadMode::Replay) => {
-                let recorded = session::with_replayer(|r| {
-                    match r.next_sync(&|| "a try_send".to_owned(), location)? {
-                        Sync::TrySend { outcome } => Ok(outcome),
-                        other => Err(r.mismatch(other, "a try_send", location)),
-                    }
+                let recorded = context::replay(location, |cursor| {
+                    cursor.thread_event("a try_send", location, |event| match event {
+                        ThreadEvent::TrySend { outcome } => Some(outcome),
+                        _ => None,
+                    })
                 });
-                return match recorded.unwrap_or_else(|divergence| divergence::raise(divergence)) {
+                return match recorded {
                     0 => tx
                         .send(envelope(value))
                         .map_err(|SendError(e)| TrySendError::Disconnected(e.value)),
@@ -153,7 +154,7 @@ impl<T> SyncSender<T> {
                 Err(TrySendError::Full(_)) => 1,
                 Err(TrySendError::Disconnected(_)) => 2,
             };
-            session::record_sync(Sync::TrySend { outcome });
+            context::record_thread_event(ThreadEvent::TrySend { outcome });
         }
         outcome.map_err(|e| match e {
             TrySendError::Full(e) => TrySendError::Full(e.value),
@@ -284,36 +285,25 @@ impl<T> Receiver<T> {
     }
 
     fn receive(&self, wait: Wait, location: &'static Location<'static>) -> Result<T, NoMessage> {
-        match session::thread_mode() {
-            ThreadMode::Off => self.take(wait).map(|e| e.value),
+        match context::mode() {
+            ThreadMode::Off | ThreadMode::InCall => self.take(wait).map(|e| e.value),
             ThreadMode::Record => {
                 let got = self.take(wait);
-                session::record_sync(match &got {
-                    Ok(envelope) => Sync::Recv {
+                context::record_thread_event(match &got {
+                    Ok(envelope) => ThreadEvent::Recv {
                         sender: envelope.sender,
                         count: 1,
                     },
-                    Err(why) => Sync::RecvNone(*why),
+                    Err(why) => ThreadEvent::RecvNone(*why),
                 });
                 got.map(|e| e.value)
             }
             ThreadMode::Replay => {
-                let planned = session::with_replayer(|r| match r.next_receive(location)? {
-                    // Only a receive that can come back so may.
-                    Err(why) if !fits(why, wait) => {
-                        Err(r.mismatch(Sync::RecvNone(why), wait.doing(), location))
-                    }
-                    plan => Ok(plan),
+                // Only a receive that can come back so may.
+                let planned = context::replay(location, |cursor| {
+                    cursor.next_receive(wait.doing(), location, |why| fits(why, wait))
                 });
-                let replayed = match planned {
-                    Ok(Ok(sender)) => self.take_from(sender, location).map(Ok),
-                    Ok(Err(why)) => Ok(Err(why)),
-                    Err(divergence) => Err(divergence),
-                };
-                match replayed {
-                    Ok(got) => got,
-                    Err(divergence) => divergence::raise(divergence),
-                }
+                planned.map(|sender| self.take_from(sender, location))
             }
             ThreadMode::Diverged => divergence::spent("the receive", location),
         }
@@ -335,18 +325,14 @@ impl<T> Receiver<T> {
     }
 
     /// Replay: the next message `sender` sent, holding back the others.
-    fn take_from(
-        &self,
-        sender: u32,
-        location: &'static Location<'static>,
-    ) -> Result<T, Divergence> {
+    fn take_from(&self, sender: u32, location: &'static Location<'static>) -> T {
         if let Some(value) = self
             .held
             .borrow_mut()
             .get_mut(&sender)
             .and_then(VecDeque::pop_front)
         {
-            return Ok(value);
+            return value;
         }
         let waiting = Waiting::start(
             format!("a message from thread {}", describe_sender(sender)),
@@ -354,7 +340,7 @@ impl<T> Receiver<T> {
         );
         loop {
             match self.inner.recv_timeout(Waiting::SLICE) {
-                Ok(envelope) if envelope.sender == sender => return Ok(envelope.value),
+                Ok(envelope) if envelope.sender == sender => return envelope.value,
                 Ok(other) => self
                     .held
                     .borrow_mut()
@@ -362,18 +348,23 @@ impl<T> Receiver<T> {
                     .or_default()
                     .push_back(other.value),
                 Err(RecvTimeoutError::Timeout) => {
-                    if let Some(waiting) = &waiting {
-                        waiting.check()?;
+                    if let Some(Err(stalled)) = waiting.as_ref().map(Waiting::check) {
+                        drop(waiting);
+                        (*stalled).raise(None);
                     }
                 }
                 Err(RecvTimeoutError::Disconnected) => {
-                    let message = format!(
-                        "replay diverged on thread {}: the recording received a message from \
-                         thread {} here, but every sender of the channel is gone\n  at {location}",
-                        session::thread_stream(),
-                        describe_sender(sender),
-                    );
-                    return Err(Divergence { message });
+                    drop(waiting);
+                    context::replay(location, |cursor| {
+                        Err::<(), _>(cursor.diverged(
+                            "every sender of the channel is gone".to_owned(),
+                            format!("a message from thread {}", describe_sender(sender)),
+                            "a receive on a channel without senders".to_owned(),
+                            Vec::new(),
+                            location,
+                        ))
+                    });
+                    unreachable!("a divergence is raised")
                 }
             }
         }
@@ -416,28 +407,28 @@ impl<'a, T> IntoIterator for &'a Receiver<T> {
 #[track_caller]
 pub fn select<T>(receivers: &[&Receiver<T>]) -> (usize, Result<T, RecvError>) {
     let location = Location::caller();
-    match session::thread_mode() {
+    match context::mode() {
         ThreadMode::Replay => {
-            let branch = session::with_replayer(|r| {
-                match r.next_sync(&|| "a select".to_owned(), location)? {
-                    Sync::Select { branch } => Ok(branch),
-                    other => Err(r.mismatch(other, "a select", location)),
-                }
+            let branch = context::replay(location, |cursor| {
+                cursor.thread_event("a select", location, |event| match event {
+                    ThreadEvent::Select { branch } => Some(branch),
+                    _ => None,
+                })
             });
-            let branch = branch.unwrap_or_else(|divergence| divergence::raise(divergence));
             match usize::try_from(branch)
                 .ok()
                 .and_then(|b| receivers.get(b).map(|rx| (b, rx)))
             {
                 Some((b, rx)) => (b, rx.recv()),
                 None if branch == u64::MAX => (0, Err(RecvError)),
-                None => divergence::raise(Divergence {
-                    message: format!(
-                        "replay diverged on thread {}: the recorded select was won by branch \
-                         {branch}, but this select has {} branches\n  at {location}",
-                        session::thread_stream(),
-                        receivers.len()
-                    ),
+                None => context::replay(location, |cursor| {
+                    Err(cursor.diverged(
+                        "the select has fewer branches than when recording".to_owned(),
+                        format!("a select won by branch {branch}"),
+                        format!("a select of {} branches", receivers.len()),
+                        Vec::new(),
+                        location,
+                    ))
                 }),
             }
         }
@@ -446,9 +437,9 @@ pub fn select<T>(receivers: &[&Receiver<T>]) -> (usize, Result<T, RecvError>) {
             let got = poll(receivers);
             if mode == ThreadMode::Record {
                 let branch = got.as_ref().map_or(u64::MAX, |(b, _)| *b as u64);
-                session::record_sync(Sync::Select { branch });
+                context::record_thread_event(ThreadEvent::Select { branch });
                 if let Some((_, envelope)) = &got {
-                    session::record_sync(Sync::Recv {
+                    context::record_thread_event(ThreadEvent::Recv {
                         sender: envelope.sender,
                         count: 1,
                     });

@@ -7,9 +7,10 @@ use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::sync::{LockResult, Mutex, PoisonError, TryLockError, TryLockResult};
 use std::thread::Thread;
 
-use crate::divergence::{self, Divergence};
-use crate::recording::format::Sync;
-use crate::session::{self, ThreadMode, Waiting};
+use super::stall::{Stalled, Waiting};
+use crate::context::{self, ThreadMode};
+use crate::divergence;
+use crate::recording::format::ThreadEvent;
 
 /// How a lock is being opened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,7 +49,7 @@ impl Order {
 
     /// Counts an open that just succeeded, in `session`; returns the event
     /// recording it.
-    pub(crate) fn opened(&self, open: Open, session: u64) -> Sync {
+    pub(crate) fn opened(&self, open: Open, session: u64) -> ThreadEvent {
         if self.session.swap(session, SeqCst) != session {
             // The first open in this session: count from zero.
             self.version.store(0, SeqCst);
@@ -59,11 +60,11 @@ impl Order {
             Open::Write => {
                 let reads = self.reads.swap(0, SeqCst);
                 self.version.store(version + 1, SeqCst);
-                Sync::Lock { version, reads }
+                ThreadEvent::Lock { version, reads }
             }
             Open::Read => {
                 self.reads.fetch_add(1, SeqCst);
-                Sync::ReadLock { version }
+                ThreadEvent::ReadLock { version }
             }
         };
         if self.waiters.load(SeqCst) > 0 {
@@ -95,7 +96,7 @@ impl Order {
         (version, reads): (u64, u64),
         session: u64,
         location: &'static Location<'static>,
-    ) -> Result<(), Divergence> {
+    ) -> Result<(), (Box<Stalled>, String)> {
         let ready = |(v, r): (u64, u64)| v == version && (open == Open::Read || r == reads);
         for _ in 0..SPINS {
             if ready(self.stands(session)) {
@@ -124,11 +125,11 @@ impl Order {
             }
             if let Some(waiting) = &waiting {
                 let (v, r) = self.stands(session);
-                if let Err(mut d) = waiting.check() {
-                    d.message.push_str(&format!(
-                        "\n  note: the lock is at version {v} after {r} read(s)"
+                if let Err(stalled) = waiting.check() {
+                    break Err((
+                        stalled,
+                        format!("note: the lock is at version {v} after {r} read(s)"),
                     ));
-                    break Err(d);
                 }
             }
         };
@@ -162,7 +163,7 @@ impl Plan {
     /// After an open succeeded: counts it, and records it when recording.
     pub(crate) fn opened(self, order: &Order, open: Open) {
         match self {
-            Plan::Record(session) => session::record_sync(order.opened(open, session)),
+            Plan::Record(session) => context::record_thread_event(order.opened(open, session)),
             Plan::Replay(session) => {
                 order.opened(open, session);
             }
@@ -173,7 +174,7 @@ impl Plan {
     /// After a `try_` found the lock taken.
     pub(crate) fn taken(self) {
         if let Plan::Record(_) = self {
-            session::record_sync(Sync::TryLockFailed);
+            context::record_thread_event(ThreadEvent::TryLockFailed);
         }
     }
 
@@ -193,30 +194,33 @@ impl Plan {
 #[track_caller]
 pub(crate) fn before_open(order: &Order, open: Open, trying: bool) -> Plan {
     let location = Location::caller();
-    let serial = session::session_serial().unwrap_or(0);
-    match session::thread_mode() {
-        ThreadMode::Off => Plan::Plain,
+    let serial = context::session_serial().unwrap_or(0);
+    match context::mode() {
+        ThreadMode::Off | ThreadMode::InCall => Plan::Plain,
         ThreadMode::Record => Plan::Record(serial),
         ThreadMode::Diverged => divergence::spent("the lock opened", location),
         ThreadMode::Replay => {
-            let doing = || match open {
-                Open::Read => "a read-open of a lock".to_owned(),
-                Open::Write => "an open of a lock".to_owned(),
+            let doing = match open {
+                Open::Read => "a read-open of a lock",
+                Open::Write => "an open of a lock",
             };
-            let next = session::with_replayer(|r| match (open, r.next_sync(&doing, location)?) {
-                (Open::Write, Sync::Lock { version, reads }) => Ok(Some((version, reads))),
-                (Open::Read, Sync::ReadLock { version }) => Ok(Some((version, 0))),
-                (_, Sync::TryLockFailed) if trying => Ok(None),
-                (_, other) => Err(r.mismatch(other, &doing(), location)),
+            let next = context::replay(location, |cursor| {
+                cursor.thread_event(doing, location, |event| match (open, event) {
+                    (Open::Write, ThreadEvent::Lock { version, reads }) => {
+                        Some(Some((version, reads)))
+                    }
+                    (Open::Read, ThreadEvent::ReadLock { version }) => Some(Some((version, 0))),
+                    (_, ThreadEvent::TryLockFailed) if trying => Some(None),
+                    _ => None,
+                })
             });
-            let waited = match next {
-                Ok(Some(at)) => order
-                    .wait_for(open, at, serial, location)
-                    .map(|()| Plan::Replay(serial)),
-                Ok(None) => Ok(Plan::Taken),
-                Err(divergence) => Err(divergence),
-            };
-            waited.unwrap_or_else(|divergence| divergence::raise(divergence))
+            match next {
+                Some(at) => match order.wait_for(open, at, serial, location) {
+                    Ok(()) => Plan::Replay(serial),
+                    Err((stalled, note)) => (*stalled).raise(Some(note)),
+                },
+                None => Plan::Taken,
+            }
         }
     }
 }

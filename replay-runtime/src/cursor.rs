@@ -1,14 +1,18 @@
-//! One thread's replay: reads its stream, matches each call against the
-//! next recorded one, and reports divergence.
+//! The replay cursor: reads one thread's stream, matches what the program
+//! does against it, and is the single owner of divergence. Every
+//! divergence report is built by [`Cursor::diverge`], which also remembers
+//! it for `Session::finish`. The cursor knows nothing of thread-locals: the
+//! thread context (`context.rs`) hands it out and switches the thread's
+//! mode when it reports a divergence.
 
 use std::panic::Location;
 use std::path::PathBuf;
 
-use crate::call::Site;
-use crate::divergence::{self, ArgReport, Divergence, Report};
+use crate::divergence::{ArgReport, Divergence, Report};
 use crate::error::{Error, Result};
-use crate::recording::format::{Event, NoMessage, Sync};
+use crate::recording::format::{Event, Metadata, NoMessage, ThreadEvent};
 use crate::recording::reader::{Recording, StreamReader};
+use crate::site::Site;
 
 /// A function as the recording defined it.
 struct RecordedSite {
@@ -18,7 +22,8 @@ struct RecordedSite {
     matched: usize,
 }
 
-pub(crate) struct Replayer {
+/// One thread's position in its recorded stream.
+pub(crate) struct Cursor {
     path: PathBuf,
     thread: u32,
     reader: StreamReader,
@@ -29,14 +34,16 @@ pub(crate) struct Replayer {
     total: u64,
     /// Whether the stream ends with the clean end marker.
     ended: bool,
+    /// A note for every report when another program made the recording.
+    other_program: Option<String>,
     /// The current recorded call's site, arguments and results.
     current: usize,
-    pub(crate) recorded_args: Vec<u8>,
-    pub(crate) recorded_rest: Vec<u8>,
+    recorded_args: Vec<u8>,
+    recorded_rest: Vec<u8>,
     /// The actual call's arguments, encoded for comparison.
     pub(crate) scratch: Vec<u8>,
     /// The first divergence's report, once there was one.
-    pub(crate) diverged: Option<String>,
+    diverged: Option<String>,
     /// The run of receives under way: sender, receives left.
     run: Option<(u32, u64)>,
 }
@@ -44,43 +51,48 @@ pub(crate) struct Replayer {
 /// What comes next in a stream.
 enum Next {
     Call(bool),
-    Sync(Sync),
+    Thread(ThreadEvent),
     End,
 }
 
-/// A recorded thread event, in words.
-pub(crate) fn describe(sync: Sync) -> String {
-    match sync {
-        Sync::Spawn { stream } => format!("a spawn of the thread recorded as {stream}"),
-        Sync::Lock { version, reads } => {
-            format!("a lock opened for writing at version {version}, after {reads} read(s)")
+/// A program's name without the hash cargo appends to test binaries.
+fn program_name(name: &str) -> &str {
+    match name.rsplit_once('-') {
+        Some((stem, hash)) if hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            stem
         }
-        Sync::ReadLock { version } => format!("a lock opened for reading at version {version}"),
-        Sync::TrySend { outcome } => format!(
-            "a try_send that {}",
-            ["sent", "found the channel full", "found the receiver gone"]
-                .get(outcome as usize)
-                .unwrap_or(&"did something unknown")
-        ),
-        Sync::TryLockFailed => "a try_lock that found the lock taken".to_owned(),
-        Sync::Recv { sender, count } => {
-            format!("{count} receive(s) of messages from thread {sender}")
-        }
-        Sync::RecvNone(why) => format!("a receive that got no message ({why:?})"),
-        Sync::Select { branch } => format!("a select won by branch {branch}"),
+        _ => name,
     }
 }
 
-impl Replayer {
-    pub(crate) fn new(recording: &Recording, thread: u32) -> Result<Replayer> {
-        Ok(Replayer {
+/// A note saying that another program made the recording, if one did.
+fn other_program(recorded: &Metadata) -> Option<String> {
+    let ours = Metadata::current().program;
+    let theirs = &recorded.program;
+    (!ours.is_empty() && !theirs.is_empty() && program_name(&ours) != program_name(theirs)).then(
+        || {
+            format!(
+                "note: the recording was made by another program, `{}`; this is `{}`: \
+                 is it the right recording?",
+                crate::inspect::printable(theirs),
+                crate::inspect::printable(&ours)
+            )
+        },
+    )
+}
+
+impl Cursor {
+    pub(crate) fn new(recording: &Recording, thread: u32) -> Result<Cursor> {
+        let stream = recording.streams.get(&thread);
+        Ok(Cursor {
             path: recording.path.clone(),
             thread,
             reader: recording.stream(thread)?,
             sites: Vec::new(),
             calls: 0,
-            total: recording.streams.get(&thread).map_or(0, |s| s.calls),
-            ended: recording.streams.get(&thread).is_some_and(|s| s.ended),
+            total: stream.map_or(0, |s| s.calls),
+            ended: stream.is_some_and(|s| s.ended),
+            other_program: other_program(&recording.metadata),
             current: 0,
             recorded_args: Vec::new(),
             recorded_rest: Vec::new(),
@@ -90,35 +102,96 @@ impl Replayer {
         })
     }
 
+    /// The one place a divergence is made: renders the report and keeps
+    /// the first for `finish`.
+    #[cold]
+    fn diverge(&mut self, mut report: Report) -> Divergence {
+        report.notes.extend(self.other_program.clone());
+        let divergence = report.render();
+        self.diverged
+            .get_or_insert_with(|| divergence.message().to_owned());
+        divergence
+    }
+
+    /// A report on this thread's next call, at `location`.
     fn report(
         &self,
-        site: &Site,
-        location: &'static Location<'static>,
         summary: String,
-    ) -> Report<'_> {
-        let recorded = &self.sites[self.current];
-        let mut notes = Vec::new();
-        if recorded.signature != site.signature {
-            notes.push(format!(
-                "note: the signature changed since the recording: recorded `{}`, now `{}`",
-                recorded.signature, site.signature
-            ));
-        }
+        expected: String,
+        actual: String,
+        location: &'static Location<'static>,
+    ) -> Report {
         Report {
-            path: &self.path,
+            path: self.path.clone(),
             call: self.calls + 1,
             thread: self.thread,
             summary,
-            expected: format!("a call to `{}`", recorded.name),
-            actual: format!("a call to `{}`", site.full_name()),
-            notes,
+            expected,
+            actual,
+            notes: Vec::new(),
+            hint: None,
             location,
         }
     }
 
-    fn diverge(&mut self, report: Divergence) -> Divergence {
-        self.diverged = Some(report.message.clone());
-        crate::session::set_thread_mode(crate::session::ThreadMode::Diverged);
+    /// A divergence described by the caller: what went wrong, what the
+    /// recording expected and what the program did, with notes.
+    #[cold]
+    pub(crate) fn diverged(
+        &mut self,
+        summary: String,
+        expected: String,
+        actual: String,
+        notes: Vec<String>,
+        location: &'static Location<'static>,
+    ) -> Divergence {
+        let mut report = self.report(summary, expected, actual, location);
+        report.notes = notes;
+        self.diverge(report)
+    }
+
+    /// A stalled replay: the report says what every thread waits for.
+    #[cold]
+    pub(crate) fn stalled(
+        &mut self,
+        summary: String,
+        expected: String,
+        notes: Vec<String>,
+        hint: String,
+        location: &'static Location<'static>,
+    ) -> Divergence {
+        let mut report = self.report(
+            summary,
+            expected,
+            "nothing came within the stall limit".to_owned(),
+            location,
+        );
+        report.notes = notes;
+        report.hint = Some(hint);
+        self.diverge(report)
+    }
+
+    /// A report on a call to `site`, naming the recorded function.
+    fn call_report(
+        &self,
+        site: &Site,
+        location: &'static Location<'static>,
+        summary: String,
+    ) -> Report {
+        let recorded = &self.sites[self.current];
+        let mut report = self.report(
+            summary,
+            format!("a call to `{}`", recorded.name),
+            format!("a call to `{}`", site.full_name()),
+            location,
+        );
+        // Only the same function's signature can have changed.
+        if recorded.name == site.full_name() && recorded.signature != site.signature {
+            report.notes.push(format!(
+                "note: the signature changed since the recording: recorded `{}`, now `{}`",
+                recorded.signature, site.signature
+            ));
+        }
         report
     }
 
@@ -135,7 +208,7 @@ impl Replayer {
                     matched: 0,
                 }),
                 Some(Event::End) => {}
-                Some(Event::Sync(sync)) => return Ok(Next::Sync(sync)),
+                Some(Event::Thread(event)) => return Ok(Next::Thread(event)),
                 Some(Event::Call {
                     site,
                     digested,
@@ -164,17 +237,22 @@ impl Replayer {
         ))
     }
 
-    /// Advances to the next recorded thread event, for a program doing
-    /// `doing` (a description, for the report).
-    pub(crate) fn next_sync(
+    /// Advances to the next recorded thread event and hands it to `expect`,
+    /// which takes it (`Some`) or not; a program doing `doing` (in words,
+    /// for the report) that meets anything else has diverged.
+    pub(crate) fn thread_event<T>(
         &mut self,
-        doing: &dyn Fn() -> String,
+        doing: &str,
         location: &'static Location<'static>,
-    ) -> Result<Sync, Divergence> {
+        expect: impl FnOnce(ThreadEvent) -> Option<T>,
+    ) -> Result<T, Divergence> {
         let (summary, expected) = match self.pending_receives() {
             Some(pending) => pending,
             None => match self.advance() {
-                Ok(Next::Sync(sync)) => return Ok(sync),
+                Ok(Next::Thread(event)) => match expect(event) {
+                    Some(taken) => return Ok(taken),
+                    None => ("the threads met differently".to_owned(), event.to_string()),
+                },
                 Ok(Next::Call(_)) => (
                     "the program did something else than call a function".to_owned(),
                     format!("a call to `{}`", self.sites[self.current].name),
@@ -189,36 +267,17 @@ impl Replayer {
                 ),
             },
         };
-        Err(self.fail(summary, expected, doing(), Vec::new(), location))
+        Err(self.diverged(summary, expected, doing.to_owned(), Vec::new(), location))
     }
 
-    /// A divergence with this report, the thread spent.
-    fn fail(
-        &mut self,
-        summary: String,
-        expected: String,
-        actual: String,
-        notes: Vec<String>,
-        location: &'static Location<'static>,
-    ) -> Divergence {
-        let d = Report {
-            path: &self.path,
-            call: self.calls + 1,
-            thread: self.thread,
-            summary,
-            expected,
-            actual,
-            notes,
-            location,
-        }
-        .render();
-        self.diverge(d)
-    }
-
-    /// The next receive: from which sender, or why no message.
+    /// The next receive, by a program doing `doing`: from which sender, or
+    /// why no message. `fits` says whether this receive may come back
+    /// without a message for the recorded reason.
     pub(crate) fn next_receive(
         &mut self,
+        doing: &str,
         location: &'static Location<'static>,
+        fits: impl FnOnce(NoMessage) -> bool,
     ) -> Result<Result<u32, NoMessage>, Divergence> {
         if let Some((sender, remaining)) = &mut self.run
             && *remaining > 0
@@ -226,35 +285,19 @@ impl Replayer {
             *remaining -= 1;
             return Ok(Ok(*sender));
         }
-        match self.next_sync(&|| "a receive".to_owned(), location)? {
-            Sync::Recv { sender, count } => {
-                self.run = Some((sender, count.saturating_sub(1)));
-                Ok(Ok(sender))
-            }
-            Sync::RecvNone(why) => Ok(Err(why)),
-            other => Err(self.mismatch(other, "a receive", location)),
-        }
-    }
-
-    /// A thread event other than the one the program made.
-    pub(crate) fn mismatch(
-        &mut self,
-        recorded: Sync,
-        doing: &str,
-        location: &'static Location<'static>,
-    ) -> Divergence {
-        self.fail(
-            "the threads met differently".to_owned(),
-            describe(recorded),
-            doing.to_owned(),
-            Vec::new(),
-            location,
-        )
+        let next = self.thread_event(doing, location, |event| match event {
+            ThreadEvent::Recv { sender, count } => Some(Ok((sender, count))),
+            ThreadEvent::RecvNone(why) if fits(why) => Some(Err(why)),
+            _ => None,
+        })?;
+        Ok(next.map(|(sender, count)| {
+            self.run = Some((sender, count.saturating_sub(1)));
+            sender
+        }))
     }
 
     /// Advances to the next recorded call, checking it is to `site`.
-    /// Fills `recorded_args` and `recorded_rest`; returns whether the
-    /// arguments are digests.
+    /// Returns whether the recorded arguments are digests.
     #[inline]
     pub(crate) fn next_call(
         &mut self,
@@ -277,13 +320,12 @@ impl Replayer {
                     recorded.matched = address;
                     return Ok(digested);
                 }
-                let d = self.report(site, location, "another function was called".into());
-                let d = d.render();
-                return Err(self.diverge(d));
+                let report = self.call_report(site, location, "another function was called".into());
+                return Err(self.diverge(report));
             }
-            Ok(Ok(Next::Sync(sync))) => (
+            Ok(Ok(Next::Thread(event))) => (
                 "the program called a function where threads met".to_owned(),
-                describe(sync),
+                event.to_string(),
             ),
             Ok(Ok(Next::End)) => (
                 "the recording is exhausted".to_owned(),
@@ -304,9 +346,21 @@ impl Replayer {
             );
         }
         let actual = format!("a call to `{}`", site.full_name());
-        Err(self.fail(summary, expected, actual, notes, location))
+        Err(self.diverged(summary, expected, actual, notes, location))
     }
 
+    /// The current recorded call's argument blob (without its length).
+    pub(crate) fn recorded_args(&self) -> &[u8] {
+        &self.recorded_args
+    }
+
+    /// The current recorded call's results: the return value, then the
+    /// out-parameters.
+    pub(crate) fn recorded_results(&self) -> &[u8] {
+        &self.recorded_rest
+    }
+
+    /// A divergence on the arguments of a call to `site`.
     #[cold]
     pub(crate) fn diverged_on_args(
         &mut self,
@@ -315,42 +369,35 @@ impl Replayer {
         report: ArgReport,
     ) -> Divergence {
         let name = site.full_name();
-        let mut r = match &report {
+        let summary = match &report {
             ArgReport::Differs { index, .. } => {
-                let argument = divergence::argument(*index, site.params);
-                self.report(site, location, format!("{argument} of `{name}` differs"))
+                format!("{} of `{name}` differs", site.argument(*index))
             }
-            ArgReport::Count { recorded, actual } => self.report(
-                site,
-                location,
+            ArgReport::Count { recorded, actual } => {
                 format!(
                     "`{name}` was recorded with {recorded} arguments but is called with {actual}"
-                ),
-            ),
-            ArgReport::Extra => self.report(
-                site,
-                location,
-                format!("`{name}` was recorded with more arguments than it is called with"),
-            ),
-            ArgReport::Unknown => {
-                self.report(site, location, format!("the arguments of `{name}` differ"))
+                )
             }
+            ArgReport::Extra => {
+                format!("`{name}` was recorded with more arguments than it is called with")
+            }
+            ArgReport::Unknown => format!("the arguments of `{name}` differ"),
         };
+        let mut r = self.call_report(site, location, summary);
         if let ArgReport::Differs {
             index,
             recorded,
             actual,
         } = report
         {
-            let param = site.params.get(index).map_or("_", |&(_, name)| name);
+            let param = site.param_name(index);
             let shown = |v: Option<String>| {
                 v.unwrap_or_else(|| "<large value, recorded as a digest>".into())
             };
             r.expected = format!("a call to `{name}` with {param} = {}", shown(recorded));
             r.actual = format!("a call to `{name}` with {param} = {}", shown(actual));
         }
-        let d = r.render();
-        self.diverge(d)
+        self.diverge(r)
     }
 
     /// A divergence at a call to `site`, described by `summary`.
@@ -361,8 +408,8 @@ impl Replayer {
         location: &'static Location<'static>,
         summary: String,
     ) -> Divergence {
-        let d = self.report(site, location, summary).render();
-        self.diverge(d)
+        let report = self.call_report(site, location, summary);
+        self.diverge(report)
     }
 
     #[inline]
@@ -388,7 +435,7 @@ impl Replayer {
         let left = match (self.pending_receives(), next) {
             (Some((_, receives)), _) => receives,
             (None, Next::Call(_)) => format!("`{}`", self.sites[self.current].name),
-            (None, Next::Sync(sync)) => describe(sync),
+            (None, Next::Thread(event)) => event.to_string(),
             (None, Next::End) => return Ok(()),
         };
         Err(Error::Unconsumed {

@@ -1,0 +1,218 @@
+//! A replayed call: checked against the next recorded one, then answered
+//! from the recording, or run for real and its handles bound.
+
+use std::panic::Location;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::args::{Args, Outs};
+use crate::context::{self, Phase, Scope, ThreadMode};
+use crate::divergence::{self, ArgReport};
+use crate::recording::encode::encode;
+use crate::recording::format;
+use crate::site::Site;
+
+/// How a replayed call goes on once [`replay_check`] has matched it.
+#[must_use]
+pub enum Checked {
+    /// From the recording: [`replay_finish`] returns the recorded results.
+    Recorded,
+    /// For real (a live file, a handle with a real value, a stand-in): the
+    /// wrapper calls the function, then [`replay_bind`] binds the handles
+    /// it returns to the recorded results, given here.
+    Live(Vec<u8>),
+}
+
+/// When a replayed call runs for real instead of from the recording.
+#[derive(Clone, Copy)]
+pub enum Live<'a> {
+    /// Only if its arguments hold a handle with a real value.
+    IfHandles,
+    /// Also if this path matches the session's live-file patterns.
+    IfPath(&'a std::path::Path),
+    /// Always: `#[deterministic(replay_with = ..)]` calls its stand-in.
+    Always,
+}
+
+/// Replays a call, first half: checks it against the next recorded one
+/// (panicking with a report beginning `replay diverged` when it does not
+/// match) and says whether it runs for real.
+#[inline]
+pub fn replay_check<A: Args>(
+    site: &'static Site,
+    location: &'static Location<'static>,
+    args: &A,
+    live: Live<'_>,
+) -> Checked {
+    context::replay(location, |cursor| {
+        // Forget what an earlier call, cut short by a panic, may have noted.
+        let _ = context::take_notes();
+        // Encoded before the recorded call is taken: a `Serialize` that
+        // panics here panicked when recording too, before its event.
+        let mine_digested = {
+            let _args = Scope::enter(ThreadMode::InCall, Phase::Args);
+            cursor.scratch.clear();
+            format::put_args(&mut cursor.scratch, args)
+        };
+        let digested = cursor.next_call(site, location)?;
+        let notes = context::take_notes();
+        if let Some(why) = notes.error {
+            let summary = format!(
+                "a handle passed to `{}` is not valid here: {why}",
+                site.full_name()
+            );
+            return Err(cursor.diverged_at(site, location, summary));
+        }
+        let mine_digested = match mine_digested {
+            Ok(digested) => digested,
+            Err(e) => {
+                let summary = format!(
+                    "the arguments of `{}` cannot be encoded: {e}",
+                    site.full_name()
+                );
+                return Err(cursor.diverged_at(site, location, summary));
+            }
+        };
+        let mut mine = &cursor.scratch[..];
+        let mine = format::take_blob(&mut mine).unwrap_or_default();
+        if digested != mine_digested || mine != cursor.recorded_args() {
+            let report = {
+                let _display = Scope::enter(ThreadMode::InCall, Phase::Display);
+                compare_args(args, digested, cursor.recorded_args())
+            };
+            return Err(cursor.diverged_on_args(site, location, report));
+        }
+        // A placeholder argument has no real value to give a real call.
+        let real = match live {
+            Live::IfHandles => notes.real && !notes.placeholder,
+            Live::IfPath(path) => (notes.real || context::is_live_path(path)) && !notes.placeholder,
+            Live::Always => true,
+        };
+        if real {
+            cursor.call_done();
+            return Ok(Checked::Live(cursor.recorded_results().to_vec()));
+        }
+        Ok(Checked::Recorded)
+    })
+}
+
+/// Replays a call, second half: returns the recorded result and writes
+/// the recorded out-parameters back.
+#[inline]
+pub fn replay_finish<R: DeserializeOwned, O: Outs>(
+    site: &'static Site,
+    location: &'static Location<'static>,
+    outs: &mut O,
+) -> R {
+    context::replay(location, |cursor| {
+        let decoded = {
+            let _results = Scope::enter(ThreadMode::InCall, Phase::Results);
+            decode_results::<R, O>(cursor.recorded_results(), outs)
+        };
+        match decoded {
+            Ok(ret) => {
+                cursor.call_done();
+                Ok(ret)
+            }
+            Err(why) => Err(cursor.diverged_at(site, location, results_do_not_fit(site, &why))),
+        }
+    })
+}
+
+/// After a replayed call ran for real: binds each handle in its real
+/// result to the handle the recorded result holds in the same place, so
+/// that later calls on it resolve to the real value.
+pub fn replay_bind<R: Serialize + DeserializeOwned>(
+    site: &'static Site,
+    location: &'static Location<'static>,
+    recorded: &[u8],
+    real: &R,
+) {
+    context::with_notes(|n| n.collected.clear());
+    let noted = {
+        let _collect = Scope::enter(ThreadMode::InCall, Phase::Collect);
+        // Decoded only to note its handles; dropping it frees nothing.
+        postcard::take_from_bytes::<R>(recorded).map(drop)
+    };
+    let bound = {
+        let _bind = Scope::enter(ThreadMode::InCall, Phase::Bind);
+        encode(real, &mut Vec::new())
+    };
+    let why = match (noted, bound) {
+        (Ok(()), Ok(())) => return,
+        (Err(e), _) => format!(
+            "the recorded result cannot be read as `{}`: {e}",
+            std::any::type_name::<R>()
+        ),
+        (_, Err(e)) => format!("the real result's handles do not match the recorded ones: {e}"),
+    };
+    context::replay(location, |cursor| {
+        Err::<(), _>(cursor.diverged_at(site, location, results_do_not_fit(site, &why)))
+    })
+}
+
+fn results_do_not_fit(site: &Site, why: &str) -> String {
+    format!("the results of `{}` do not fit: {why}", site.full_name())
+}
+
+/// Decodes a recorded call's result and writes its out-parameters back.
+#[inline]
+fn decode_results<R: DeserializeOwned, O: Outs>(
+    recorded: &[u8],
+    outs: &mut O,
+) -> Result<R, String> {
+    let (ret, mut rest) = postcard::take_from_bytes::<R>(recorded).map_err(|e| {
+        format!(
+            "the recorded result cannot be read as `{}`: {e}",
+            std::any::type_name::<R>()
+        )
+    })?;
+    outs.decode(&mut rest)?;
+    Ok(ret)
+}
+/// Finds which argument differs from the recorded blob.
+#[cold]
+fn compare_args<A: Args>(args: &A, digested: bool, recorded: &[u8]) -> ArgReport {
+    let mut one = Vec::new();
+    let mut rest = recorded;
+    for i in 0..A::COUNT {
+        let arg = args.get(i);
+        one.clear();
+        if arg.encode(&mut one).is_err() {
+            return ArgReport::Unknown;
+        }
+        if digested {
+            let Some((theirs, tail)) = rest.split_first_chunk::<8>() else {
+                return ArgReport::Count {
+                    recorded: recorded.len() / 8,
+                    actual: A::COUNT,
+                };
+            };
+            rest = tail;
+            if u64::from_le_bytes(*theirs) != format::digest(&one) {
+                return ArgReport::Differs {
+                    index: i,
+                    recorded: None,
+                    actual: arg.show_actual(),
+                };
+            }
+        } else if rest.starts_with(&one) {
+            rest = &rest[one.len()..];
+        } else {
+            return ArgReport::Differs {
+                index: i,
+                recorded: Some(
+                    arg.show_recorded(rest)
+                        .unwrap_or_else(|| divergence::hex(rest)),
+                ),
+                actual: Some(arg.show_actual().unwrap_or_else(|| divergence::hex(&one))),
+            };
+        }
+    }
+    if rest.is_empty() {
+        ArgReport::Unknown
+    } else {
+        ArgReport::Extra
+    }
+}

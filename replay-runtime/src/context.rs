@@ -1,0 +1,348 @@
+//! The thread context: this thread's mode, what the runtime is doing with
+//! values (the phase, which `#[mapped]` handles need), and its share of a
+//! session. Mode and phase change only through a [`Scope`] guard, which
+//! puts them back when dropped, panics included; a session's share is
+//! installed and ended through [`Installed`].
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::panic::Location;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::cursor::Cursor;
+use crate::divergence::{self, Divergence};
+use crate::error::{Error, Result};
+use crate::handles::slots::HandleMap;
+use crate::recording::format::ThreadEvent;
+use crate::recording::writer::{Sink, StreamWriter};
+use crate::shared::Shared;
+
+/// What `#[deterministic]` calls made on this thread now do.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ThreadMode {
+    /// No session: calls go straight through.
+    Off,
+    /// Inside a recorded or replayed call (or an `#[assume_deterministic]`
+    /// one): its own boundary calls are part of it and go straight through.
+    InCall,
+    /// Recording.
+    Record,
+    /// Replaying.
+    Replay,
+    /// Replaying, after a divergence: calls panic again.
+    Diverged,
+}
+
+/// What the runtime is doing with values, as `#[mapped]` handles need to
+/// know: arguments are looked up, results are registered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// Not encoding or decoding a call.
+    Idle,
+    /// Encoding a call's arguments.
+    Args,
+    /// Encoding (record) or decoding (replay) a call's results.
+    Results,
+    /// Rendering values for a divergence report: no side effects.
+    Display,
+    /// Replay, before a call that runs for real: noting the recorded
+    /// result's handles, in order.
+    Collect,
+    /// Replay, after a call that ran for real: binding the live result's
+    /// handles to the noted ones.
+    Bind,
+}
+
+/// A thread's session state while it runs: the stream it records or
+/// replays, what the session's threads share, and the handle notes of the
+/// call under way.
+struct Local {
+    active: RefCell<Active>,
+    shared: Arc<Shared>,
+    stream: u32,
+    notes: RefCell<Notes>,
+}
+
+/// What a thread does with its stream.
+pub(crate) enum Active {
+    Record(StreamWriter),
+    Replay(Cursor),
+}
+
+/// What encoding a replayed call's arguments (and binding its live
+/// result) noted about handles: per thread, as calls are.
+#[derive(Debug, Default)]
+pub(crate) struct Notes {
+    /// A stale or unknown handle, described.
+    pub(crate) error: Option<String>,
+    /// A handle with a real value: the call may run for real.
+    pub(crate) real: bool,
+    /// A placeholder, which has no live value.
+    pub(crate) placeholder: bool,
+    /// The recorded result's handles, while a live call's result is bound.
+    pub(crate) collected: VecDeque<(u32, u32)>,
+}
+
+/// The thread's context. One `const`-initialised thread-local without a
+/// destructor, so every access is a plain load from thread-local storage,
+/// valid even while the thread is being torn down. The session state is
+/// owned by an [`Installed`] (boxed, so its address is stable), which
+/// clears the pointer before it drops the box.
+struct Context {
+    mode: Cell<ThreadMode>,
+    phase: Cell<Phase>,
+    local: Cell<*const Local>,
+    /// Arguments noted something about handles: spares looking when not.
+    noted: Cell<bool>,
+}
+
+thread_local! {
+    static CONTEXT: Context = const {
+        Context {
+            mode: Cell::new(ThreadMode::Off),
+            phase: Cell::new(Phase::Idle),
+            local: Cell::new(std::ptr::null()),
+            noted: Cell::new(false),
+        }
+    };
+}
+
+/// The stream of a thread without a session.
+pub(crate) const NO_STREAM: u32 = u32::MAX;
+
+#[inline(always)]
+pub(crate) fn mode() -> ThreadMode {
+    CONTEXT.with(|c| c.mode.get())
+}
+
+#[inline(always)]
+pub(crate) fn phase() -> Phase {
+    CONTEXT.with(|c| c.phase.get())
+}
+
+/// Changes the thread's mode and phase until dropped, panics included.
+/// A divergence met meanwhile stays: `Diverged` is never undone.
+#[must_use]
+pub(crate) struct Scope {
+    mode: ThreadMode,
+    phase: Phase,
+}
+
+impl Scope {
+    #[inline(always)]
+    pub(crate) fn enter(mode: ThreadMode, phase: Phase) -> Scope {
+        CONTEXT.with(|c| Scope {
+            mode: c.mode.replace(mode),
+            phase: c.phase.replace(phase),
+        })
+    }
+
+    /// Changes only the phase.
+    #[inline(always)]
+    pub(crate) fn phase(phase: Phase) -> Scope {
+        Scope::enter(mode(), phase)
+    }
+}
+
+impl Drop for Scope {
+    #[inline(always)]
+    fn drop(&mut self) {
+        CONTEXT.with(|c| {
+            c.phase.set(self.phase);
+            if c.mode.get() != ThreadMode::Diverged {
+                c.mode.set(self.mode);
+            }
+        });
+    }
+}
+
+/// Runs `f` on this thread's session state, unless there is none.
+#[inline(always)]
+fn with_local<T>(f: impl FnOnce(&Local) -> T) -> Option<T> {
+    let local = CONTEXT.with(|c| c.local.get());
+    // SAFETY: a non-null pointer is the live box of this thread's
+    // `Installed`, which clears it before dropping the box.
+    (!local.is_null()).then(|| f(unsafe { &*local }))
+}
+
+/// Runs `f` on what this thread's session shares, if there is a session.
+pub(crate) fn with_shared<T>(f: impl FnOnce(&Arc<Shared>) -> T) -> Option<T> {
+    with_local(|l| f(&l.shared))
+}
+
+/// Runs `f` on the session's object index map, if there is a session.
+pub(crate) fn with_handles<T>(f: impl FnOnce(&mut HandleMap) -> T) -> Option<T> {
+    with_shared(|shared| f(&mut shared.handles()))
+}
+
+/// Runs `f` on this thread's handle notes, if there is a session.
+pub(crate) fn with_notes<T>(f: impl FnOnce(&mut Notes) -> T) -> Option<T> {
+    with_local(|l| l.notes.try_borrow_mut().ok().map(|mut n| f(&mut n))).flatten()
+}
+
+/// Notes that encoding arguments found something about handles.
+pub(crate) fn note_handles() {
+    CONTEXT.with(|c| c.noted.set(true));
+}
+
+/// Takes (and clears) the handle notes of the arguments just encoded.
+#[inline(always)]
+pub(crate) fn take_notes() -> Notes {
+    if !CONTEXT.with(|c| c.noted.replace(false)) {
+        return Notes::default();
+    }
+    with_notes(std::mem::take).unwrap_or_default()
+}
+
+/// This thread's deterministic id: its stream in the session.
+#[inline]
+pub(crate) fn thread_stream() -> u32 {
+    with_local(|l| l.stream).unwrap_or(NO_STREAM)
+}
+
+/// This thread's session's serial number.
+pub(crate) fn session_serial() -> Option<u64> {
+    with_shared(|shared| shared.serial)
+}
+
+/// Whether calls on `path` run for real in this replay.
+pub(crate) fn is_live_path(path: &Path) -> bool {
+    with_shared(|shared| shared.is_live_path(path)).unwrap_or(false)
+}
+
+/// Runs `f` on this thread's active stream, unless there is none or it is
+/// already borrowed (by an outer call on this thread).
+#[inline(always)]
+fn with_active<T>(f: impl FnOnce(&mut Active) -> Option<T>) -> Option<T> {
+    with_local(|l| f(&mut *l.active.try_borrow_mut().ok()?)).flatten()
+}
+
+/// Runs `f` on this thread's stream writer, if it is recording.
+#[inline(always)]
+pub(crate) fn with_writer<T>(f: impl FnOnce(&mut StreamWriter) -> T) -> Option<T> {
+    with_active(|active| match active {
+        Active::Record(writer) => Some(f(writer)),
+        Active::Replay(_) => None,
+    })
+}
+
+/// Records a thread event in this thread's stream.
+pub(crate) fn record_thread_event(event: ThreadEvent) {
+    with_writer(|w| w.record_thread(event));
+}
+
+/// Runs `f` on this thread's replay cursor. A divergence it returns (the
+/// cursor has made and kept the report) spends the thread: its mode
+/// becomes `Diverged`, and the report is raised as a panic.
+#[inline]
+pub(crate) fn replay<T>(
+    location: &'static Location<'static>,
+    f: impl FnOnce(&mut Cursor) -> std::result::Result<T, Divergence>,
+) -> T {
+    let result = with_active(|active| match active {
+        Active::Replay(cursor) => Some(f(cursor)),
+        Active::Record(_) => None,
+    });
+    match result {
+        Some(Ok(value)) => value,
+        Some(Err(divergence)) => {
+            CONTEXT.with(|c| c.mode.set(ThreadMode::Diverged));
+            divergence::raise(divergence)
+        }
+        None => {
+            CONTEXT.with(|c| c.mode.set(ThreadMode::Diverged));
+            divergence::unavailable(location)
+        }
+    }
+}
+
+/// A thread's share of a session, installed as its context: owned by the
+/// `Session` (or, on a spawned thread, by its guard), which ends it.
+pub(crate) struct Installed {
+    local: Box<Local>,
+}
+
+/// Makes `active` this thread's session state, in `mode`.
+pub(crate) fn install(
+    active: Active,
+    mode: ThreadMode,
+    shared: Arc<Shared>,
+    stream: u32,
+) -> Result<Installed> {
+    if session_active() {
+        return Err(Error::SessionActive);
+    }
+    let installed = Installed {
+        local: Box::new(Local {
+            active: RefCell::new(active),
+            shared,
+            stream,
+            notes: RefCell::new(Notes::default()),
+        }),
+    };
+    crate::identity::restart(stream);
+    CONTEXT.with(|c| {
+        c.local.set(&*installed.local);
+        c.phase.set(Phase::Idle);
+        c.noted.set(false);
+        c.mode.set(mode);
+    });
+    Ok(installed)
+}
+
+/// Whether this thread has a session.
+pub(crate) fn session_active() -> bool {
+    CONTEXT.with(|c| !c.local.get().is_null())
+}
+
+/// What ending a thread's share of a session produced.
+pub(crate) struct Ended {
+    pub(crate) calls: u64,
+    /// The recording's sink, when recording.
+    pub(crate) sink: Option<Arc<Sink>>,
+    /// Whether the replay consumed its stream without diverging.
+    pub(crate) result: Result<()>,
+}
+
+impl Installed {
+    /// What the session's threads share.
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.local.shared
+    }
+
+    /// Clears this thread's context and ends its stream: writes it out,
+    /// or checks that its replay consumed everything.
+    pub(crate) fn end(self) -> Result<Ended> {
+        CONTEXT.with(|c| {
+            c.local.set(std::ptr::null());
+            c.phase.set(Phase::Idle);
+            c.mode.set(ThreadMode::Off);
+        });
+        crate::identity::restart_without_session();
+        // Ended from inside one of its own calls (user code run while the
+        // runtime holds the state): the state must outlive that call, so it
+        // is leaked rather than freed under it.
+        if self.local.active.try_borrow_mut().is_err() {
+            std::mem::forget(self);
+            return Err(Error::SessionBusy);
+        }
+        let local = *self.local;
+        Ok(match local.active.into_inner() {
+            Active::Record(mut writer) => {
+                writer.end();
+                Ended {
+                    calls: writer.calls(),
+                    sink: Some(Arc::clone(writer.sink())),
+                    result: Ok(()),
+                }
+            }
+            Active::Replay(mut cursor) => Ended {
+                calls: cursor.calls(),
+                sink: None,
+                result: cursor.finish(),
+            },
+        })
+    }
+}

@@ -1,0 +1,100 @@
+//! What every thread of a session shares: the recording (its sink, or the
+//! validated file), the object index map, the live-file patterns, the
+//! stall limit and what the session's ended threads left behind.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::Duration;
+
+use crate::error::Error;
+use crate::handles::slots::HandleMap;
+use crate::policy::LiveFiles;
+use crate::recording::reader::Recording;
+use crate::recording::writer::Sink;
+
+/// What every thread of a session shares.
+pub(crate) struct Shared {
+    pub(crate) kind: SharedKind,
+    /// The object index map: handles may cross threads.
+    pub(crate) handles: Mutex<HandleMap>,
+    /// Files whose calls run for real in replay.
+    pub(crate) live_files: RwLock<LiveFiles>,
+    /// What each replaying thread waits for, for the stall report.
+    pub(crate) waits: Mutex<BTreeMap<u32, String>>,
+    /// How long a replaying thread may wait before replay gives up.
+    pub(crate) stall: Duration,
+    /// What went wrong on threads that have ended, for `finish`.
+    outcomes: Mutex<Vec<Error>>,
+    /// Calls recorded or replayed by spawned threads that have ended.
+    pub(crate) thread_calls: AtomicU64,
+    /// A number no other session of this process has had.
+    pub(crate) serial: u64,
+}
+
+/// Whether the session records or replays, with what that needs.
+pub(crate) enum SharedKind {
+    Record {
+        sink: Arc<Sink>,
+        /// The next spawned thread's stream.
+        next_stream: AtomicU32,
+    },
+    Replay {
+        recording: Recording,
+    },
+}
+
+/// Numbers sessions, from 1: locks count their opens per session.
+static SESSION_SERIAL: AtomicU64 = AtomicU64::new(1);
+
+/// The environment variable that sets the stall limit, in seconds.
+pub(crate) const STALL_VAR: &str = "REPLAY_STALL_TIMEOUT";
+
+impl Shared {
+    pub(crate) fn new(kind: SharedKind) -> Arc<Shared> {
+        let replaying = matches!(kind, SharedKind::Replay { .. });
+        let stall = std::env::var(STALL_VAR)
+            .ok()
+            .and_then(|s| s.trim().parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .map_or(Duration::from_secs(5), Duration::from_secs_f64);
+        Arc::new(Shared {
+            kind,
+            handles: Mutex::new(HandleMap::new(replaying)),
+            live_files: RwLock::new(LiveFiles::from_env()),
+            waits: Mutex::new(BTreeMap::new()),
+            stall,
+            outcomes: Mutex::new(Vec::new()),
+            thread_calls: AtomicU64::new(0),
+            serial: SESSION_SERIAL.fetch_add(1, Ordering::Relaxed),
+        })
+    }
+
+    /// Keeps an ended thread's failure for the session's `finish`.
+    pub(crate) fn report(&self, error: Error) {
+        self.outcomes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(error);
+    }
+
+    /// The first failure an ended thread left, if any.
+    pub(crate) fn first_failure(&self) -> Option<Error> {
+        let mut outcomes = self.outcomes.lock().unwrap_or_else(PoisonError::into_inner);
+        (!outcomes.is_empty()).then(|| outcomes.remove(0))
+    }
+
+    /// The object index map, locked.
+    pub(crate) fn handles(&self) -> std::sync::MutexGuard<'_, HandleMap> {
+        self.handles.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether calls on `path` run for real in this replay.
+    pub(crate) fn is_live_path(&self, path: &Path) -> bool {
+        self.live_files
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .matches(path)
+    }
+}
