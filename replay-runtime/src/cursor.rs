@@ -74,8 +74,8 @@ fn other_program(recorded: &Metadata) -> Option<String> {
             format!(
                 "note: the recording was made by another program, `{}`; this is `{}`: \
                  is it the right recording?",
-                crate::inspect::printable(theirs),
-                crate::inspect::printable(&ours)
+                crate::recording::printable(theirs),
+                crate::recording::printable(&ours)
             )
         },
     )

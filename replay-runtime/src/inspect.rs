@@ -154,25 +154,7 @@ impl Iterator for Entries {
     }
 }
 
-/// A name from a file, safe to print: control characters escaped, and
-/// anything past 256 characters left out (a hostile file's names may be
-/// huge).
-pub fn printable(name: &str) -> std::borrow::Cow<'_, str> {
-    const LONGEST: usize = 256;
-    let long = name.len() > LONGEST;
-    if !long && !name.chars().any(char::is_control) {
-        return name.into();
-    }
-    let mut shown: String = name
-        .chars()
-        .take(LONGEST)
-        .flat_map(char::escape_debug)
-        .collect();
-    if long {
-        shown.push_str(&format!("… ({} bytes)", name.len()));
-    }
-    shown.into()
-}
+pub use crate::recording::printable;
 
 impl fmt::Display for Entry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
