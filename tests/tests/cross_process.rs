@@ -338,10 +338,7 @@ fn a_thread_taking_another_lock_stalls_replay_with_a_report_of_every_wait() {
         "no hang"
     );
     let err = stderr(&stalled);
-    assert!(
-        err.contains("on thread 2: the replay stalled"),
-        "{err}"
-    );
+    assert!(err.contains("on thread 2: the replay stalled"), "{err}");
     assert!(
         err.contains("for a lock to reach version 1 after 0 read(s)"),
         "{err}"
@@ -390,4 +387,36 @@ fn sixteen_threads_by_a_hundred_thousand_events_replay_in_bounded_memory() {
         peak < size / 2,
         "replay peaked at {peak} bytes for a {size}-byte recording"
     );
+}
+
+#[test]
+fn replaying_another_programs_recording_says_which_program_made_it() {
+    let dir = scratch_dir("cross-other-program");
+    let recording = dir.join("fixture.replay");
+    let recorded = run("record", &recording, &[]);
+    assert!(recorded.status.success(), "{}", stderr(&recorded));
+
+    // This test binary is not the fixture: its first call is another one.
+    let session = replay_runtime::Session::replay(&recording).expect("start replaying");
+    let caught = std::panic::catch_unwind(|| replay_tests::greet("x"));
+    let message = replay_tests::panic_message(&*caught.expect_err("another program's calls"));
+    assert!(message.contains("another function was called"), "{message}");
+    assert!(
+        message.contains("note: the recording was made by another program, `replay-fixture`"),
+        "{message}"
+    );
+    assert!(session.finish().is_err());
+}
+
+#[test]
+fn the_same_program_gets_no_note_about_another_program() {
+    let dir = scratch_dir("cross-same-program");
+    let recording = dir.join("fixture.replay");
+    let recorded = run("record", &recording, &[]);
+    assert!(recorded.status.success(), "{}", stderr(&recorded));
+    let diverged = run("replay", &recording, &["diverge"]);
+    assert!(!diverged.status.success());
+    let err = stderr(&diverged);
+    assert!(err.contains("replay diverged"), "{err}");
+    assert!(!err.contains("another program"), "{err}");
 }

@@ -141,6 +141,13 @@ fn an_unknown_handle_is_refused_in_both_modes() {
         message.contains("must come from a #[deterministic] call"),
         "{message}"
     );
+    // What is wrong and how to fix it, not how the encoder failed.
+    assert!(
+        message.starts_with("replay cannot record a call to `replay_tests::files::read`"),
+        "{message}"
+    );
+    assert!(!message.contains("postcard"), "{message}");
+    assert!(!message.contains("serialize_any"), "{message}");
     session.finish().expect("nothing was recorded");
 
     let a = write(&dir, "a", "alpha");
@@ -212,4 +219,61 @@ fn a_method_on_a_handle_records_and_checks_its_slot() {
     assert!(message.contains("argument 1 (`self`)"), "{message}");
     drop((first, second));
     assert!(session.finish().is_err());
+}
+
+std::thread_local! {
+    /// Serializations of `Touchy` left before one panics.
+    static FUSE: std::cell::Cell<u32> = const { std::cell::Cell::new(u32::MAX) };
+}
+
+/// A value whose `Serialize` panics once its fuse burns down: a user's
+/// impl failing halfway through the runtime's work.
+struct Touchy(u32);
+
+impl serde::Serialize for Touchy {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let left = FUSE.with(|f| f.replace(f.get().saturating_sub(1)));
+        if left == 0 {
+            FUSE.with(|f| f.set(u32::MAX));
+            panic!("touchy");
+        }
+        s.serialize_u32(self.0)
+    }
+}
+
+#[replay_runtime::deterministic]
+fn weigh(t: Touchy) -> u32 {
+    t.0
+}
+
+/// Opens `a`, weighs (with a fuse that lets the argument check pass and
+/// burns in the divergence report), drops `a` and opens `b`.
+fn weigh_between_files(a: &str, b: &str, weight: u32, fuse: bool) -> String {
+    let first = files::open(a).expect("open a");
+    if fuse {
+        FUSE.with(|f| f.set(1));
+    }
+    let caught = catch_unwind(AssertUnwindSafe(|| weigh(Touchy(weight))));
+    assert_eq!(caught.is_err(), fuse, "only the burnt fuse panics");
+    drop(first);
+    let second = files::open(b).expect("open b");
+    format!("{second:?}")
+}
+
+#[test]
+fn a_panic_in_a_users_serialize_leaves_no_stale_phase_behind() {
+    let dir = scratch_dir("handles-stale-phase");
+    let (a, b) = (write(&dir, "a", "alpha"), write(&dir, "b", "beta"));
+    let recording = dir.join("phase.replay");
+    let session = Session::record(&recording).expect("start recording");
+    let recorded = weigh_between_files(&a, &b, 1, false);
+    session.finish().expect("finish recording");
+    assert_eq!(recorded, "Fd #0.1");
+
+    // Another weight: the check fails and its report's rendering panics.
+    // Dropping `a` afterwards must still free its slot, so `b` takes it.
+    let session = Session::replay(&recording).expect("start replaying");
+    let replayed = weigh_between_files(&a, &b, 2, true);
+    assert_eq!(replayed, recorded);
+    session.finish().expect("the replay consumed everything");
 }

@@ -353,3 +353,24 @@ fn an_unfinished_re_recording_leaves_the_old_recording_intact() {
     .join()
     .expect("re-record on a thread of its own");
 }
+
+#[test]
+fn identities_of_threads_without_a_session_never_collide() {
+    use replay_runtime::identity::Identity;
+    let here = Identity::next();
+    let there = std::thread::spawn(Identity::next)
+        .join()
+        .expect("the thread ends");
+    assert_ne!(here, there, "two threads without a session, two identities");
+    assert_ne!(here.thread(), there.thread());
+    // A session restarts the numbering deterministically at thread 0; its
+    // end gives the thread a fresh id again.
+    let dir = replay_tests::scratch_dir("identity-sessions");
+    let session = Session::record(dir.join("i.replay")).expect("start recording");
+    let inside = Identity::next();
+    session.finish().expect("finish");
+    assert_eq!((inside.thread(), inside.get()), (0, 0));
+    let after = Identity::next();
+    assert_ne!(after, inside);
+    assert_ne!(after.thread(), here.thread());
+}

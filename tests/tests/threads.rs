@@ -392,3 +392,92 @@ fn a_recorded_empty_receive_does_not_fit_a_blocking_receive() {
     assert!(message.contains("actual:   a recv"), "{message}");
     assert!(session.finish().is_err());
 }
+
+/// Records a receive of a message another thread sent, then replays with
+/// that thread sending nothing; returns the caught panic and the finish.
+fn receive_from_a_silent_sender(
+    name: &str,
+) -> (
+    String,
+    Result<replay_runtime::Summary, replay_runtime::Error>,
+) {
+    let dir = scratch_dir(name);
+    let recording = dir.join("silent.replay");
+    let program = |send: bool| {
+        let (tx, rx) = mpsc::channel::<u32>();
+        let sender = thread::spawn(move || {
+            if send {
+                tx.send(7).expect("the receiver is alive");
+            }
+        });
+        sender.join().expect("the sender ends");
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rx.recv()))
+    };
+    let session = Session::record(&recording).expect("start recording");
+    assert_eq!(program(true).expect("no panic"), Ok(7));
+    session.finish().expect("finish recording");
+
+    let session = Session::replay(&recording).expect("start replaying");
+    let caught = program(false).expect_err("every sender is gone: the receive diverges");
+    let message = replay_tests::panic_message(&*caught);
+    // The thread is spent: its next receive panics again.
+    let (_tx, rx) = mpsc::channel::<u32>();
+    let again = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rx.try_recv()));
+    let again = replay_tests::panic_message(&*again.expect_err("the thread is spent"));
+    assert!(
+        again.contains("replay diverged earlier on this thread"),
+        "{again}"
+    );
+    (message, session.finish())
+}
+
+#[test]
+fn a_receive_whose_senders_are_gone_diverges_and_finish_reports_it() {
+    let (message, finished) = receive_from_a_silent_sender("threads-silent-sender");
+    assert!(
+        message.starts_with("replay diverged at call #1 on thread 0"),
+        "{message}"
+    );
+    assert!(
+        message.contains("every sender of the channel is gone"),
+        "{message}"
+    );
+    assert!(
+        message.contains("expected: a message from thread 1"),
+        "{message}"
+    );
+    match finished {
+        Err(replay_runtime::Error::Diverged { message: kept }) => assert_eq!(kept, message),
+        other => panic!("finish must report the divergence, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_select_with_fewer_branches_than_recorded_diverges_and_finish_reports_it() {
+    let dir = scratch_dir("threads-select-branches");
+    let recording = dir.join("select.replay");
+    let session = Session::record(&recording).expect("start recording");
+    let (_tx0, rx0) = mpsc::channel::<u32>();
+    let (tx1, rx1) = mpsc::channel::<u32>();
+    tx1.send(5).expect("send");
+    assert_eq!(mpsc::select(&[&rx0, &rx1]), (1, Ok(5)));
+    session.finish().expect("finish recording");
+
+    let session = Session::replay(&recording).expect("start replaying");
+    let (tx0, rx0) = mpsc::channel::<u32>();
+    tx0.send(5).expect("send");
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| mpsc::select(&[&rx0])));
+    let message = replay_tests::panic_message(&*caught.expect_err("branch 1 does not exist"));
+    assert!(
+        message.contains("the select has fewer branches"),
+        "{message}"
+    );
+    assert!(message.contains("a select won by branch 1"), "{message}");
+    assert!(
+        matches!(
+            session.finish(),
+            Err(replay_runtime::Error::Diverged { .. })
+        ),
+        "finish must report the divergence"
+    );
+}
