@@ -1,43 +1,96 @@
 //! `replay`: reads recordings without the program that made them.
 //!
 //! ```text
-//! replay dump FILE      every event, thread by thread
+//! replay dump FILE      every event, thread by thread, with its values
 //! replay diff A B       where two recordings first differ, with context
 //! replay stats FILE     calls per function, bytes, threads
 //! ```
 //!
-//! Hostile files get a clear error (exit status 2), never a panic; every
-//! command reads one chunk of a thread at a time, so memory stays bounded
-//! whatever a file claims.
+//! Values are decoded with the types of the call's recorded signature
+//! where they are known (`decode.rs`, `signature.rs`), and shown in hex
+//! with a guess otherwise. Hostile files get a clear error (exit status 2),
+//! never a panic; every command reads one chunk of a thread at a time, so
+//! memory stays bounded whatever a file claims.
+
+mod decode;
+mod signature;
 
 use std::collections::{HashMap, VecDeque};
-use std::ffi::OsString;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use clap::{Parser, Subcommand};
 use replay_runtime::Error;
 use replay_runtime::inspect::{Entry, Inspection, Value, printable};
 
-const USAGE: &str = "usage: replay dump FILE | replay diff A B | replay stats FILE";
+use crate::decode::Decoder;
+
+/// The help's last section: a command's exit statuses, then the one they
+/// all share.
+macro_rules! exit_status {
+    ($($line:literal),*) => {
+        concat!(
+            "Exit status:\n",
+            $("  ", $line, "\n",)*
+            "  2  an error (a file that cannot be read or is not a valid recording) or bad usage"
+        )
+    };
+}
+
+/// Reads replay recordings without the program that made them.
+#[derive(Parser)]
+#[command(
+    name = "replay",
+    version,
+    after_help = exit_status!(
+        "0  success; for `diff`, the recordings hold the same events",
+        "1  `diff` found a difference"
+    )
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Every event, thread by thread: each call with its arguments and results
+    ///
+    /// Values are decoded with the types the call's recorded signature
+    /// names. Where it names types the command cannot know (the program's
+    /// own structs, handles), they are shown in hex, with a guess marked `~`.
+    #[command(verbatim_doc_comment, after_help = exit_status!("0  success"))]
+    Dump {
+        /// The recording
+        file: PathBuf,
+    },
+    /// Where two recordings first differ, with the events before
+    #[command(after_help = exit_status!(
+        "0  the recordings hold the same events",
+        "1  the recordings differ"
+    ))]
+    Diff {
+        /// One recording
+        a: PathBuf,
+        /// The other
+        b: PathBuf,
+    },
+    /// Calls and bytes per function, events per thread
+    #[command(after_help = exit_status!("0  success"))]
+    Stats {
+        /// The recording
+        file: PathBuf,
+    },
+}
 
 fn main() -> ExitCode {
-    // Paths need not be UTF-8.
-    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
-    let command = args.first().and_then(|c| c.to_str()).unwrap_or_default();
-    let files: Vec<&Path> = args.iter().skip(1).map(Path::new).collect();
-    let outcome = match (command, &files[..]) {
-        ("dump", [file]) => dump(file).map(|()| ExitCode::SUCCESS),
-        ("diff", [a, b]) => diff(a, b),
-        ("stats", [file]) => stats(file).map(|()| ExitCode::SUCCESS),
-        ("--help" | "-h" | "help", []) => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        _ => {
-            eprintln!("{USAGE}");
-            return ExitCode::from(2);
-        }
+    // Help and `--version` exit with 0, bad usage with 2.
+    let cli = Cli::parse();
+    let outcome = match &cli.command {
+        Command::Dump { file } => dump(file).map(|()| ExitCode::SUCCESS),
+        Command::Diff { a, b } => diff(a, b),
+        Command::Stats { file } => stats(file).map(|()| ExitCode::SUCCESS),
     };
     outcome.unwrap_or_else(|e| {
         eprintln!("replay: {e}");
@@ -57,8 +110,9 @@ fn dump(file: &Path) -> Result<(), Error> {
     );
     for thread in recording.threads() {
         println!("thread {thread}:");
+        let mut decoder = Decoder::default();
         for (i, entry) in recording.entries(thread)?.enumerate() {
-            println!("  {:>6}  {}", i + 1, entry?);
+            println!("  {:>6}  {}", i + 1, decoder.show(&entry?));
         }
     }
     Ok(())
@@ -96,6 +150,7 @@ fn diff(a: &Path, b: &Path) -> Result<ExitCode, Error> {
     threads.dedup();
     let mut compared = 0u64;
     for thread in threads {
+        let mut decoder = Decoder::default();
         let mut ours = entries(&left, thread)?;
         let mut theirs = entries(&right, thread)?;
         let mut before = VecDeque::with_capacity(CONTEXT);
@@ -117,12 +172,12 @@ fn diff(a: &Path, b: &Path) -> Result<ExitCode, Error> {
                 "the recordings first differ on thread {thread}, at event {index} (as `replay dump` numbers them):"
             );
             for (i, entry) in &before {
-                println!("  {i:>6}  {entry}");
+                println!("  {i:>6}  {}", decoder.show(entry));
             }
-            let show = |entry: Option<&Entry>| {
-                entry.map_or(
-                    "(nothing: the thread's events end here)".to_owned(),
-                    ToString::to_string,
+            let mut show = |entry: Option<&Entry>| {
+                entry.map_or_else(
+                    || "(nothing: the thread's events end here)".to_owned(),
+                    |entry| decoder.show(entry),
                 )
             };
             println!("  {}:\n  {index:>6}  {}", a.display(), show(x.as_ref()));
@@ -156,11 +211,16 @@ fn size(value: &Value) -> usize {
 fn stats(file: &Path) -> Result<(), Error> {
     let recording = Inspection::open(file)?;
     let bytes = std::fs::metadata(file).map_or(0, |m| m.len());
-    // By call site: the recording defines each once, so its name is one
-    // shared string (a hostile file's huge name is never copied per call).
-    let mut functions: HashMap<*const str, Site> = HashMap::new();
+    // One line per function, whichever threads called it.
+    let mut functions: Vec<Function> = Vec::new();
+    let mut by_name: HashMap<(Arc<str>, Arc<str>), usize> = HashMap::new();
     let mut lines = Vec::new();
     for thread in recording.threads() {
+        // A stream defines each of its call sites once, so a site's name is
+        // one shared string: looked up by name once, then by address (a
+        // hostile file's huge name is never hashed per call). The `Arc`
+        // kept beside its address keeps the address from being reused.
+        let mut sites: HashMap<*const u8, (Arc<str>, usize)> = HashMap::new();
         let (mut calls, mut meetings, mut ended) = (0u64, 0u64, false);
         for entry in recording.entries(thread)? {
             match entry? {
@@ -172,16 +232,25 @@ fn stats(file: &Path) -> Result<(), Error> {
                     ..
                 } => {
                     calls += 1;
-                    let site = functions
-                        .entry(Arc::as_ptr(&function))
-                        .or_insert_with(|| Site {
-                            function: function.clone(),
-                            signature,
-                            calls: 0,
-                            bytes: 0,
-                        });
-                    site.calls += 1;
-                    site.bytes += size(&arguments) + size(&results);
+                    let (_, index) =
+                        sites
+                            .entry(Arc::as_ptr(&function).cast())
+                            .or_insert_with(|| {
+                                let key = (function.clone(), signature.clone());
+                                let index = *by_name.entry(key).or_insert_with(|| {
+                                    functions.push(Function {
+                                        function: function.clone(),
+                                        signature,
+                                        calls: 0,
+                                        bytes: 0,
+                                    });
+                                    functions.len() - 1
+                                });
+                                (function.clone(), index)
+                            });
+                    let counted = &mut functions[*index];
+                    counted.calls += 1;
+                    counted.bytes += size(&arguments) + size(&results);
                 }
                 Entry::Thread(_) => meetings += 1,
                 Entry::End => ended = true,
@@ -201,26 +270,26 @@ fn stats(file: &Path) -> Result<(), Error> {
         println!("{line}");
     }
     println!("calls per function (count, bytes of arguments and results):");
-    let mut sites: Vec<_> = functions.into_values().collect();
-    sites.sort_by(|a, b| {
+    functions.sort_by(|a, b| {
         b.calls
             .cmp(&a.calls)
             .then_with(|| a.function.cmp(&b.function))
+            .then_with(|| a.signature.cmp(&b.signature))
     });
-    for site in sites {
+    for counted in functions {
         println!(
             "  {:>8} {:>10}  {}  {}",
-            site.calls,
-            site.bytes,
-            printable(&site.function),
-            printable(&site.signature)
+            counted.calls,
+            counted.bytes,
+            printable(&counted.function),
+            printable(&counted.signature)
         );
     }
     Ok(())
 }
 
-/// What `stats` counts of one call site.
-struct Site {
+/// What `stats` counts of one function: its calls on every thread.
+struct Function {
     function: Arc<str>,
     signature: Arc<str>,
     calls: u64,

@@ -1,22 +1,16 @@
 //! The `replay` command on real recordings, and on hostile files.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
+use std::path::Path;
+use std::process::Command;
+
+use common::{REPLAY, call, crafted, define, replay, replay_ok, scratch, text};
 use replay_runtime::{Session, deterministic};
-
-const REPLAY: &str = env!("CARGO_BIN_EXE_replay");
 
 #[deterministic]
 fn lookup(key: &str, attempt: u32) -> String {
     format!("{key}@{attempt}:{}", std::process::id())
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("replay-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("a scratch directory");
-    dir
 }
 
 /// Records the given lookups on this thread.
@@ -26,17 +20,6 @@ fn record(path: &Path, keys: &[&str]) {
         lookup(key, i as u32);
     }
     session.finish().expect("finish recording");
-}
-
-fn replay(args: &[&str]) -> Output {
-    Command::new(REPLAY)
-        .args(args)
-        .output()
-        .expect("run replay")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 #[test]
@@ -49,7 +32,10 @@ fn dump_names_each_call_with_its_arguments_and_result() {
     let out = text(&out.stdout);
     assert!(out.contains("thread 0:"), "{out}");
     assert!(out.contains("#1 cli::lookup("), "{out}");
-    assert!(out.contains("~ \"alpha\", 0)"), "{out}");
+    assert!(
+        out.contains("#1 cli::lookup(\"alpha\", 0) -> \"alpha@0:"),
+        "{out}"
+    );
     assert!(out.contains("#2 cli::lookup("), "{out}");
     assert!(out.contains("\"beta@1:"), "{out}");
     assert!(out.contains("(end)"), "{out}");
@@ -160,7 +146,7 @@ fn hostile_files_get_a_clear_error_never_a_panic() {
     );
     let usage = replay(&["frobnicate"]);
     assert_eq!(usage.status.code(), Some(2));
-    assert!(text(&usage.stderr).contains("usage: replay dump FILE"));
+    assert!(text(&usage.stderr).contains("Usage: replay <COMMAND>"));
 }
 
 /// A valid recording whose one function has a 1 MiB name, called 200 000
@@ -169,40 +155,12 @@ fn hostile_files_get_a_clear_error_never_a_panic() {
 fn a_huge_function_name_does_not_blow_up_memory() {
     let dir = scratch("huge-name");
     let path = dir.join("huge.replay");
-    let mut file = std::fs::read({
-        let small = dir.join("small.replay");
-        record(&small, &[]);
-        small
-    })
-    .expect("a header");
-    // Keep the header: 14 fixed bytes, the metadata, its checksum.
-    let meta_len = u32::from_le_bytes([file[10], file[11], file[12], file[13]]) as usize;
-    file.truncate(14 + meta_len + 4);
     let mut payload = Vec::new();
-    let name = "n".repeat(1 << 20);
-    let varint = |buf: &mut Vec<u8>, mut v: u64| {
-        while v >= 0x80 {
-            buf.push(v as u8 | 0x80);
-            v >>= 7;
-        }
-        buf.push(v as u8);
-    };
-    varint(&mut payload, 2); // define site 0
-    varint(&mut payload, name.len() as u64);
-    payload.extend_from_slice(name.as_bytes());
-    varint(&mut payload, 2);
-    payload.extend_from_slice(b"fn");
+    define(&mut payload, 0, &"n".repeat(1 << 20), "fn");
     for _ in 0..200_000 {
-        payload.extend_from_slice(&[0, 0, 0]); // call site 0, no arguments, no results
+        call(&mut payload, 0, &[], &[]); // 00 00 00: site 0, no arguments, no results
     }
-    let mut crc = crc32fast::Hasher::new();
-    crc.update(&0u32.to_le_bytes());
-    crc.update(&payload);
-    let crc = crc.finalize();
-    file.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-    file.extend_from_slice(&crc.to_le_bytes());
-    file.extend_from_slice(&0u32.to_le_bytes());
-    file.extend_from_slice(&payload);
+    let file = crafted(&dir, &payload);
     std::fs::write(&path, &file).expect("write");
 
     let out = replay(&["stats", path.to_str().expect("utf-8")]);
@@ -212,4 +170,101 @@ fn a_huge_function_name_does_not_blow_up_memory() {
         "{}",
         text(&out.stdout)
     );
+}
+
+#[test]
+fn stats_counts_a_function_called_on_two_threads_as_one() {
+    let dir = scratch("stats-threads");
+    let path = dir.join("a.replay");
+    let session = Session::record(&path).expect("start recording");
+    lookup("main", 0);
+    replay_runtime::thread::spawn(|| {
+        lookup("worker", 1);
+        lookup("worker", 2);
+    })
+    .join()
+    .expect("join");
+    session.finish().expect("finish recording");
+
+    let out = replay_ok("stats", &path);
+    assert!(out.contains("2 thread(s)"), "{out}");
+    let lines: Vec<_> = out
+        .lines()
+        .filter(|l| l.ends_with("cli::lookup  fn(& str, u32) -> String"))
+        .collect();
+    assert_eq!(lines.len(), 1, "one line per function: {out}");
+    assert!(lines[0].trim_start().starts_with("3 "), "{out}");
+}
+
+#[test]
+fn help_after_a_command_shows_its_help_and_opens_no_file() {
+    for args in [&["dump", "--help"][..], &["help", "dump"], &["dump", "-h"]] {
+        let out = replay(args);
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(
+            stdout.contains("Usage: replay dump <FILE>"),
+            "{args:?}: {stdout}"
+        );
+        assert!(stderr.is_empty(), "{args:?}: {stderr}");
+    }
+    let out = replay(&["diff", "--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    let help = text(&out.stdout);
+    assert!(help.contains("Usage: replay diff <A> <B>"), "{help}");
+    assert!(help.contains("1  the recordings differ"), "{help}");
+}
+
+#[test]
+fn help_lists_the_commands_and_the_exit_statuses() {
+    let out = replay(&["--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    let help = text(&out.stdout);
+    for line in [
+        "Usage: replay <COMMAND>",
+        "dump ",
+        "diff ",
+        "stats ",
+        "Exit status:",
+        "0  success",
+        "1  `diff` found a difference",
+        "2  an error",
+    ] {
+        assert!(help.contains(line), "{line:?} in {help}");
+    }
+}
+
+#[test]
+fn version_prints_the_name_and_version() {
+    for flag in ["--version", "-V"] {
+        let out = replay(&[flag]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert_eq!(
+            text(&out.stdout),
+            format!("replay {}\n", env!("CARGO_PKG_VERSION"))
+        );
+    }
+}
+
+#[test]
+fn bad_usage_exits_with_2_and_says_what_is_wrong() {
+    for (args, says) in [
+        (&[][..], "Usage: replay <COMMAND>"),
+        (&["dump"], "<FILE>"),
+        (&["diff", "a.replay"], "<B>"),
+        (
+            &["stats", "a.replay", "b.replay"],
+            "unexpected argument 'b.replay'",
+        ),
+        (
+            &["dump", "--frobnicate", "a.replay"],
+            "unexpected argument '--frobnicate'",
+        ),
+    ] {
+        let out = replay(args);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
 }

@@ -4,7 +4,8 @@
 //! A recording names every function it calls and keeps each call's
 //! arguments and results as postcard bytes. Without the program's types
 //! the bytes cannot be decoded for certain; [`Value`]'s `Display` shows
-//! them in hex with a best guess at what they hold.
+//! them in hex with a best guess at what they hold. (The `replay` command
+//! goes further: it decodes the types a call's recorded signature names.)
 
 use std::fmt;
 use std::path::Path;

@@ -1,0 +1,416 @@
+//! Recorded values read back with the types their call's signature names,
+//! and shown as Rust writes them: `step(1, "abc") -> Some(100)`.
+//!
+//! A value is shown decoded only when its bytes are exactly an encoding of
+//! the signature's types, every byte consumed. Otherwise (a program's own
+//! type, a `#[mapped]` handle, a secret parameter left out, bytes left
+//! over) it is shown as the runtime shows it: in hex, with a guess marked
+//! `~`.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use replay_runtime::inspect::{Entry, Value, printable};
+
+use crate::signature::{Signature, Type};
+
+/// Bytes of text shown of one call's arguments, or of its results.
+const ROOM: usize = 2048;
+/// Elements shown of a sequence.
+const ELEMENTS: usize = 32;
+/// Characters shown of a string.
+const CHARS: usize = 256;
+/// Bytes shown of a raw output buffer.
+const BYTES: usize = 64;
+
+/// Shows the events of one thread, parsing each function's signature once.
+#[derive(Default)]
+pub struct Decoder {
+    /// By the address of the recording's shared signature string, which
+    /// the key's `Arc` keeps alive (a hostile file's huge signature is
+    /// never hashed per call).
+    signatures: HashMap<*const u8, (Arc<str>, Option<Signature>)>,
+}
+
+impl Decoder {
+    /// The event as `replay dump` prints it.
+    pub fn show(&mut self, entry: &Entry) -> String {
+        let Entry::Call {
+            number,
+            function,
+            signature,
+            arguments,
+            results,
+        } = entry
+        else {
+            return entry.to_string();
+        };
+        let signature = self.signature(signature);
+        let decoded_arguments = match (arguments, signature) {
+            (Value::Bytes(bytes), Some(signature)) => inputs(signature, bytes),
+            _ => None,
+        };
+        let arguments = match (decoded_arguments, arguments) {
+            (Some(shown), _) => shown,
+            (None, Value::Bytes(bytes)) if bytes.is_empty() => String::new(),
+            (None, arguments) => arguments.to_string(),
+        };
+        let decoded_results = match (results, signature) {
+            (Value::Bytes(bytes), Some(signature)) => outputs(signature, bytes),
+            _ => None,
+        };
+        let results = decoded_results.unwrap_or_else(|| results.to_string());
+        format!(
+            "#{number} {}({arguments}) -> {results}",
+            printable(function)
+        )
+    }
+
+    fn signature(&mut self, text: &Arc<str>) -> Option<&Signature> {
+        // A hostile file's huge signature is neither parsed nor kept.
+        if text.len() > crate::signature::LONGEST {
+            return None;
+        }
+        let (_, signature) = self
+            .signatures
+            .entry(Arc::as_ptr(text).cast())
+            .or_insert_with(|| (text.clone(), Signature::parse(text)));
+        signature.as_ref()
+    }
+}
+
+/// The arguments, shown `1, "abc"`.
+fn inputs(signature: &Signature, bytes: &[u8]) -> Option<String> {
+    let shown = values(&signature.inputs, bytes)?;
+    // A `&self` records nothing, or a `#[mapped]` handle's slot and
+    // generation: bytes that read both ways are left undecoded.
+    if signature.shared_self {
+        let slot = [Type::Unsigned(32), Type::Unsigned(32)];
+        if values(slot.iter().chain(&signature.inputs), bytes).is_some() {
+            return None;
+        }
+    }
+    Some(shown.join(", "))
+}
+
+/// The return value, then each out-parameter: `true, out [1, 2, 3]`.
+fn outputs(signature: &Signature, bytes: &[u8]) -> Option<String> {
+    let shown = values(
+        std::iter::once(&signature.ret).chain(&signature.outputs),
+        bytes,
+    )?;
+    let mut shown = shown.into_iter();
+    let ret = shown.next().unwrap_or_default();
+    Some(
+        std::iter::once(ret)
+            .chain(shown.map(|out| format!("out {out}")))
+            .collect::<Vec<_>>()
+            .join(", "),
+    )
+}
+
+/// Each of `types` read from `bytes`, shown; `None` unless `bytes` are
+/// exactly their encodings, in order.
+fn values<'t>(types: impl IntoIterator<Item = &'t Type>, bytes: &[u8]) -> Option<Vec<String>> {
+    let mut reader = Reader {
+        rest: bytes,
+        text: String::new(),
+        room: ROOM,
+        cut: false,
+        hidden: 0,
+    };
+    let mut shown = Vec::new();
+    for ty in types {
+        reader.value(ty)?;
+        let mut text = std::mem::take(&mut reader.text);
+        if reader.cut {
+            text.push('…');
+        }
+        shown.push(text);
+    }
+    reader.rest.is_empty().then_some(shown)
+}
+
+/// Postcard's encoding read back, as `postcard::from_bytes` reads it.
+struct Reader<'a> {
+    rest: &'a [u8],
+    /// The value being shown.
+    text: String,
+    /// Characters that may still be shown: a value past it is cut short.
+    room: usize,
+    /// The room ran out: every value from there on is cut short.
+    cut: bool,
+    /// Above zero while reading elements that are not shown.
+    hidden: u32,
+}
+
+impl Reader<'_> {
+    fn show(&mut self, text: &str) {
+        if self.hidden > 0 {
+            return;
+        }
+        if text.len() <= self.room {
+            self.text.push_str(text);
+            self.room -= text.len();
+        } else {
+            self.room = 0;
+            self.cut = true;
+        }
+    }
+
+    fn take(&mut self, n: usize) -> Option<&[u8]> {
+        if n > self.rest.len() {
+            return None;
+        }
+        let (taken, rest) = self.rest.split_at(n);
+        self.rest = rest;
+        Some(taken)
+    }
+
+    fn byte(&mut self) -> Option<u8> {
+        Some(self.take(1)?[0])
+    }
+
+    /// A varint of an integer type of `bits` bits: at most as many bytes
+    /// as it needs, and no bits past its width.
+    fn varint(&mut self, bits: u32) -> Option<u128> {
+        let mut value = 0u128;
+        for shift in (0..bits).step_by(7) {
+            let byte = self.byte()?;
+            let group = u128::from(byte & 0x7f);
+            if shift + 7 > bits && group >> (bits - shift) != 0 {
+                return None;
+            }
+            value |= group << shift;
+            if byte & 0x80 == 0 {
+                return Some(value);
+            }
+        }
+        None
+    }
+
+    /// A length: a `usize` varint.
+    fn len(&mut self) -> Option<usize> {
+        usize::try_from(self.varint(64)?).ok()
+    }
+
+    fn value(&mut self, ty: &Type) -> Option<()> {
+        match ty {
+            Type::Unit => self.show("()"),
+            Type::Bool => match self.byte()? {
+                0 => self.show("false"),
+                1 => self.show("true"),
+                _ => return None,
+            },
+            Type::Unsigned(8) => {
+                let byte = self.byte()?;
+                self.show(&byte.to_string());
+            }
+            Type::Signed(8) => {
+                let byte = self.byte()?;
+                self.show(&(byte as i8).to_string());
+            }
+            // `c_char` is `i8` or `u8` by platform: below 128 they agree.
+            Type::CChar => {
+                let byte = self.byte().filter(|b| b.is_ascii())?;
+                self.show(&byte.to_string());
+            }
+            Type::Unsigned(bits) => {
+                let value = self.varint(*bits)?;
+                self.show(&value.to_string());
+            }
+            Type::Signed(bits) => {
+                let zigzag = self.varint(*bits)?;
+                let value = (zigzag >> 1) as i128 ^ -((zigzag & 1) as i128);
+                self.show(&value.to_string());
+            }
+            Type::F32 => {
+                let bytes = self.take(4)?.try_into().ok()?;
+                self.show(&format!("{:?}", f32::from_le_bytes(bytes)));
+            }
+            Type::F64 => {
+                let bytes = self.take(8)?.try_into().ok()?;
+                self.show(&format!("{:?}", f64::from_le_bytes(bytes)));
+            }
+            Type::Char => {
+                let len = self.len()?;
+                let text = std::str::from_utf8(self.take(len)?).ok()?;
+                let mut chars = text.chars();
+                let (Some(c), None) = (chars.next(), chars.next()) else {
+                    return None;
+                };
+                self.show(&format!("{c:?}"));
+            }
+            Type::Str => {
+                let len = self.len()?;
+                let text = std::str::from_utf8(self.take(len)?).ok()?;
+                let shown = match text.char_indices().nth(CHARS) {
+                    Some((end, _)) => format!("{:?}… ({len} bytes)", &text[..end]),
+                    None => format!("{text:?}"),
+                };
+                self.show(&shown);
+            }
+            Type::Bytes => {
+                let len = self.len()?;
+                let bytes = self.take(len)?;
+                let mut shown = format!("b\"{}\"", bytes[..len.min(BYTES)].escape_ascii());
+                if len > BYTES {
+                    let _ = write!(shown, "… ({len} bytes)");
+                }
+                self.show(&shown);
+            }
+            Type::Seq(elem) => {
+                let len = u64::try_from(self.varint(64)?).ok()?;
+                self.elements(elem, len)?;
+            }
+            Type::Array(elem, len) => self.elements(elem, *len)?,
+            Type::Option(inner) => match self.byte()? {
+                0 => self.show("None"),
+                1 => self.wrapped("Some", inner)?,
+                _ => return None,
+            },
+            Type::Result(ok, err) => match self.varint(32)? {
+                0 => self.wrapped("Ok", ok)?,
+                1 => self.wrapped("Err", err)?,
+                _ => return None,
+            },
+            Type::Tuple(types) => {
+                self.show("(");
+                for (i, ty) in types.iter().enumerate() {
+                    if i > 0 {
+                        self.show(", ");
+                    }
+                    self.value(ty)?;
+                }
+                self.show(if types.len() == 1 { ",)" } else { ")" });
+            }
+            Type::Unknown => return None,
+        }
+        Some(())
+    }
+
+    fn wrapped(&mut self, name: &str, inner: &Type) -> Option<()> {
+        self.show(name);
+        self.show("(");
+        self.value(inner)?;
+        self.show(")");
+        Some(())
+    }
+
+    /// `len` elements, the first few shown: `[1, 2, … 98 more]`.
+    fn elements(&mut self, elem: &Type, len: u64) -> Option<()> {
+        let empty = elem.is_zero_sized();
+        // Every element takes a byte at least: a length cannot outrun them.
+        if !empty && len > self.rest.len() as u64 {
+            return None;
+        }
+        self.show("[");
+        for i in 0..len {
+            let shown = i < ELEMENTS as u64 && self.hidden == 0 && !self.cut;
+            if empty && !shown {
+                // The rest would read no bytes.
+                break;
+            }
+            if !shown {
+                self.hidden += 1;
+            } else if i > 0 {
+                self.show(", ");
+            }
+            self.value(elem)?;
+            if !shown {
+                self.hidden -= 1;
+            }
+        }
+        if len > ELEMENTS as u64 {
+            self.show(&format!(", … {} more", len - ELEMENTS as u64));
+        }
+        self.show("]");
+        Some(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::values;
+    use crate::signature::{Signature, Type};
+
+    fn show(signature: &str, bytes: &[u8]) -> Option<String> {
+        let signature = Signature::parse(signature).expect("a signature");
+        values(&signature.inputs, bytes).map(|shown| shown.join(", "))
+    }
+
+    #[test]
+    fn reads_what_postcard_writes() {
+        let bytes = postcard::to_stdvec(&(
+            -1i32,
+            300u16,
+            i128::MIN,
+            u128::MAX,
+            "a\"b",
+            'é',
+            (true, None::<u8>),
+            vec![Some(-2i64)],
+            [1.5f32, -0.0],
+            Ok::<u8, String>(7),
+            (),
+            -128i8,
+        ))
+        .expect("encode");
+        assert_eq!(
+            show(
+                "fn(i32, u16, i128, u128, & str, char, (bool , Option < u8 >), \
+                 Vec < Option < i64 > >, [f32 ; 2], Result < u8 , String >, (), i8)",
+                &bytes
+            )
+            .as_deref(),
+            Some(
+                "-1, 300, -170141183460469231731687303715884105728, \
+                 340282366920938463463374607431768211455, \"a\\\"b\", 'é', (true, None), \
+                 [Some(-2)], [1.5, -0.0], Ok(7), (), -128"
+            )
+        );
+    }
+
+    #[test]
+    fn refuses_bytes_that_are_not_exactly_the_types() {
+        assert_eq!(show("fn(u8)", &[1, 2]), None, "a byte left over");
+        assert_eq!(show("fn(u32)", &[0x80]), None, "cut short");
+        assert_eq!(show("fn(u16)", &[0xff, 0xff, 0x04]), None, "over u16");
+        assert_eq!(
+            show("fn(u16)", &[0xff, 0xff, 0x03]).as_deref(),
+            Some("65535")
+        );
+        assert_eq!(show("fn(u64)", &[0xff; 10]), None, "too long");
+        assert_eq!(show("fn(bool)", &[2]), None);
+        assert_eq!(show("fn(Option < u8 >)", &[2, 0]), None);
+        assert_eq!(show("fn(char)", &[2, b'a', b'b']), None, "two chars");
+        assert_eq!(show("fn(& str)", &[1, 0xff]), None, "not UTF-8");
+        assert_eq!(show("fn(c_char)", &[0x80]), None, "sign unknown");
+        assert_eq!(show("fn(c_char)", b"A").as_deref(), Some("65"));
+        assert_eq!(show("fn(Point)", &[]), None);
+        assert_eq!(show("fn(Vec < u8 >)", &[0xff, 0xff, 0x03, 1]), None);
+    }
+
+    #[test]
+    fn shows_long_values_cut_short() {
+        let long = postcard::to_stdvec(&("x".repeat(1000), vec![7u8; 100])).expect("encode");
+        let shown = show("fn(String, Vec < u8 >)", &long).expect("decoded");
+        assert!(
+            shown.starts_with(&format!("\"{}\"… (1000 bytes), [7, 7, ", "x".repeat(256))),
+            "{shown}"
+        );
+        assert!(shown.ends_with(", 7, … 68 more]"), "{shown}");
+
+        let units = show("fn([[() ; 1000000] ; 1000000])", &[]).expect("decoded");
+        assert!(units.len() < 3 * super::ROOM, "{}", units.len());
+        assert!(units.ends_with('…'), "{units}");
+
+        let blob = values(
+            &[Type::Bytes],
+            &postcard::to_stdvec(&[0u8; 100][..]).expect("encode"),
+        )
+        .expect("decoded");
+        assert_eq!(blob[0], format!("b\"{}\"… (100 bytes)", "\\x00".repeat(64)));
+    }
+}
