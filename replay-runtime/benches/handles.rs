@@ -3,11 +3,11 @@
 //! the two sizes cost alike.
 //!
 //! ```text
-//! cargo bench -p replay-runtime --bench handles
+//! cargo bench -p replay-runtime --features internals --bench handles
 //! ```
 
 use divan::{Bencher, black_box};
-use replay_runtime::__private::handles::HandleMap;
+use replay_runtime::internals::HandleMap;
 
 fn main() {
     divan::main();

@@ -6,6 +6,34 @@
 //! the bytes cannot be decoded for certain; [`Value`]'s `Display` shows
 //! them in hex with a best guess at what they hold. (The `replay` command
 //! goes further: it decodes the types a call's recorded signature names.)
+//!
+//! ```
+//! use replay_runtime::inspect::{Entry, Inspection};
+//! use replay_runtime::{Session, deterministic};
+//!
+//! #[deterministic]
+//! fn answer() -> u32 {
+//!     42
+//! }
+//!
+//! # fn main() -> Result<(), replay_runtime::Error> {
+//! # let path = std::env::temp_dir().join(format!("inspect-doc-{}.replay", std::process::id()));
+//! let session = Session::record(&path)?;
+//! answer();
+//! session.finish()?;
+//!
+//! let recording = Inspection::open(&path)?;
+//! for thread in recording.threads() {
+//!     for entry in recording.entries(thread)? {
+//!         if let Entry::Call { function, .. } = entry? {
+//!             assert!(function.ends_with("::answer"));
+//!         }
+//!     }
+//! }
+//! # std::fs::remove_file(&path).ok();
+//! # Ok(())
+//! # }
+//! ```
 
 use std::fmt;
 use std::path::Path;

@@ -63,28 +63,163 @@ pub use handles::{Context, ContextPtr, Mapped, RawHandle};
 pub use recording::Metadata;
 pub use session::{Mode, Session, Summary, current_mode};
 
-/// Records and replays calls through a function, or through every function
-/// of an `unsafe extern "C"` block.
+/// Records and replays the calls through a function, a method, or every
+/// function of an `unsafe extern "C"` block.
 ///
-/// See the crate documentation and `docs/guide.md`.
+/// In record mode the wrapper calls the real function and records its
+/// arguments, its return value and its out-parameters (`&mut T`,
+/// `&mut [T]`, raw buffers marked `#[out]`); in replay mode it checks the
+/// arguments against the recording and returns the recorded results
+/// without calling the function; with no session it calls straight through.
+///
+/// ```
+/// use replay_runtime::{Session, deterministic};
+///
+/// #[deterministic]
+/// fn roll(sides: u32) -> u32 {
+///     (std::time::SystemTime::now()
+///         .duration_since(std::time::UNIX_EPOCH)
+///         .unwrap()
+///         .subsec_nanos() % sides) + 1
+/// }
+///
+/// #[deterministic]
+/// unsafe extern "C" {
+///     safe fn getpid() -> i32;
+///     fn rand() -> i32;
+///     /// A raw output buffer of `count` bytes; the return value counts those written.
+///     fn read(fd: i32, #[out(len = count, written = return)] buf: *mut u8, count: usize) -> isize;
+/// }
+///
+/// # fn main() -> Result<(), replay_runtime::Error> {
+/// # let path = std::env::temp_dir().join(format!("deterministic-doc-{}.replay", std::process::id()));
+/// let session = Session::record(&path)?;
+/// let rolled = (roll(6), getpid(), unsafe { rand() });
+/// session.finish()?;
+///
+/// let session = Session::replay(&path)?;
+/// assert_eq!((roll(6), getpid(), unsafe { rand() }), rolled);
+/// session.finish()?;
+/// # std::fs::remove_file(&path).ok();
+/// # Ok(())
+/// # }
+/// ```
+///
+/// Arguments, all optional:
+///
+/// | argument | meaning |
+/// |---|---|
+/// | `replay_with = path::to::stand_in` | in replay, call this function (same parameters and return type) instead of returning recorded values; the call is still checked against the recording |
+/// | `path = param` | `param` holds a file path: in replay the call runs for real when the path matches the session's live-file patterns ([`Session::with_live_files`]) |
+/// | `secret(param, .., return)` | these parameters (and with `return`, the results) never reach the recording: secret parameters are not checked, and a call with secret results runs for real in replay too |
+/// | `crate = path::to::replay_runtime` | where the runtime is, for crates that re-export it |
+///
+/// On a parameter of an extern function, `#[out(len = count)]` marks a
+/// `*mut T` buffer of `count` elements (a parameter, or an integer) that the
+/// function writes; add `written = return` when the return value counts
+/// the elements written. See `docs/guide.md` for what each kind of
+/// parameter and return value may be; everything else is a compile error
+/// that says why.
 #[cfg(feature = "macros")]
 pub use replay_macros::deterministic;
 
-/// Makes a struct wrapping a raw handle (a descriptor, a pointer) cross
-/// recorded calls as a stable index instead of its raw value.
+/// Makes a struct wrapping one raw handle (a descriptor, a pointer) cross
+/// recorded calls as a stable index in the object index map instead of its
+/// raw value, which differs from run to run.
 ///
-/// See [`Mapped`] and `docs/handles.md`.
+/// The attribute implements [`Mapped`], `Serialize`, `Deserialize`, `Debug`
+/// (the slot, never the raw value) and `Drop` (frees the slot). In replay a
+/// handle holds a placeholder that no OS or allocator hands out, and a
+/// stale or unknown handle is a divergence, never a wrong object.
+///
+/// ```
+/// use replay_runtime::{Session, deterministic, mapped};
+///
+/// #[mapped(drop = Fd::close)]
+/// pub struct Fd(i32);
+///
+/// impl Fd {
+///     /// Releases a real descriptor (never a replay placeholder).
+///     fn close(&mut self) {
+///         unsafe extern "C" { fn close(fd: i32) -> i32; }
+///         unsafe { close(self.0) };
+///     }
+/// }
+///
+/// #[deterministic]
+/// fn open_null() -> Option<Fd> {
+///     unsafe extern "C" { fn open(path: *const std::ffi::c_char, flags: i32) -> i32; }
+///     let fd = unsafe { open(c"/dev/null".as_ptr(), 0) };
+///     (fd >= 0).then(|| Fd(fd))
+/// }
+///
+/// # fn main() -> Result<(), replay_runtime::Error> {
+/// # let path = std::env::temp_dir().join(format!("mapped-doc-{}.replay", std::process::id()));
+/// let session = Session::record(&path)?;
+/// let fd = open_null().expect("open /dev/null");
+/// assert_eq!(format!("{fd:?}"), "Fd #0.0"); // its slot, not its number
+/// drop(fd);
+/// session.finish()?;
+/// # std::fs::remove_file(&path).ok();
+/// # Ok(())
+/// # }
+/// ```
+///
+/// Arguments, all optional: `drop = path::to::release` (a `fn(&mut Self)`
+/// that releases a real handle's resources when it is dropped) and
+/// `crate = path::to::replay_runtime`. The struct has exactly one field,
+/// of a [`RawHandle`] type, and may not be generic, `Copy` or `Clone`.
+/// See `docs/handles.md`.
 #[cfg(feature = "macros")]
 pub use replay_macros::mapped;
 
 /// Makes a test's boundary calls recorded once, to
 /// `tests/recordings/<module path>/<test name>.replay` beside the crate,
-/// and replayed by every later run. See `docs/testing.md`.
+/// and replayed by every later run.
+///
+/// ```no_run
+/// #[replay_runtime::test]
+/// fn the_clock_reads_as_recorded() {
+///     // ... #[deterministic] calls, replayed from the committed recording ...
+/// }
+///
+/// #[replay_runtime::test(path = "tests/recordings/shared.replay")]
+/// #[should_panic(expected = "out of range")]
+/// fn a_recorded_failure() {
+///     panic!("out of range");
+/// }
+/// ```
+///
+/// `REPLAY_MODE` chooses: `auto` (the default: replay the recording if it
+/// exists, record it if not, never under `CI`), `record`, `replay` or
+/// `off`. Arguments, all optional: `path = "relative/to/the/crate.replay"`
+/// and `crate = path::to::replay_runtime`. `#[should_panic]` is honoured,
+/// but a divergence never passes for the expected panic. See
+/// `docs/testing.md`.
 #[cfg(feature = "macros")]
 pub use replay_macros::test;
 
 /// Marks a function that runs for real in every mode and is never recorded
-/// (logging, printing): adding or removing its calls never voids a recording.
+/// (logging, printing, a pure computation): adding or removing its calls
+/// never voids a recording, and the boundary calls it makes are not
+/// recorded either.
+///
+/// ```
+/// use replay_runtime::assume_deterministic;
+///
+/// #[assume_deterministic]
+/// fn log(line: &str) {
+///     eprintln!("{line}");
+/// }
+///
+/// log("runs in every mode");
+/// ```
+///
+/// Nothing it produces may flow back into the program: it takes only
+/// immutable inputs (no `&mut`, no raw pointers) and returns nothing. A
+/// `#[mapped]` handle argument with no real value in replay (a
+/// placeholder) makes the call be skipped, saying so on standard error.
+/// The one argument is `crate = path::to::replay_runtime`.
 #[cfg(feature = "macros")]
 pub use replay_macros::assume_deterministic;
 
@@ -106,9 +241,7 @@ pub mod __private {
     pub use crate::policy::as_path;
     pub use crate::recording::encode::EncodeError;
     pub use crate::site::Site;
-    pub use crate::testing::{
-        TestSession, TestSettings, run_panicking_test, run_test, session_for, test_session,
-    };
+    pub use crate::testing::{TestSession, run_panicking_test, run_test, test_session};
     pub use serde;
 
     /// The object index map and what `#[mapped]` generates calls to.
@@ -118,8 +251,18 @@ pub mod __private {
             Receiver, ReceiverMapped, ReceiverOther, ReceiverProbe, debug, deserialize, dropped,
             serialize,
         };
-        pub use crate::handles::slots::HandleMap;
     }
+}
+
+/// Internals for this workspace's own tests and benchmarks. Not public
+/// API: nothing here is covered by semver.
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::handles::slots::HandleMap;
+    pub use crate::testing::{
+        TestSession, TestSettings, run_panicking_test, run_test, session_for,
+    };
 }
 
 /// The README's example, compiled and run as a doctest so it stays true.

@@ -4,7 +4,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use replay_runtime::__private::{TestSettings, run_test, session_for};
+use replay_runtime::internals::{TestSettings, run_test, session_for};
 use replay_runtime::{Mode, current_mode};
 use replay_tests::{panic_message, rt_now_nanos, scratch_dir};
 
@@ -114,7 +114,7 @@ fn a_replay_left_unfinished_fails_the_test_with_a_hint() {
     );
 }
 
-use replay_runtime::__private::run_panicking_test;
+use replay_runtime::internals::run_panicking_test;
 
 /// Records `clock_then_panic` once, then returns the settings to replay it.
 fn recorded_panicking(dir: &str) -> TestSettings {

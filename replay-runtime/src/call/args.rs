@@ -15,7 +15,7 @@ pub struct Arg<'a, T: ?Sized> {
 }
 
 impl<'a, T: ?Sized + Serialize> Arg<'a, T> {
-    /// Borrows `value`, with the renderers a [`Probe`] chose for its type.
+    /// Borrows `value`, with the renderers a [`Probe`](super::show::Probe) chose for its type.
     #[inline]
     pub fn new(value: &'a T, show: Show<T>) -> Self {
         Arg { value, show }

@@ -1,5 +1,5 @@
 //! Channels whose receives are recorded by sender: drop-in counterparts of
-//! `std::sync::mpsc`, and [`select`] over several receivers.
+//! `std::sync::mpsc`, and [`select()`] over several receivers.
 //!
 //! Every message carries a hidden id: the thread that sent it (its
 //! deterministic id) and, implicitly, its place in that thread's sends,

@@ -1,4 +1,4 @@
-//! [`select`]: receives from whichever of several channels has a message
+//! [`select()`]: receives from whichever of several channels has a message
 //! first, recording which won.
 
 use std::panic::Location;
