@@ -6,11 +6,14 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use syn::{FnArg, ItemFn, ReturnType, Type};
 
+use crate::attr::AssumeArgs;
 use crate::signature::walk;
 use crate::{Errors, with_errors};
 
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
-    match expand_fn(args, item.clone()) {
+    let mut errors = Errors::default();
+    let args = AssumeArgs::parse(args, &mut errors);
+    match errors.and(expand_fn(&args, item.clone())) {
         Ok(tokens) => tokens,
         Err(e) => with_errors(item, e),
     }
@@ -20,13 +23,7 @@ const WHY: &str = "`#[assume_deterministic]` functions run for real during repla
                    and are not recorded, so nothing they produce may flow back into \
                    the program";
 
-fn expand_fn(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
-    if let Some(arg) = args.into_iter().next() {
-        return Err(syn::Error::new(
-            arg.span(),
-            "`#[assume_deterministic]` takes no arguments",
-        ));
-    }
+fn expand_fn(args: &AssumeArgs, item: TokenStream) -> syn::Result<TokenStream> {
     let f: ItemFn = syn::parse2(item).map_err(|e| {
         syn::Error::new(
             e.span(),
@@ -85,7 +82,8 @@ fn expand_fn(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
         }
     }
     errors.finish()?;
-    let rt = quote!(::replay_runtime::__private);
+    let krate = &args.krate;
+    let rt = quote!(#krate::__private);
     // Handles among the arguments: a replay placeholder has no live value
     // to give the real function, so the call is skipped, saying why.
     let checks: Vec<_> = f

@@ -1,83 +1,147 @@
-//! Parsing attribute arguments: `#[deterministic(crate = path,
-//! replay_with = path, path = param)]` and the parameter attribute
-//! `#[out(len = count, written = return)]`.
+//! Parsing arguments, apart from generation: one struct for each attribute
+//! (`#[deterministic(..)]`, `#[mapped(..)]`, `#[replay_runtime::test(..)]`,
+//! `#[assume_deterministic(..)]`) and for each attribute they read on the
+//! item (`#[out(..)]` on a parameter, `#[should_panic(..)]` on a test).
+//!
+//! All of them are comma-separated `name = value` or `name(..)` arguments,
+//! read by `parse_args`: an unknown, repeated or malformed argument is an
+//! error at its tokens saying what is accepted, and parsing goes on at the
+//! next comma, so that the user sees every such error at once.
 
 use proc_macro2::TokenStream;
-use syn::parse::Parser;
-use syn::{Attribute, Expr, Path, Token};
+use quote::ToTokens;
+use syn::ext::IdentExt;
+use syn::parse::{ParseBuffer, ParseStream, Parser};
+use syn::punctuated::Punctuated;
+use syn::{Attribute, Expr, Ident, LitStr, Path, Token};
+
+use crate::Errors;
 
 /// Arguments of `#[deterministic(...)]`.
-pub(crate) struct Args {
+pub(crate) struct DeterministicArgs {
     /// Where the runtime is: `::replay_runtime` unless re-exported.
     pub(crate) krate: Path,
     /// A deterministic stand-in called instead of the function in replay.
     pub(crate) replay_with: Option<Path>,
     /// The parameter holding a file path: the call runs for real in replay
     /// when the path matches the session's live-file patterns.
-    pub(crate) path: Option<syn::Ident>,
+    pub(crate) path: Option<Ident>,
     /// Parameters that never reach the recording.
-    pub(crate) secret: Vec<syn::Ident>,
+    pub(crate) secret: Vec<Ident>,
     /// The return value never reaches the recording.
     pub(crate) secret_return: Option<Token![return]>,
 }
 
-impl Args {
-    pub(crate) fn parse(tokens: TokenStream) -> syn::Result<Args> {
-        let mut args = Args {
-            krate: syn::parse_quote!(::replay_runtime),
+impl DeterministicArgs {
+    pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> DeterministicArgs {
+        let mut args = DeterministicArgs {
+            krate: default_crate(),
             replay_with: None,
             path: None,
             secret: Vec::new(),
             secret_return: None,
         };
-        let parser = syn::meta::parser(|meta| {
-            if meta.path.is_ident("secret") {
-                return meta.parse_nested_meta(|inner| {
-                    if inner.input.peek(Token![return]) || inner.path.is_ident("return") {
-                        args.secret_return = Some(Default::default());
-                    } else {
-                        match inner.path.get_ident() {
-                            Some(ident) => args.secret.push(ident.clone()),
-                            None => return Err(inner.error("name a parameter, or `return`")),
+        let accepted = [REPLAY_WITH, PATH, SECRET, CRATE];
+        parse_args(tokens, &accepted, errors, |arg| {
+            match arg.accepted.name {
+                "crate" => args.krate = arg.path()?,
+                "replay_with" => args.replay_with = Some(arg.path()?),
+                "path" => args.path = Some(arg.ident()?),
+                _ => {
+                    let mut bad = Errors::default();
+                    for name in arg.list()? {
+                        match (&name, as_ident(&name)) {
+                            (Expr::Return(r), _) if r.expr.is_none() => {
+                                args.secret_return = Some(r.return_token);
+                            }
+                            (_, Some(ident)) => args.secret.push(ident),
+                            _ => bad.push(syn::Error::new_spanned(
+                                name,
+                                "expected the name of a parameter, or `return`: \
+                                 `secret(parameter, .., return)`",
+                            )),
                         }
                     }
-                    Ok(())
-                });
-            }
-            let name = ["crate", "replay_with", "path"]
-                .into_iter()
-                .find(|name| meta.path.is_ident(name));
-            let Some(name) = name else {
-                return Err(meta.error(
-                    "unknown argument; accepted: `replay_with = path::to::stand_in`, \
-                     `path = parameter`, `secret(parameter, .., return)` and \
-                     `crate = path::to::replay_runtime`",
-                ));
-            };
-            if !meta.input.peek(Token![=]) {
-                return Err(meta.error(match name {
-                    "crate" => "expected `crate = path::to::replay_runtime`",
-                    "replay_with" => "expected `replay_with = path::to::stand_in`",
-                    _ => "expected `path = parameter`, naming the parameter that holds the file's path",
-                }));
-            }
-            let value = meta.value()?;
-            match name {
-                "crate" => args.krate = value.parse()?,
-                "replay_with" => args.replay_with = Some(value.parse()?),
-                _ => args.path = Some(value.parse()?),
+                    bad.finish()?;
+                }
             }
             Ok(())
         });
-        parser.parse2(tokens)?;
-        Ok(args)
+        args
+    }
+}
+
+/// Arguments of `#[mapped(...)]`.
+pub(crate) struct MappedArgs {
+    pub(crate) krate: Path,
+    /// Releases a real handle's resources when it is dropped.
+    pub(crate) drop: Option<Path>,
+}
+
+impl MappedArgs {
+    pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> MappedArgs {
+        let mut args = MappedArgs {
+            krate: default_crate(),
+            drop: None,
+        };
+        parse_args(tokens, &[DROP, CRATE], errors, |arg| {
+            match arg.accepted.name {
+                "crate" => args.krate = arg.path()?,
+                _ => args.drop = Some(arg.path()?),
+            }
+            Ok(())
+        });
+        args
+    }
+}
+
+/// Arguments of `#[replay_runtime::test(...)]`.
+pub(crate) struct TestArgs {
+    pub(crate) krate: Path,
+    /// The recording's file, relative to the crate, instead of the one
+    /// named after the test.
+    pub(crate) path: Option<LitStr>,
+}
+
+impl TestArgs {
+    pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> TestArgs {
+        let mut args = TestArgs {
+            krate: default_crate(),
+            path: None,
+        };
+        parse_args(tokens, &[RECORDING, CRATE], errors, |arg| {
+            match arg.accepted.name {
+                "crate" => args.krate = arg.path()?,
+                _ => args.path = Some(arg.str()?),
+            }
+            Ok(())
+        });
+        args
+    }
+}
+
+/// Arguments of `#[assume_deterministic(...)]`: only where the runtime is.
+pub(crate) struct AssumeArgs {
+    pub(crate) krate: Path,
+}
+
+impl AssumeArgs {
+    pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> AssumeArgs {
+        let mut args = AssumeArgs {
+            krate: default_crate(),
+        };
+        parse_args(tokens, &[CRATE], errors, |arg| {
+            args.krate = arg.path()?;
+            Ok(())
+        });
+        args
     }
 }
 
 /// How many elements an output buffer holds.
 pub(crate) enum Len {
     /// Another parameter of the function.
-    Param(syn::Ident),
+    Param(Ident),
     /// A constant.
     Literal(syn::LitInt),
 }
@@ -109,53 +173,42 @@ impl OutAttr {
                 "a parameter takes one `#[out(...)]`",
             ));
         }
-        if let syn::Meta::Path(_) = &attr.meta {
+        let syn::Meta::List(list) = &attr.meta else {
             return Err(syn::Error::new_spanned(&attr, NEEDS_LEN));
-        }
+        };
+        let mut errors = Errors::default();
         let mut len = None;
         let mut written_by_return = false;
-        attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("len") {
-                let value: Expr = meta.value()?.parse()?;
-                let ident = match &value {
-                    Expr::Path(p) => p.path.get_ident().cloned(),
-                    _ => None,
-                };
-                len = Some(match (ident, value) {
-                    (Some(ident), _) => Len::Param(ident),
-                    (
-                        None,
-                        Expr::Lit(syn::ExprLit {
-                            lit: syn::Lit::Int(lit),
-                            ..
-                        }),
-                    ) => Len::Literal(lit),
-                    (None, other) => {
-                        return Err(syn::Error::new_spanned(
-                            other,
-                            "`len` must name a parameter of this function or be an integer",
-                        ));
-                    }
-                });
-                Ok(())
-            } else if meta.path.is_ident("written") {
-                let value = meta.value()?;
-                if !value.peek(Token![return]) {
-                    return Err(value.error(
+        parse_args(list.tokens.clone(), &[LEN, WRITTEN], &mut errors, |arg| {
+            let value = arg.value()?;
+            match (arg.accepted.name, as_ident(&value), value) {
+                ("len", Some(ident), _) => len = Some(Len::Param(ident)),
+                (
+                    "len",
+                    None,
+                    Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Int(lit),
+                        ..
+                    }),
+                ) => len = Some(Len::Literal(lit)),
+                ("len", _, other) => {
+                    return Err(syn::Error::new_spanned(
+                        other,
+                        "`len` must name a parameter of this function or be an integer",
+                    ));
+                }
+                (_, _, Expr::Return(r)) if r.expr.is_none() => written_by_return = true,
+                (_, _, other) => {
+                    return Err(syn::Error::new_spanned(
+                        other,
                         "`written` only accepts `return`: `written = return` means the \
                          return value counts the elements written",
                     ));
                 }
-                value.parse::<Token![return]>()?;
-                written_by_return = true;
-                Ok(())
-            } else {
-                Err(meta.error(
-                    "unknown argument; write `#[out(len = count)]` or \
-                     `#[out(len = count, written = return)]`",
-                ))
             }
-        })?;
+            Ok(())
+        });
+        errors.finish()?;
         let Some(len) = len else {
             return Err(syn::Error::new_spanned(&attr, NEEDS_LEN));
         };
@@ -165,4 +218,261 @@ impl OutAttr {
             written_by_return,
         }))
     }
+}
+
+/// `#[should_panic]`, `#[should_panic = "text"]` or
+/// `#[should_panic(expected = "text")]` on a recorded test.
+pub(crate) struct ShouldPanic {
+    /// Text the panic's message must contain.
+    pub(crate) expected: Option<LitStr>,
+}
+
+impl ShouldPanic {
+    /// Finds and parses `#[should_panic]` among a test's attributes,
+    /// removing it: the test checks its panic itself.
+    pub(crate) fn take(attrs: &mut Vec<Attribute>) -> syn::Result<Option<ShouldPanic>> {
+        let Some(index) = attrs.iter().position(|a| a.path().is_ident("should_panic")) else {
+            return Ok(None);
+        };
+        let attr = attrs.remove(index);
+        if let Some(again) = attrs.iter().find(|a| a.path().is_ident("should_panic")) {
+            return Err(syn::Error::new_spanned(
+                again,
+                "a test takes one `#[should_panic]`",
+            ));
+        }
+        let mut expected = None;
+        match &attr.meta {
+            syn::Meta::Path(_) => {}
+            syn::Meta::NameValue(nv) => match &nv.value {
+                Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(text),
+                    ..
+                }) => expected = Some(text.clone()),
+                other => {
+                    return Err(syn::Error::new_spanned(
+                        other,
+                        "expected `#[should_panic = \"text\"]`, with the text the panic's \
+                         message must contain",
+                    ));
+                }
+            },
+            syn::Meta::List(list) => {
+                let mut errors = Errors::default();
+                parse_args(list.tokens.clone(), &[EXPECTED], &mut errors, |arg| {
+                    expected = Some(arg.str()?);
+                    Ok(())
+                });
+                errors.finish()?;
+            }
+        }
+        Ok(Some(ShouldPanic { expected }))
+    }
+}
+
+/// An argument an attribute accepts.
+#[derive(Clone, Copy)]
+struct Accepted {
+    name: &'static str,
+    /// How it is written, as messages show it.
+    usage: &'static str,
+    /// What a malformed one is told besides `usage`.
+    hint: &'static str,
+}
+
+impl Accepted {
+    const fn new(name: &'static str, usage: &'static str) -> Accepted {
+        Accepted {
+            name,
+            usage,
+            hint: "",
+        }
+    }
+}
+
+const CRATE: Accepted = Accepted::new("crate", "`crate = path::to::replay_runtime`");
+const REPLAY_WITH: Accepted = Accepted::new("replay_with", "`replay_with = path::to::stand_in`");
+const PATH: Accepted = Accepted {
+    hint: ", naming the parameter that holds the file's path",
+    ..Accepted::new("path", "`path = parameter`")
+};
+const SECRET: Accepted = Accepted::new("secret", "`secret(parameter, .., return)`");
+const DROP: Accepted = Accepted::new("drop", "`drop = path::to::fn(&mut Self)`");
+const RECORDING: Accepted = Accepted::new(
+    "path",
+    "`path = \"tests/recordings/name.replay\"` (relative to the crate)",
+);
+const LEN: Accepted = Accepted {
+    hint: ", where `count` is the parameter holding the number of elements the buffer \
+           can take",
+    ..Accepted::new("len", "`len = count`")
+};
+const WRITTEN: Accepted = Accepted::new("written", "`written = return`");
+const EXPECTED: Accepted = Accepted {
+    hint: ", with the text the panic's message must contain",
+    ..Accepted::new("expected", "`expected = \"text\"`")
+};
+
+fn default_crate() -> Path {
+    syn::parse_quote!(::replay_runtime)
+}
+
+/// "accepted: `a = ..`, `b(..)` and `c = ..`", for messages.
+fn accepted_list(accepted: &[Accepted]) -> String {
+    match accepted {
+        [only] => format!("the only one accepted is {}", only.usage),
+        [init @ .., last] => {
+            let init: Vec<_> = init.iter().map(|a| a.usage).collect();
+            format!("accepted: {} and {}", init.join(", "), last.usage)
+        }
+        [] => "none is accepted".to_owned(),
+    }
+}
+
+/// One argument, its name read: `input` is what follows the name.
+struct Arg<'a> {
+    name: Ident,
+    accepted: Accepted,
+    input: ParseStream<'a>,
+}
+
+impl<'a> Arg<'a> {
+    /// "expected `name = ..`", at `tokens`.
+    fn expected(&self, tokens: impl ToTokens) -> syn::Error {
+        syn::Error::new_spanned(tokens, self.expected_message())
+    }
+
+    fn expected_message(&self) -> String {
+        let Accepted { usage, hint, .. } = self.accepted;
+        format!("expected {usage}{hint}")
+    }
+
+    /// The value of `name = value`.
+    fn value(&self) -> syn::Result<Expr> {
+        if !self.input.peek(Token![=]) {
+            return Err(self.expected(&self.name));
+        }
+        self.input.parse::<Token![=]>()?;
+        self.input
+            .parse()
+            .map_err(|e| syn::Error::new(e.span(), self.expected_message()))
+    }
+
+    /// The path of `name = path::to::item`.
+    fn path(&self) -> syn::Result<Path> {
+        match self.value()? {
+            Expr::Path(p) if p.qself.is_none() && p.attrs.is_empty() => Ok(p.path),
+            other => Err(self.expected(other)),
+        }
+    }
+
+    /// The name of `name = ident`.
+    fn ident(&self) -> syn::Result<Ident> {
+        let value = self.value()?;
+        as_ident(&value).ok_or_else(|| self.expected(value))
+    }
+
+    /// The string of `name = "text"`.
+    fn str(&self) -> syn::Result<LitStr> {
+        match self.value()? {
+            Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(text),
+                ..
+            }) => Ok(text),
+            other => Err(self.expected(other)),
+        }
+    }
+
+    /// The expressions of `name(a, b, ..)`.
+    fn list(&self) -> syn::Result<Punctuated<Expr, Token![,]>> {
+        if !self.input.peek(syn::token::Paren) {
+            return Err(self.expected(&self.name));
+        }
+        let content: ParseBuffer<'a>;
+        syn::parenthesized!(content in self.input);
+        let list = Punctuated::parse_terminated(&content);
+        // Past what a syntax error left, so that syn reports it only once.
+        while list.is_err() && !content.is_empty() {
+            content.parse::<proc_macro2::TokenTree>()?;
+        }
+        list
+    }
+}
+
+/// `name` of an expression that is just a name.
+fn as_ident(expr: &Expr) -> Option<Ident> {
+    match expr {
+        Expr::Path(p) if p.qself.is_none() && p.attrs.is_empty() => p.path.get_ident().cloned(),
+        _ => None,
+    }
+}
+
+/// Reads `tokens` as comma-separated arguments, each one of `accepted`,
+/// handing each to `one` once its name is read. An unknown or repeated
+/// name, or an error from `one`, goes to `errors`, and reading goes on at
+/// the next comma.
+fn parse_args(
+    tokens: TokenStream,
+    accepted: &[Accepted],
+    errors: &mut Errors,
+    mut one: impl FnMut(&Arg) -> syn::Result<()>,
+) {
+    let mut seen: Vec<Ident> = Vec::new();
+    let mut failed = false;
+    let read = |input: ParseStream| {
+        while !input.is_empty() {
+            if let Err(e) = argument(input, accepted, &mut seen).and_then(|arg| one(&arg)) {
+                errors.push(e);
+                failed = true;
+            } else if !input.is_empty() && !input.peek(Token![,]) {
+                errors.push(input.error("expected `,` between arguments"));
+                failed = true;
+            }
+            // Past whatever is left of this argument, and its comma.
+            while !input.is_empty() && !input.peek(Token![,]) {
+                input.parse::<proc_macro2::TokenTree>()?;
+            }
+            if !input.is_empty() {
+                input.parse::<Token![,]>()?;
+            }
+        }
+        Ok(())
+    };
+    // A syntax error inside a value is also left for syn to find at the
+    // end; it was reported already.
+    if let Err(e) = read.parse2(tokens)
+        && !failed
+    {
+        errors.push(e);
+    }
+}
+
+/// Reads an argument's name, which must be one of `accepted` and not in `seen`.
+fn argument<'a>(
+    input: ParseStream<'a>,
+    accepted: &[Accepted],
+    seen: &mut Vec<Ident>,
+) -> syn::Result<Arg<'a>> {
+    if !input.peek(Ident::peek_any) {
+        return Err(input.error(format!("expected an argument; {}", accepted_list(accepted))));
+    }
+    let name = input.call(Ident::parse_any)?;
+    let Some(&found) = accepted.iter().find(|a| name == a.name) else {
+        return Err(syn::Error::new(
+            name.span(),
+            format!("unknown argument; {}", accepted_list(accepted)),
+        ));
+    };
+    if seen.contains(&name) {
+        return Err(syn::Error::new(
+            name.span(),
+            format!("`{name}` is given twice"),
+        ));
+    }
+    seen.push(name.clone());
+    Ok(Arg {
+        name,
+        accepted: found,
+        input,
+    })
 }

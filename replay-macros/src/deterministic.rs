@@ -9,13 +9,15 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{FnArg, ForeignItem, Item, ItemFn, ItemForeignMod, Pat, Safety, Signature};
 
-use crate::attr::{Args, Len};
+use crate::attr::{DeterministicArgs, Len};
 use crate::signature::{self, Analysis, Kind};
 use crate::{Errors, with_errors};
 
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
+    let mut errors = Errors::default();
+    let args = DeterministicArgs::parse(args, &mut errors);
     let parsed = syn::parse2::<Item>(item.clone());
-    let result = Args::parse(args).and_then(|args| match parsed.clone()? {
+    let result = parsed.clone().and_then(|parsed| match parsed {
         Item::Fn(f) => expand_fn(&args, f),
         Item::ForeignMod(m) => expand_foreign(&args, m),
         other => Err(syn::Error::new(
@@ -25,7 +27,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
              each `impl`, not the declarations)",
         )),
     });
-    result.unwrap_or_else(|e| match parsed {
+    errors.and(result).unwrap_or_else(|e| match parsed {
         // Without its `#[out]`s, which rustc would not know.
         Ok(mut item) => {
             strip_out_attrs(&mut item);
@@ -59,7 +61,12 @@ fn strip_out_attrs(item: &mut Item) {
 }
 
 /// The wrapper's body: a site, the real call as a closure, and the `match`.
-fn body(args: &Args, name: TokenStream, analysis: &Analysis, real: TokenStream) -> TokenStream {
+fn body(
+    args: &DeterministicArgs,
+    name: TokenStream,
+    analysis: &Analysis,
+    real: TokenStream,
+) -> TokenStream {
     let krate = &args.krate;
     let rt = quote!(#krate::__private);
     let signature = &analysis.display;
@@ -272,7 +279,7 @@ fn rename_params(sig: &mut Signature, analysis: &Analysis) {
 }
 
 /// Checks the attribute's arguments against the function they apply to.
-fn check_args(args: &Args, sig: &Signature, analysis: &Analysis) -> syn::Result<()> {
+fn check_args(args: &DeterministicArgs, sig: &Signature, analysis: &Analysis) -> syn::Result<()> {
     let mut errors = Errors::default();
     if let Some(path) = &args.path
         && !analysis.params.iter().any(|p| p.ident == *path)
@@ -312,7 +319,7 @@ fn check_args(args: &Args, sig: &Signature, analysis: &Analysis) -> syn::Result<
     errors.finish()
 }
 
-fn expand_fn(args: &Args, mut f: ItemFn) -> syn::Result<TokenStream> {
+fn expand_fn(args: &DeterministicArgs, mut f: ItemFn) -> syn::Result<TokenStream> {
     let analysis = signature::analyse(&mut f.sig, false)?;
     check_args(args, &f.sig, &analysis)?;
     let params = closure_params(&analysis);
@@ -348,7 +355,7 @@ fn expand_fn(args: &Args, mut f: ItemFn) -> syn::Result<TokenStream> {
     })
 }
 
-fn expand_foreign(args: &Args, mut block: ItemForeignMod) -> syn::Result<TokenStream> {
+fn expand_foreign(args: &DeterministicArgs, mut block: ItemForeignMod) -> syn::Result<TokenStream> {
     let mut errors = Errors::default();
     let mut wrappers = Vec::new();
     for item in &mut block.items {

@@ -3,8 +3,14 @@
 //!
 //! Each attribute parses its input and hands it to one `expand` function:
 //! `#[deterministic]` in `deterministic.rs`, `#[assume_deterministic]` in
-//! `assume.rs`, `#[mapped]` in `mapped.rs`, `#[replay_runtime::test]` in `test.rs`. Attribute arguments are parsed in `attr.rs`, parameters are
-//! classified in `signature.rs`.
+//! `assume.rs`, `#[mapped]` in `mapped.rs`, `#[replay_runtime::test]` in
+//! `test.rs`. Arguments (theirs, and those of `#[out]` and
+//! `#[should_panic]`) are parsed in `attr.rs`; parameters are classified in
+//! `signature.rs`.
+//!
+//! Every attribute takes `crate = path::to::replay_runtime`, for crates that
+//! re-export the runtime: the generated code reaches the runtime through
+//! that path alone.
 
 mod assume;
 mod attr;
@@ -12,6 +18,8 @@ mod deterministic;
 mod mapped;
 mod signature;
 mod test;
+#[cfg(test)]
+mod tests;
 
 use proc_macro::TokenStream;
 
@@ -63,5 +71,17 @@ impl Errors {
 
     fn finish(self) -> syn::Result<()> {
         self.0.map_or(Ok(()), Err)
+    }
+
+    /// `result`, unless errors were collected before it: then all of them.
+    fn and<T>(self, result: syn::Result<T>) -> syn::Result<T> {
+        match (self.0, result) {
+            (None, result) => result,
+            (Some(mut all), Err(error)) => {
+                all.combine(error);
+                Err(all)
+            }
+            (Some(all), Ok(_)) => Err(all),
+        }
     }
 }

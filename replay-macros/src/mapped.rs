@@ -3,49 +3,23 @@
 //!
 //! The expansion implements `replay_runtime::Mapped`, and `Serialize`,
 //! `Deserialize`, `Debug` and `Drop` through the runtime's handle functions.
+//! On error it still implements the first four, with bodies that never run,
+//! so that the one mistake is all the user is told about.
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
-use syn::{Fields, Item, ItemStruct, Member, Path, Token};
+use syn::{Attribute, Field, Fields, Item, ItemStruct, Member, Path, Token};
 
+use crate::attr::MappedArgs;
 use crate::{Errors, with_errors};
 
-/// Arguments of `#[mapped(...)]`.
-struct Args {
-    krate: Path,
-    /// Releases a real handle's resources when it is dropped.
-    drop: Option<Path>,
-}
-
-impl Args {
-    fn parse(tokens: TokenStream) -> syn::Result<Args> {
-        let mut args = Args {
-            krate: syn::parse_quote!(::replay_runtime),
-            drop: None,
-        };
-        let parser = syn::meta::parser(|meta| {
-            if meta.path.is_ident("crate") {
-                args.krate = meta.value()?.parse()?;
-                Ok(())
-            } else if meta.path.is_ident("drop") {
-                args.drop = Some(meta.value()?.parse()?);
-                Ok(())
-            } else {
-                Err(meta.error(
-                    "unknown argument; accepted: `drop = path::to::fn(&mut Self)` and \
-                     `crate = path::to::replay_runtime`",
-                ))
-            }
-        });
-        syn::parse::Parser::parse2(parser, tokens)?;
-        Ok(args)
-    }
-}
-
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
-    let result = Args::parse(args).and_then(|args| match syn::parse2::<Item>(item.clone())? {
+    let mut errors = Errors::default();
+    let args = MappedArgs::parse(args, &mut errors);
+    let parsed = syn::parse2::<Item>(item.clone());
+    let result = parsed.clone().and_then(|parsed| match parsed {
         Item::Struct(s) => expand_struct(&args, s),
         Item::Enum(e) => Err(syn::Error::new_spanned(
             e.enum_token,
@@ -56,7 +30,11 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             "`#[mapped]` applies to a struct wrapping one raw handle",
         )),
     });
-    result.unwrap_or_else(|e| with_errors(item, e))
+    match (errors.and(result), parsed) {
+        (Ok(tokens), _) => tokens,
+        (Err(e), Ok(parsed)) => fallback(&args.krate, parsed, e),
+        (Err(e), Err(_)) => with_errors(item, e),
+    }
 }
 
 /// Derives that `#[mapped]` forbids, and why.
@@ -76,7 +54,31 @@ fn forbidden_derive(name: &str) -> Option<&'static str> {
     })
 }
 
-fn expand_struct(args: &Args, item: ItemStruct) -> syn::Result<TokenStream> {
+/// The derives of an attribute, if it is a `#[derive(...)]` rustc can read.
+fn derives(attr: &Attribute) -> Option<Punctuated<Path, Token![,]>> {
+    if !attr.path().is_ident("derive") {
+        return None;
+    }
+    attr.parse_args_with(Punctuated::parse_terminated).ok()
+}
+
+fn last_name(path: &Path) -> String {
+    path.segments
+        .last()
+        .map(|s| s.ident.to_string())
+        .unwrap_or_default()
+}
+
+/// The field of a struct that has exactly one.
+fn one_field(fields: &Fields) -> Option<&Field> {
+    match fields {
+        Fields::Named(f) if f.named.len() == 1 => f.named.first(),
+        Fields::Unnamed(f) if f.unnamed.len() == 1 => f.unnamed.first(),
+        _ => None,
+    }
+}
+
+fn expand_struct(args: &MappedArgs, item: ItemStruct) -> syn::Result<TokenStream> {
     let mut errors = Errors::default();
     if !item.generics.params.is_empty() {
         errors.push(syn::Error::new_spanned(
@@ -84,25 +86,12 @@ fn expand_struct(args: &Args, item: ItemStruct) -> syn::Result<TokenStream> {
             "a mapped handle cannot be generic: name one raw handle type",
         ));
     }
-    for attr in item.attrs.iter().filter(|a| a.path().is_ident("derive")) {
-        let derived = attr.parse_args_with(Punctuated::<Path, Token![,]>::parse_terminated)?;
-        for path in derived {
-            let name = path
-                .segments
-                .last()
-                .map(|s| s.ident.to_string())
-                .unwrap_or_default();
-            if let Some(why) = forbidden_derive(&name) {
-                errors.push(syn::Error::new_spanned(path, why));
-            }
+    for path in item.attrs.iter().filter_map(derives).flatten() {
+        if let Some(why) = forbidden_derive(&last_name(&path)) {
+            errors.push(syn::Error::new_spanned(path, why));
         }
     }
-    let field = match &item.fields {
-        Fields::Named(f) if f.named.len() == 1 => f.named.first(),
-        Fields::Unnamed(f) if f.unnamed.len() == 1 => f.unnamed.first(),
-        _ => None,
-    };
-    let Some(field) = field else {
+    let Some(field) = one_field(&item.fields) else {
         errors.push(syn::Error::new_spanned(
             &item.fields,
             "a mapped handle wraps exactly one field: the raw handle (a descriptor, a pointer)",
@@ -171,4 +160,82 @@ fn expand_struct(args: &Args, item: ItemStruct) -> syn::Result<TokenStream> {
             }
         };
     })
+}
+
+/// The expansion on error: the item, the errors, and the impls `#[mapped]`
+/// would write, with bodies that never run, so that uses of the type raise
+/// no errors of their own (thiserror does the same). The derives these
+/// impls stand for are left out of the item, lest they conflict.
+fn fallback(krate: &Path, mut item: Item, error: syn::Error) -> TokenStream {
+    let (attrs, ident, generics, raw) = match &mut item {
+        Item::Struct(s) => {
+            let raw = one_field(&s.fields).map(|f| f.ty.clone());
+            (&mut s.attrs, s.ident.clone(), s.generics.clone(), raw)
+        }
+        Item::Enum(e) => (&mut e.attrs, e.ident.clone(), e.generics.clone(), None),
+        Item::Union(u) => (&mut u.attrs, u.ident.clone(), u.generics.clone(), None),
+        _ => return with_errors(quote!(#item), error),
+    };
+    attrs.retain_mut(|attr| {
+        let Some(derived) = derives(attr) else {
+            return true;
+        };
+        let kept: Vec<_> = derived
+            .iter()
+            .filter(|p| !["Debug", "Serialize", "Deserialize"].contains(&&*last_name(p)))
+            .collect();
+        if let syn::Meta::List(list) = &mut attr.meta {
+            list.tokens = quote!(#(#kept),*);
+        }
+        !kept.is_empty()
+    });
+    // The wrapped type when there is one field, so that code using it
+    // type-checks; otherwise any raw handle type.
+    let raw = raw.unwrap_or_else(|| syn::parse_quote!(usize));
+    let rt = quote!(#krate::__private);
+    let name = ident.to_string();
+    let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
+    let mut de_generics = generics.clone();
+    de_generics.params.insert(0, syn::parse_quote!('de));
+    let (de_impl_generics, _, _) = de_generics.split_for_impl();
+    let errors = error.to_compile_error();
+    quote! {
+        #item
+        #errors
+
+        const _: () = {
+            #[automatically_derived]
+            impl #impl_generics #krate::Mapped for #ident #ty_generics #where_clause {
+                type Raw = #raw;
+                const NAME: &'static str = #name;
+                fn raw(&self) -> #raw {
+                    ::core::unreachable!()
+                }
+                fn from_raw(_: #raw) -> Self {
+                    ::core::unreachable!()
+                }
+            }
+
+            #[automatically_derived]
+            impl #impl_generics #rt::serde::Serialize for #ident #ty_generics #where_clause {
+                fn serialize<S: #rt::serde::Serializer>(&self, _: S) -> ::core::result::Result<S::Ok, S::Error> {
+                    ::core::unreachable!()
+                }
+            }
+
+            #[automatically_derived]
+            impl #de_impl_generics #rt::serde::Deserialize<'de> for #ident #ty_generics #where_clause {
+                fn deserialize<D: #rt::serde::Deserializer<'de>>(_: D) -> ::core::result::Result<Self, D::Error> {
+                    ::core::unreachable!()
+                }
+            }
+
+            #[automatically_derived]
+            impl #impl_generics ::core::fmt::Debug for #ident #ty_generics #where_clause {
+                fn fmt(&self, _: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                    ::core::unreachable!()
+                }
+            }
+        };
+    }
 }

@@ -3,31 +3,28 @@
 
 use proc_macro2::TokenStream;
 use quote::quote;
-use syn::{ItemFn, LitStr, ReturnType};
+use syn::{ItemFn, ReturnType};
 
+use crate::attr::{ShouldPanic, TestArgs};
 use crate::{Errors, with_errors};
 
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
-    match expand_fn(args, item.clone()) {
+    let mut errors = Errors::default();
+    let args = TestArgs::parse(args, &mut errors);
+    match errors.and(expand_fn(&args, item.clone())) {
         Ok(tokens) => tokens,
-        Err(e) => with_errors(item, e),
+        // Without its `#[should_panic]`, which rustc would report again.
+        Err(e) => match syn::parse2::<ItemFn>(item.clone()) {
+            Ok(mut f) => {
+                f.attrs.retain(|a| !a.path().is_ident("should_panic"));
+                with_errors(quote!(#f), e)
+            }
+            Err(_) => with_errors(item, e),
+        },
     }
 }
 
-fn expand_fn(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
-    let mut path: Option<LitStr> = None;
-    let parser = syn::meta::parser(|meta| {
-        if meta.path.is_ident("path") {
-            path = Some(meta.value()?.parse()?);
-            Ok(())
-        } else {
-            Err(meta.error(
-                "unknown argument; the accepted argument is `path = \"tests/recordings/name.replay\"` \
-                 (relative to the crate)",
-            ))
-        }
-    });
-    syn::parse::Parser::parse2(parser, args)?;
+fn expand_fn(args: &TestArgs, item: TokenStream) -> syn::Result<TokenStream> {
     let mut f: ItemFn = syn::parse2(item).map_err(|e| {
         syn::Error::new(
             e.span(),
@@ -51,29 +48,26 @@ fn expand_fn(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     if !f.sig.generics.params.is_empty() {
         errors.push(syn::Error::new_spanned(
             &f.sig.generics,
-            "a test cannot be generic",
+            "a test cannot be generic: the test harness has no type to give it",
         ));
     }
-    errors.finish()?;
     // `#[test]` is this attribute's to add; `#[should_panic]` it handles
     // itself, so that a divergence never passes for the expected panic.
     f.attrs.retain(|a| !a.path().is_ident("test"));
-    let should_panic = match f
-        .attrs
-        .iter()
-        .position(|a| a.path().is_ident("should_panic"))
-    {
-        Some(at) => Some(expected_panic(&f.attrs.remove(at))?),
-        None => None,
-    };
-    if should_panic.is_some() && !matches!(f.sig.output, ReturnType::Default) {
-        return Err(syn::Error::new_spanned(
-            &f.sig.output,
-            "a `#[should_panic]` test returns nothing",
+    let should_panic = ShouldPanic::take(&mut f.attrs).unwrap_or_else(|e| {
+        errors.push(e);
+        None
+    });
+    if let (Some(_), ReturnType::Type(_, ty)) = (&should_panic, &f.sig.output) {
+        errors.push(syn::Error::new_spanned(
+            ty,
+            "a `#[should_panic]` test must return `()`, as a plain `#[test]` does: \
+             its panic is its outcome",
         ));
     }
+    errors.finish()?;
     let name = f.sig.ident.to_string();
-    let path = match &path {
+    let path = match &args.path {
         Some(path) => quote!(::core::option::Option::Some(#path)),
         None => quote!(::core::option::Option::None),
     };
@@ -81,8 +75,12 @@ fn expand_fn(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
         ReturnType::Default => quote!(()),
         ReturnType::Type(_, ty) => quote!(#ty),
     };
+    let rt = {
+        let krate = &args.krate;
+        quote!(#krate::__private)
+    };
     let session = quote! {
-        ::replay_runtime::__private::test_session(
+        #rt::test_session(
             ::core::env!("CARGO_MANIFEST_DIR"),
             ::core::module_path!(),
             ::core::option_env!("CARGO_BIN_NAME"),
@@ -90,14 +88,14 @@ fn expand_fn(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
             #path,
         )
     };
-    let run = match &should_panic {
-        None => quote!(::replay_runtime::__private::run_test(#session, __replay_body)),
+    let run = match should_panic.map(|s| s.expected) {
+        None => quote!(#rt::run_test(#session, __replay_body)),
         Some(expected) => {
             let expected = match expected {
                 Some(text) => quote!(::core::option::Option::Some(#text)),
                 None => quote!(::core::option::Option::None),
             };
-            quote!(::replay_runtime::__private::run_panicking_test(#session, #expected, __replay_body))
+            quote!(#rt::run_panicking_test(#session, #expected, __replay_body))
         }
     };
     let ItemFn {
@@ -119,20 +117,4 @@ fn expand_fn(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
             #run
         }
     })
-}
-
-/// The `expected` text of `#[should_panic]` or `#[should_panic(expected = "..")]`.
-fn expected_panic(attr: &syn::Attribute) -> syn::Result<Option<LitStr>> {
-    let mut expected = None;
-    if let syn::Meta::List(_) = &attr.meta {
-        attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("expected") {
-                expected = Some(meta.value()?.parse()?);
-                Ok(())
-            } else {
-                Err(meta.error("expected `expected = \"text\"`"))
-            }
-        })?;
-    }
-    Ok(expected)
 }

@@ -1,4 +1,4 @@
-// The only argument is `crate = path`.
+// An unknown argument is an error that lists the accepted ones.
 use replay_runtime::deterministic;
 
 #[deterministic(bogus)]
