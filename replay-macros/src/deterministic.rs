@@ -1,8 +1,9 @@
 //! `#[deterministic]`: a wrapper that records or replays each call.
 //!
-//! The generated code is a `match` on the thread's mode: off calls the real
-//! function; record and replay hand its arguments and results to the
-//! runtime (`::replay_runtime::__private`), where the logic lives.
+//! The generated code checks the thread's mode (one thread-local load) and
+//! without a session calls the real function; otherwise it hands the
+//! arguments to `Call::begin` and the out-parameters and the real function
+//! to `Call::run` (`::replay_runtime::__private_2`), where the logic lives.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
@@ -63,12 +64,13 @@ fn strip_out_attrs(item: &mut Item) {
 /// The wrapper's body: a site, the real call as a closure, and the `match`.
 fn body(
     args: &DeterministicArgs,
-    name: TokenStream,
+    name: &str,
     analysis: &Analysis,
     real: TokenStream,
 ) -> TokenStream {
     let krate = &args.krate;
-    let rt = quote!(#krate::__private);
+    // One alias for the runtime's paths, declared in the wrapper's body.
+    let rt = quote!(__replay);
     let signature = &analysis.display;
     // Secret parameters are neither recorded nor checked.
     let recorded = || {
@@ -82,30 +84,25 @@ fn body(
         let (position, name) = (p.position, p.ident.to_string());
         quote!((#position, #name))
     }));
+    let path_end = format!("::{name}");
     let site = if analysis.is_method {
         quote! {
             static __REPLAY_SITE: #rt::Site = #rt::Site::method(#name, #signature, &[#(#names),*]);
-            let __replay_site = || __REPLAY_SITE.owner(::core::any::type_name::<Self>);
         }
     } else {
         quote! {
             static __REPLAY_SITE: #rt::Site = #rt::Site::new(
-                ::core::concat!(::core::module_path!(), "::", #name), #signature, &[#(#names),*]);
-            let __replay_site = || &__REPLAY_SITE;
+                ::core::concat!(::core::module_path!(), #path_end), #signature, &[#(#names),*]);
         }
     };
-    let call_args = analysis.call_args();
     // `&self` goes first: its slot, if `Self` is a `#[mapped]` handle.
-    let receiver = analysis.shared_receiver.then(
-        || quote!(#rt::Arg::new(&__replay_self, (&&&&#rt::Probe::of(&__replay_self)).show())),
-    );
-    let self_binding = analysis.shared_receiver.then(|| {
+    let receiver = analysis.shared_receiver.then(|| {
         quote! {
-            let __replay_self = {
-                #[allow(unused_imports)]
-                use #rt::handles::{ReceiverMapped as _, ReceiverOther as _};
-                #rt::handles::Receiver::new(self, (&&#rt::handles::ReceiverProbe::of(self)).slot())
-            };
+            (&&&&#rt::Probe(&#rt::handles::Receiver::new(
+                self,
+                (&&#rt::handles::ReceiverProbe::of(self)).slot(),
+            )))
+            .arg()
         }
     });
     let inputs: Vec<_> = receiver
@@ -120,115 +117,102 @@ fn body(
             // that is not `Serialize` is blamed there, not on the attribute.
             let span = p.ty.span();
             let rt = respan(rt.clone(), span);
-            quote_spanned!(span=> #rt::Arg::new(#value, (&&&&#rt::Probe::of(#value)).show()))
+            quote_spanned!(span=> (&&&&#rt::Probe(#value)).arg())
         }))
         .collect();
-    // In replay the real call never ran: its buffers' written lengths are moot.
-    let outs = |replaying: bool| -> Vec<TokenStream> {
-        analysis
-            .outputs()
-            .map(|p| {
-                let ident = &p.ident;
-                match &p.kind {
-                    Kind::OutSlice => quote!(#rt::OutSlice(&mut *#ident)),
-                    Kind::OutRaw(out) => {
-                        let len = match &out.len {
-                            Len::Param(len) => quote_spanned!(len.span()=> #rt::count(#len)),
-                            Len::Literal(len) => quote!(#len),
-                        };
-                        let written = if replaying {
-                            quote!(0)
-                        } else if out.written_by_return {
-                            quote!(#rt::written(&__replay_ret, #rt::byte_len(#ident, 1)))
-                        } else {
-                            quote!(__replay_capacity)
-                        };
-                        quote! {{
-                            let __replay_capacity = #rt::byte_len(#ident, #len);
-                            // SAFETY: the caller of this `unsafe fn` vouches for the
-                            // buffer, as for the foreign function itself.
-                            unsafe { #rt::OutRaw::new(#ident, __replay_capacity, #written) }
-                        }}
-                    }
-                    _ => quote!(#rt::OutRef(&mut *#ident)),
+    // The out-parameters, built once; the real function writes through them.
+    let mut outs = Vec::new();
+    let mut written = Vec::new();
+    let mut call_args = Vec::new();
+    for p in &analysis.params {
+        let ident = &p.ident;
+        let at = syn::Index::from(outs.len());
+        let out = match &p.kind {
+            Kind::Value | Kind::Ref => {
+                call_args.push(quote!(#ident));
+                continue;
+            }
+            Kind::OutRef | Kind::OutSlice if args.secret_return.is_some() => {
+                call_args.push(quote!(&mut *#ident));
+                continue;
+            }
+            Kind::OutRaw(_) if args.secret_return.is_some() => {
+                call_args.push(quote!(#ident));
+                continue;
+            }
+            Kind::OutRef => quote!(#rt::OutRef(&mut *#ident)),
+            Kind::OutSlice => quote!(#rt::OutSlice(&mut *#ident)),
+            Kind::OutRaw(out) => {
+                let len = match &out.len {
+                    Len::Param(len) => quote_spanned!(len.span()=> #rt::count(#len)),
+                    Len::Literal(len) => quote!(#len),
+                };
+                if out.written_by_return {
+                    written.push(quote! {
+                        __replay_outs.#at.wrote(#rt::written(&__replay_ret, #rt::byte_len(#ident, 1)));
+                    });
                 }
-            })
-            .collect()
-    };
-    let (record_outs, replay_outs) = (outs(false), outs(true));
+                call_args.push(quote!(#ident));
+                outs.push(quote! {
+                    // SAFETY: the caller of this `unsafe fn` vouches for the
+                    // buffer, as for the foreign function itself.
+                    unsafe { #rt::OutRaw::new(#ident, #rt::byte_len(#ident, #len)) }
+                });
+                continue;
+            }
+        };
+        call_args.push(quote!(&mut *__replay_outs.#at.0));
+        outs.push(out);
+    }
     // In replay, a call runs for real (or through its stand-in) when asked.
     let live = match (&args.replay_with, &args.path) {
+        _ if args.secret_return.is_some() => quote!(#rt::Live::Secret),
         (Some(_), _) => quote!(#rt::Live::Always),
         (None, Some(path)) => quote!(#rt::Live::IfPath(#rt::as_path(&#path))),
         (None, None) => quote!(#rt::Live::IfHandles),
     };
-    let live_call = match &args.replay_with {
-        Some(stand_in) => quote!(#stand_in(#(#call_args),*)),
-        None => quote!(__replay_real(#(#call_args),*)),
+    let real_call = quote!(__replay_real(#(#call_args),*));
+    let call = match &args.replay_with {
+        Some(stand_in) => quote! {
+            match __replay_run {
+                #rt::Run::Real => #real_call,
+                #rt::Run::StandIn => #stand_in(#(#call_args),*),
+            }
+        },
+        None => real_call,
     };
-    let ret = &analysis.ret;
-    // A secret result (out-parameters included) is not in the recording:
-    // replay checks the call, then makes it for real (or through the
-    // stand-in).
-    let (recorded_ret, recorded_outs, replay_arm) = match &args.secret_return {
-        None => (
-            quote!(&__replay_ret),
-            quote!(&(#(#record_outs,)*)),
-            quote! {
-                match #rt::replay_check(__replay_site, __replay_location, &(#(#inputs,)*), #live) {
-                    #rt::Checked::Recorded => #rt::replay_finish::<#ret, _>(
-                        __replay_site, __replay_location, &mut (#(#replay_outs,)*)),
-                    #rt::Checked::Live(__replay_recorded) => {
-                        let __replay_ret: #ret = {
-                            let __replay_suspended = #rt::suspend();
-                            #live_call
-                        };
-                        #rt::replay_bind(__replay_site, __replay_location, &__replay_recorded, &__replay_ret);
-                        __replay_ret
-                    }
-                }
-            },
-        ),
-        Some(_) => (
-            quote!(&()),
-            quote!(&()),
-            quote! {
-                let _ = #rt::replay_check(__replay_site, __replay_location, &(#(#inputs,)*), #rt::Live::Always);
-                let __replay_suspended = #rt::suspend();
-                #live_call
-            },
-        ),
-    };
-    let show = quote! {
-        #[allow(unused_imports)]
-        use #rt::{ShowActual as _, ShowBorrowed as _, ShowBytes as _, ShowOwned as _};
-    };
-    quote! {
-        #site
-        let __replay_real = #real;
-        if let #rt::ThreadMode::Off = #rt::mode() {
-            return __replay_real(#(#call_args),*);
-        }
-        let __replay_location = ::core::panic::Location::caller();
-        // Out of line, so that the wrapper's off path stays small enough to inline.
-        #rt::outlined(move || {
-        #self_binding
-        match #rt::mode() {
-            #rt::ThreadMode::Off | #rt::ThreadMode::InCall => __replay_real(#(#call_args),*),
-            #rt::ThreadMode::Record => {
-                #show
-                let __replay_guard = #rt::record_begin(__replay_site(), &(#(#inputs,)*));
-                let __replay_ret: #ret = __replay_real(#(#call_args),*);
-                __replay_guard.end(#recorded_ret, #recorded_outs);
+    let run = if args.secret_return.is_some() {
+        quote!(__replay_call.run_secret(move |__replay_run| #call))
+    } else if written.is_empty() {
+        quote!(__replay_call.run(&mut (#(#outs,)*), move |__replay_outs, __replay_run| #call))
+    } else {
+        quote! {
+            __replay_call.run(&mut (#(#outs,)*), move |__replay_outs, __replay_run| {
+                let __replay_ret = #call;
+                #(#written)*
                 __replay_ret
-            }
-            #rt::ThreadMode::Replay => {
-                #show
-                let __replay_site = __replay_site();
-                #replay_arm
-            }
-            #rt::ThreadMode::Diverged => #rt::after_divergence(__replay_site(), __replay_location),
-        }})
+            })
+        }
+    };
+    let passed = analysis.call_args();
+    let site_ref = match analysis.is_method {
+        true => quote!(__REPLAY_SITE.owner(::core::any::type_name::<Self>)),
+        false => quote!(&__REPLAY_SITE),
+    };
+    let receiver_traits = analysis
+        .shared_receiver
+        .then(|| quote!(handles::{ReceiverMapped as _, ReceiverOther as _},));
+    quote! {
+        let __replay_real = #real;
+        use #krate::__private_2 as __replay;
+        if #rt::passthrough() {
+            return __replay_real(#(#passed),*);
+        }
+        #site
+        #[allow(unused_imports)]
+        use #rt::{DebugDecode as _, DebugDecodeOwned as _, DebugOnly as _, Undisplayable as _, #receiver_traits};
+        let __replay_call = #rt::Call::begin(#site_ref, #live, &(#(#inputs,)*));
+        #run
     }
 }
 
@@ -327,7 +311,7 @@ fn expand_fn(args: &DeterministicArgs, mut f: ItemFn) -> syn::Result<TokenStream
     let block = &f.block;
     let real = quote!(move |#(#params),*| -> #ret #block);
     let name = f.sig.ident.to_string();
-    let body = body(args, quote!(#name), &analysis, real);
+    let body = body(args, &name, &analysis, real);
     rename_params(&mut f.sig, &analysis);
     let ItemFn {
         attrs, vis, sig, ..
@@ -390,7 +374,7 @@ fn expand_foreign(args: &DeterministicArgs, mut block: ItemForeignMod) -> syn::R
         // declaration is, so the caller has vouched for it.
         let real = quote!(move |#(#params),*| -> #ret { unsafe { #declared(#(#idents),*) } });
         let name = ident.to_string();
-        let body = body(args, quote!(#name), &analysis, real);
+        let body = body(args, &name, &analysis, real);
         let mut sig = f.sig.clone();
         rename_params(&mut sig, &analysis);
         sig.safety = match sig.safety {

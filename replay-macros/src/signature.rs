@@ -60,12 +60,6 @@ impl Analysis {
             .filter(|p| matches!(p.kind, Kind::Value | Kind::Ref))
     }
 
-    pub(crate) fn outputs(&self) -> impl Iterator<Item = &Param> {
-        self.params
-            .iter()
-            .filter(|p| !matches!(p.kind, Kind::Value | Kind::Ref))
-    }
-
     /// The arguments the real function is called with.
     pub(crate) fn call_args(&self) -> Vec<TokenStream> {
         self.params

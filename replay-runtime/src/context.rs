@@ -237,6 +237,7 @@ pub(crate) fn record_thread_event(event: ThreadEvent) {
 /// cursor has made and kept the report) spends the thread: its mode
 /// becomes `Diverged`, and the report is raised as a panic.
 #[inline]
+#[track_caller]
 pub(crate) fn replay<T>(
     location: &'static Location<'static>,
     f: impl FnOnce(&mut Cursor) -> std::result::Result<T, Divergence>,

@@ -80,6 +80,7 @@ impl Report {
 /// and the process aborts.
 #[cold]
 #[inline(never)]
+#[track_caller]
 pub(crate) fn raise(divergence: Divergence) -> ! {
     if std::thread::panicking() {
         abort_unwinding(&divergence.message)
@@ -90,6 +91,7 @@ pub(crate) fn raise(divergence: Divergence) -> ! {
 /// For a replaying thread whose cursor cannot be reached: the session was
 /// ended from inside one of its own calls.
 #[cold]
+#[track_caller]
 pub(crate) fn unavailable(location: &Location<'_>) -> ! {
     raise(Divergence {
         message: format!(
@@ -104,6 +106,7 @@ pub(crate) fn unavailable(location: &Location<'_>) -> ! {
 /// replayed nor, with placeholders about, made for real. Panics again, or
 /// aborts with the report while unwinding.
 #[cold]
+#[track_caller]
 pub(crate) fn spent(what: &str, location: &std::panic::Location<'_>) -> ! {
     raise(Divergence {
         message: format!(

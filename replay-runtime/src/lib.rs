@@ -224,27 +224,22 @@ pub use replay_macros::test;
 pub use replay_macros::assume_deterministic;
 
 /// The contract between generated code and the runtime. Not public API:
-/// nothing here is covered by semver.
+/// nothing here is covered by semver. Its name carries the contract's
+/// version: a macro crate and a runtime that disagree fail to compile
+/// loudly, naming it, instead of misbehaving.
 #[doc(hidden)]
-pub mod __private {
+pub mod __private_2 {
     pub use crate::call::{
-        Arg, Args, Checked, Live, Out, OutRaw, OutRef, OutSlice, Outs, Probe, RecordGuard, Show,
-        Suspended, after_divergence, byte_len, count, mode, outlined, record_begin, replay_bind,
-        replay_check, replay_finish, suspend, written,
+        Arg, Args, Call, DebugDecode, DebugDecodeOwned, DebugOnly, Live, Out, OutRaw, OutRef,
+        OutSlice, Outs, Probe, Run, Show, Suspended, Undisplayable, byte_len, count, passthrough,
+        suspend, written,
     };
-    // The renderers' traits, under the names generated code uses.
-    pub use crate::call::{
-        DebugDecode as ShowOwned, DebugDecodeOwned as ShowBorrowed, DebugOnly as ShowActual,
-        Undisplayable as ShowBytes,
-    };
-    pub use crate::context::ThreadMode;
     pub use crate::policy::as_path;
-    pub use crate::recording::encode::EncodeError;
     pub use crate::site::Site;
     pub use crate::testing::{TestSession, run_panicking_test, run_test, test_session};
     pub use serde;
 
-    /// The object index map and what `#[mapped]` generates calls to.
+    /// What `#[mapped]` and `#[assume_deterministic]` generate calls to.
     pub mod handles {
         pub use crate::handles::assume::{CheckMapped, CheckOther, HandleCheck, skip_assumed};
         pub use crate::handles::mapped::{

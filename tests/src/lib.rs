@@ -113,6 +113,34 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_default()
 }
 
+std::thread_local! {
+    /// Where this thread's last panic was raised, for [`catch_panic`].
+    static PANICKED_AT: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f`, which must panic, and returns its message and the location
+/// the panic reports (`file:line:column`), as a person would see it.
+pub fn catch_panic<R>(f: impl FnOnce() -> R) -> (String, String) {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let at = info.location().map(ToString::to_string);
+            PANICKED_AT.with(|p| *p.borrow_mut() = at);
+            previous(info);
+        }));
+    });
+    PANICKED_AT.with(|p| p.borrow_mut().take());
+    let payload = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(_) => panic!("expected a panic"),
+        Err(payload) => payload,
+    };
+    let at = PANICKED_AT
+        .with(|p| p.borrow_mut().take())
+        .unwrap_or_default();
+    (panic_message(&*payload), at)
+}
+
 /// CRC-32 (IEEE, as `crc32fast` computes it), bit by bit: an independent
 /// implementation, so tests check the file format rather than trust it.
 pub fn crc32(parts: &[&[u8]]) -> u32 {

@@ -229,3 +229,23 @@ fn finishing_with_calls_left_over_names_the_next_one() {
         "{message}"
     );
 }
+
+#[test]
+fn a_divergence_panics_at_the_call_not_inside_the_runtime() {
+    let dir = scratch_dir("divergence-location");
+    let recording = dir.join("r.replay");
+    let session = Session::record(&recording).expect("start recording");
+    scale(1, 2);
+    session.finish().expect("finish recording");
+    let session = Session::replay(&recording).expect("start replaying");
+    let line = line!() + 1;
+    let (message, at) = replay_tests::catch_panic(|| scale(1, 3));
+    assert!(message.starts_with("replay diverged"), "{message}");
+    assert!(at.starts_with(&format!("{}:{line}:", file!())), "{at}");
+    // And a call after it, too.
+    let line = line!() + 1;
+    let (message, at) = replay_tests::catch_panic(|| scale(1, 2));
+    assert!(message.contains("diverged earlier"), "{message}");
+    assert!(at.starts_with(&format!("{}:{line}:", file!())), "{at}");
+    assert!(session.finish().is_err());
+}

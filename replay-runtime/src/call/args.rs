@@ -15,7 +15,7 @@ pub struct Arg<'a, T: ?Sized> {
 }
 
 impl<'a, T: ?Sized + Serialize> Arg<'a, T> {
-    /// Borrows `value`, with the renderers a [`Probe`](super::show::Probe) chose for its type.
+    /// Borrows `value`, with the renderers a [`Probe`](super::probe::Probe) chose for its type.
     #[inline]
     pub fn new(value: &'a T, show: Show<T>) -> Self {
         Arg { value, show }
@@ -175,21 +175,29 @@ pub struct OutRaw {
 }
 
 impl OutRaw {
-    /// A buffer of `capacity` bytes of which the call wrote the first
-    /// `written`. A null pointer is an empty buffer.
+    /// A buffer of `capacity` bytes, all of which the call is taken to
+    /// write unless [`wrote`](Self::wrote) says less. A null pointer is an
+    /// empty buffer.
     ///
     /// # Safety
     ///
     /// As for the foreign function: unless null, `ptr` is valid for writes
     /// of `capacity` bytes.
     #[inline]
-    pub unsafe fn new<T>(ptr: *mut T, capacity: usize, written: usize) -> Self {
+    pub unsafe fn new<T>(ptr: *mut T, capacity: usize) -> Self {
         let capacity = if ptr.is_null() { 0 } else { capacity };
         OutRaw {
             ptr: ptr.cast(),
             capacity,
-            written: written.min(capacity),
+            written: capacity,
         }
+    }
+
+    /// The call reports writing the first `bytes` bytes
+    /// (`written = return`).
+    #[inline]
+    pub fn wrote(&mut self, bytes: usize) {
+        self.written = bytes.min(self.capacity);
     }
 }
 

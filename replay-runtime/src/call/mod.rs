@@ -2,12 +2,14 @@
 //! `#[deterministic]`.
 //!
 //! Generated code stays thin: it names a [`Site`](crate::site::Site),
-//! borrows its arguments as [`Arg`]s and its out-parameters as [`Out`]s,
-//! and calls [`record_begin`] / [`RecordGuard::end`] or [`replay_check`] /
-//! [`replay_finish`]. The roles live apart: `args` (the values), `show`
-//! (rendering them for reports), `record` and `replay`.
+//! borrows its arguments as [`Arg`]s for [`Call::begin`], and hands its
+//! out-parameters (as [`Out`]s) and the real function to [`Call::run`].
+//! The roles live apart: `entry` (those two), `args` (the values), `show`
+//! and `probe` (rendering them for reports), `record` and `replay`.
 
 mod args;
+mod entry;
+mod probe;
 mod record;
 mod replay;
 mod show;
@@ -15,38 +17,22 @@ mod show;
 use std::panic::Location;
 
 pub use args::{Arg, Args, Out, OutRaw, OutRef, OutSlice, Outs, byte_len, count, written};
-pub use record::{RecordGuard, record_begin};
-pub use replay::{Checked, Live, replay_bind, replay_check, replay_finish};
-pub use show::{DebugDecode, DebugDecodeOwned, DebugOnly, Probe, Show, Undisplayable};
+pub use entry::{Call, Run, passthrough};
+pub use probe::{DebugDecode, DebugDecodeOwned, DebugOnly, Probe, Undisplayable};
+pub use replay::Live;
+pub use show::Show;
 
-use crate::context::{self, Phase, Scope, ThreadMode};
-
-/// The thread's mode, for the generated `match`: one thread-local load.
-/// Inside a call, wrappers go straight through, as without a session.
-#[inline(always)]
-pub fn mode() -> ThreadMode {
-    match context::mode() {
-        ThreadMode::InCall => ThreadMode::Off,
-        mode => mode,
-    }
-}
+use crate::context::{Phase, Scope, ThreadMode};
 
 /// For a wrapper called after this thread's replay diverged: see
 /// `divergence::spent`.
 #[cold]
+#[track_caller]
 pub fn after_divergence(
     site: &'static crate::site::Site,
     location: &'static Location<'static>,
 ) -> ! {
     crate::divergence::spent(&format!("`{}`", site.full_name()), location)
-}
-
-/// Runs `f` out of line: a wrapper's record and replay paths, kept apart so
-/// that its off path is small enough to inline into the caller.
-#[inline(never)]
-#[cold]
-pub fn outlined<R>(f: impl FnOnce() -> R) -> R {
-    f()
 }
 
 /// Runs the rest of the scope inside an unrecorded call: for

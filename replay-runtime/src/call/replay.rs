@@ -33,12 +33,15 @@ pub enum Live<'a> {
     IfPath(&'a std::path::Path),
     /// Always: `#[deterministic(replay_with = ..)]` calls its stand-in.
     Always,
+    /// Always, and the results are not recorded: `secret(return)`.
+    Secret,
 }
 
 /// Replays a call, first half: checks it against the next recorded one
 /// (panicking with a report beginning `replay diverged` when it does not
 /// match) and says whether it runs for real.
 #[inline]
+#[track_caller]
 pub fn replay_check<A: Args>(
     site: &'static Site,
     location: &'static Location<'static>,
@@ -87,7 +90,7 @@ pub fn replay_check<A: Args>(
         let real = match live {
             Live::IfHandles => notes.real && !notes.placeholder,
             Live::IfPath(path) => (notes.real || context::is_live_path(path)) && !notes.placeholder,
-            Live::Always => true,
+            Live::Always | Live::Secret => true,
         };
         if real {
             cursor.call_done();
@@ -100,6 +103,7 @@ pub fn replay_check<A: Args>(
 /// Replays a call, second half: returns the recorded result and writes
 /// the recorded out-parameters back.
 #[inline]
+#[track_caller]
 pub fn replay_finish<R: DeserializeOwned, O: Outs>(
     site: &'static Site,
     location: &'static Location<'static>,
@@ -123,6 +127,7 @@ pub fn replay_finish<R: DeserializeOwned, O: Outs>(
 /// After a replayed call ran for real: binds each handle in its real
 /// result to the handle the recorded result holds in the same place, so
 /// that later calls on it resolve to the real value.
+#[track_caller]
 pub fn replay_bind<R: Serialize + DeserializeOwned>(
     site: &'static Site,
     location: &'static Location<'static>,

@@ -90,6 +90,7 @@ impl Waiting {
 
 impl Stalled {
     /// Reports the stall as this thread's divergence, with `note` added.
+    #[track_caller]
     pub(crate) fn raise(mut self, note: Option<String>) -> ! {
         self.notes.extend(note);
         let Stalled {

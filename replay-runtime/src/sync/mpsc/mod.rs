@@ -288,6 +288,7 @@ impl<T> Receiver<T> {
         Iter { rx: self }
     }
 
+    #[track_caller]
     fn receive(&self, wait: Wait, location: &'static Location<'static>) -> Result<T, NoMessage> {
         match context::mode() {
             ThreadMode::Off | ThreadMode::InCall => self.take(wait).map(|e| e.value),
@@ -329,6 +330,7 @@ impl<T> Receiver<T> {
     }
 
     /// Replay: the next message `sender` sent, holding back the others.
+    #[track_caller]
     fn take_from(&self, sender: u32, location: &'static Location<'static>) -> T {
         if let Some(value) = self
             .held
