@@ -202,6 +202,8 @@ fn body(
     let receiver_traits = analysis
         .shared_receiver
         .then(|| quote!(handles::{ReceiverMapped as _, ReceiverOther as _},));
+    // Out of line, so that the wrapper's off path stays small enough to
+    // inline; a failure comes back out to be raised here, at the caller.
     quote! {
         let __replay_real = #real;
         use #krate::__private_2 as __replay;
@@ -209,10 +211,13 @@ fn body(
             return __replay_real(#(#passed),*);
         }
         #site
-        #[allow(unused_imports)]
-        use #rt::{DebugDecode as _, DebugDecodeOwned as _, DebugOnly as _, Undisplayable as _, #receiver_traits};
-        let __replay_call = #rt::Call::begin(#site_ref, #live, &(#(#inputs,)*));
-        #run
+        let __replay_at = ::core::panic::Location::caller();
+        #rt::done(#rt::outlined(move || {
+            #[allow(unused_imports)]
+            use #rt::{DebugDecode as _, DebugDecodeOwned as _, DebugOnly as _, Undisplayable as _, #receiver_traits};
+            let __replay_call = #rt::Call::begin(#site_ref, __replay_at, #live, &(#(#inputs,)*))?;
+            #run
+        }))
     }
 }
 

@@ -4,7 +4,7 @@
 //! puts them back when dropped, panics included; a session's share is
 //! installed and ended through [`Installed`].
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, RefCell, RefMut};
 use std::collections::VecDeque;
 use std::panic::Location;
 use std::path::Path;
@@ -19,14 +19,18 @@ use crate::recording::writer::{Sink, StreamWriter};
 use crate::shared::Shared;
 
 /// What `#[deterministic]` calls made on this thread now do.
+///
+/// The two modes in which wrappers go straight through come first, so that
+/// testing for them is one comparison.
 #[doc(hidden)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub enum ThreadMode {
     /// No session: calls go straight through.
-    Off,
+    Off = 0,
     /// Inside a recorded or replayed call (or an `#[assume_deterministic]`
     /// one): its own boundary calls are part of it and go straight through.
-    InCall,
+    InCall = 1,
     /// Recording.
     Record,
     /// Replaying.
@@ -117,6 +121,12 @@ pub(crate) fn mode() -> ThreadMode {
     CONTEXT.with(|c| c.mode.get())
 }
 
+/// Whether wrappers go straight through: no session, or inside a call.
+#[inline(always)]
+pub(crate) fn passes_through() -> bool {
+    mode() as u8 <= ThreadMode::InCall as u8
+}
+
 #[inline(always)]
 pub(crate) fn phase() -> Phase {
     CONTEXT.with(|c| c.phase.get())
@@ -139,10 +149,11 @@ impl Scope {
         })
     }
 
-    /// Changes only the phase.
+    /// Changes the phase while the scope lives (it is restored with the
+    /// mode when the scope ends).
     #[inline(always)]
-    pub(crate) fn phase(phase: Phase) -> Scope {
-        Scope::enter(mode(), phase)
+    pub(crate) fn set_phase(&self, phase: Phase) {
+        CONTEXT.with(|c| c.phase.set(phase));
     }
 }
 
@@ -161,10 +172,7 @@ impl Drop for Scope {
 /// Runs `f` on this thread's session state, unless there is none.
 #[inline(always)]
 fn with_local<T>(f: impl FnOnce(&Local) -> T) -> Option<T> {
-    let local = CONTEXT.with(|c| c.local.get());
-    // SAFETY: a non-null pointer is the live box of this thread's
-    // `Installed`, which clears it before dropping the box.
-    (!local.is_null()).then(|| f(unsafe { &*local }))
+    local().map(f)
 }
 
 /// Runs `f` on what this thread's session shares, if there is a session.
@@ -212,20 +220,34 @@ pub(crate) fn is_live_path(path: &Path) -> bool {
     with_shared(|shared| shared.is_live_path(path)).unwrap_or(false)
 }
 
-/// Runs `f` on this thread's active stream, unless there is none or it is
-/// already borrowed (by an outer call on this thread).
+/// This thread's session state, if it has one. The borrow must end
+/// before the session does: callers use it within one call.
 #[inline(always)]
-fn with_active<T>(f: impl FnOnce(&mut Active) -> Option<T>) -> Option<T> {
-    with_local(|l| f(&mut *l.active.try_borrow_mut().ok()?)).flatten()
+fn local<'a>() -> Option<&'a Local> {
+    let local = CONTEXT.with(|c| c.local.get());
+    // SAFETY: a non-null pointer is the live box of this thread's
+    // `Installed`, which clears it before dropping the box; no caller
+    // keeps the borrow past its own call.
+    (!local.is_null()).then(|| unsafe { &*local })
 }
 
-/// Runs `f` on this thread's stream writer, if it is recording.
+/// This thread's stream writer, if it is recording (and not already
+/// borrowed by an outer call on this thread).
 #[inline(always)]
-pub(crate) fn with_writer<T>(f: impl FnOnce(&mut StreamWriter) -> T) -> Option<T> {
-    with_active(|active| match active {
-        Active::Record(writer) => Some(f(writer)),
+pub(crate) fn writer<'a>() -> Option<RefMut<'a, StreamWriter>> {
+    let active = local()?.active.try_borrow_mut().ok()?;
+    RefMut::filter_map(active, |active| match active {
+        Active::Record(writer) => Some(writer),
         Active::Replay(_) => None,
     })
+    .ok()
+}
+
+/// Runs `f` on this thread's stream writer, if it is recording (and not
+/// already borrowed by an outer call on this thread).
+#[inline(always)]
+pub(crate) fn with_writer<T>(f: impl FnOnce(&mut StreamWriter) -> T) -> Option<T> {
+    writer().map(|mut writer| f(&mut writer))
 }
 
 /// Records a thread event in this thread's stream.
@@ -235,27 +257,42 @@ pub(crate) fn record_thread_event(event: ThreadEvent) {
 
 /// Runs `f` on this thread's replay cursor. A divergence it returns (the
 /// cursor has made and kept the report) spends the thread: its mode
-/// becomes `Diverged`, and the report is raised as a panic.
+/// becomes `Diverged`, and the divergence is passed on, to be raised at
+/// the caller.
+#[inline]
+pub(crate) fn try_replay<T>(
+    location: &'static Location<'static>,
+    f: impl FnOnce(&mut Cursor) -> std::result::Result<T, Divergence>,
+) -> std::result::Result<T, Divergence> {
+    let result = local()
+        .and_then(|l| l.active.try_borrow_mut().ok())
+        .and_then(|mut active| match &mut *active {
+            Active::Replay(cursor) => Some(f(cursor)),
+            Active::Record(_) => None,
+        });
+    match result {
+        Some(Ok(value)) => Ok(value),
+        Some(Err(divergence)) => {
+            CONTEXT.with(|c| c.mode.set(ThreadMode::Diverged));
+            Err(divergence)
+        }
+        None => {
+            CONTEXT.with(|c| c.mode.set(ThreadMode::Diverged));
+            Err(divergence::unavailable(location))
+        }
+    }
+}
+
+/// [`try_replay`], raising a divergence as a panic at the caller.
 #[inline]
 #[track_caller]
 pub(crate) fn replay<T>(
     location: &'static Location<'static>,
     f: impl FnOnce(&mut Cursor) -> std::result::Result<T, Divergence>,
 ) -> T {
-    let result = with_active(|active| match active {
-        Active::Replay(cursor) => Some(f(cursor)),
-        Active::Record(_) => None,
-    });
-    match result {
-        Some(Ok(value)) => value,
-        Some(Err(divergence)) => {
-            CONTEXT.with(|c| c.mode.set(ThreadMode::Diverged));
-            divergence::raise(divergence)
-        }
-        None => {
-            CONTEXT.with(|c| c.mode.set(ThreadMode::Diverged));
-            divergence::unavailable(location)
-        }
+    match try_replay(location, f) {
+        Ok(value) => value,
+        Err(divergence) => divergence::raise(divergence),
     }
 }
 

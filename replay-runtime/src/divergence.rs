@@ -91,14 +91,13 @@ pub(crate) fn raise(divergence: Divergence) -> ! {
 /// For a replaying thread whose cursor cannot be reached: the session was
 /// ended from inside one of its own calls.
 #[cold]
-#[track_caller]
-pub(crate) fn unavailable(location: &Location<'_>) -> ! {
-    raise(Divergence {
+pub(crate) fn unavailable(location: &Location<'_>) -> Divergence {
+    Divergence {
         message: format!(
             "replay diverged: this thread's replay session is not available at {location} \
              (it was finished, or is busy in an outer call)"
         ),
-    })
+    }
 }
 
 /// For anything a thread does after its replay diverged (`what`, at
@@ -108,12 +107,18 @@ pub(crate) fn unavailable(location: &Location<'_>) -> ! {
 #[cold]
 #[track_caller]
 pub(crate) fn spent(what: &str, location: &std::panic::Location<'_>) -> ! {
-    raise(Divergence {
+    raise(spent_report(what, location))
+}
+
+/// What [`spent`] raises.
+#[cold]
+pub(crate) fn spent_report(what: &str, location: &std::panic::Location<'_>) -> Divergence {
+    Divergence {
         message: format!(
             "replay diverged earlier on this thread; {what} at {location} cannot be \
              replayed (see the first `replay diverged` report)"
         ),
-    })
+    }
 }
 
 /// Prints `report` and aborts: for a divergence met while unwinding.

@@ -230,9 +230,9 @@ pub use replay_macros::assume_deterministic;
 #[doc(hidden)]
 pub mod __private_2 {
     pub use crate::call::{
-        Arg, Args, Call, DebugDecode, DebugDecodeOwned, DebugOnly, Live, Out, OutRaw, OutRef,
-        OutSlice, Outs, Probe, Run, Show, Suspended, Undisplayable, byte_len, count, passthrough,
-        suspend, written,
+        Arg, Args, Call, DebugDecode, DebugDecodeOwned, DebugOnly, Failure, Live, Out, OutRaw,
+        OutRef, OutSlice, Outs, Probe, Run, Show, Suspended, Undisplayable, byte_len, count, done,
+        outlined, passthrough, suspend, written,
     };
     pub use crate::policy::as_path;
     pub use crate::site::Site;

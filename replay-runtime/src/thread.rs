@@ -136,6 +136,7 @@ struct Inherited {
 /// stream of the session (recording the spawn, or reading it from the
 /// recording). `None` without a session, or inside a recorded call (whose
 /// threads are part of it).
+#[track_caller]
 fn inherit(location: &'static Location<'static>) -> Option<Inherited> {
     let stream = match context::mode() {
         ThreadMode::Record => {

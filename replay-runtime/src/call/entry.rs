@@ -1,7 +1,10 @@
 //! The one entry point of a wrapped call: [`Call::begin`] takes the
 //! arguments, [`Call::run`] the out-parameters and the real function. Two
 //! steps, because the arguments are borrowed to be recorded or checked and
-//! the real function then takes them by value.
+//! the real function then takes them by value. Both run out of line (in
+//! the wrapper's [`outlined`] closure) and return a [`Failure`] rather than
+//! panic, so that [`done`], called by the wrapper itself, raises it at the
+//! caller's line.
 
 use std::panic::Location;
 
@@ -13,6 +16,7 @@ use super::record::{RecordGuard, record_begin};
 use super::replay::{Checked, Live, replay_bind, replay_check, replay_finish};
 use super::suspend;
 use crate::context::{self, ThreadMode};
+use crate::divergence::{self, Divergence};
 use crate::site::Site;
 
 /// What a wrapped call does in this thread's mode, once its arguments are
@@ -48,49 +52,100 @@ pub enum Run {
     StandIn,
 }
 
+/// Why a wrapped call cannot go on: a divergence, or a call that cannot be
+/// recorded. [`done`] raises it. Boxed: a wrapper's result stays as small
+/// as its value, so the path that succeeds pays nothing for it.
+pub struct Failure(Box<Why>);
+
+enum Why {
+    Diverged(Divergence),
+    CannotRecord(String),
+}
+
+impl From<Divergence> for Failure {
+    fn from(divergence: Divergence) -> Self {
+        Failure(Box::new(Why::Diverged(divergence)))
+    }
+}
+
 /// Whether a wrapper goes straight to the real function: one thread-local
-/// load, the whole cost of a wrapper without a session.
+/// load and one comparison, the whole cost of a wrapper without a session.
 #[inline(always)]
 pub fn passthrough() -> bool {
-    matches!(context::mode(), ThreadMode::Off | ThreadMode::InCall)
+    context::passes_through()
+}
+
+/// Runs `f` out of line: a wrapper's record and replay paths, kept apart so
+/// that its off path stays small enough to inline into the caller.
+#[inline(never)]
+#[cold]
+pub fn outlined<R>(f: impl FnOnce() -> R) -> R {
+    f()
+}
+
+/// The wrapper's result, or its failure raised as a panic at the caller:
+/// the report says what diverged, the panic's location where.
+#[inline]
+#[track_caller]
+pub fn done<R>(result: Result<R, Failure>) -> R {
+    match result {
+        Ok(value) => value,
+        Err(failure) => failure.raise(),
+    }
+}
+
+impl Failure {
+    #[cold]
+    #[track_caller]
+    fn raise(self) -> ! {
+        match *self.0 {
+            Why::Diverged(divergence) => divergence::raise(divergence),
+            Why::CannotRecord(message) => panic!("{message}"),
+        }
+    }
 }
 
 impl Call {
-    /// Records the call's arguments, or checks them against the recording
-    /// (panicking with a report beginning `replay diverged` when they do
-    /// not match). `live` says when a replayed call runs for real; with
-    /// [`Live::Secret`] the results stay out of the recording, and replay
-    /// checks the call, then makes it for real ([`Call::run_secret`]).
-    #[inline(never)]
-    #[track_caller]
-    pub fn begin<A: Args>(site: &'static Site, live: Live<'_>, args: &A) -> Call {
-        let location = Location::caller();
+    /// Records the call's arguments, or checks them against the recording.
+    /// `location` is the caller's; `live` says when a replayed call runs
+    /// for real. With [`Live::Secret`] the results stay out of the
+    /// recording, and replay checks the call, then makes it for real
+    /// ([`Call::run_secret`]).
+    #[inline(always)]
+    pub fn begin<A: Args>(
+        site: &'static Site,
+        location: &'static Location<'static>,
+        live: Live<'_>,
+        args: &A,
+    ) -> Result<Call, Failure> {
         let then = match context::mode() {
             ThreadMode::Off | ThreadMode::InCall => Then::Plain,
-            ThreadMode::Record => Then::Record(record_begin(site, args)),
-            ThreadMode::Replay if matches!(live, Live::Secret) => {
-                let _ = replay_check(site, location, args, live);
-                Then::Secret
-            }
-            ThreadMode::Replay => match replay_check(site, location, args, live) {
+            ThreadMode::Record => match record_begin(site, args) {
+                Ok(guard) => Then::Record(guard),
+                Err(message) => return Err(Failure(Box::new(Why::CannotRecord(message)))),
+            },
+            ThreadMode::Replay => match replay_check(site, location, args, live)? {
+                _ if matches!(live, Live::Secret) => Then::Secret,
                 Checked::Recorded => Then::Recorded,
                 Checked::Live(recorded) => Then::Live(recorded),
             },
-            ThreadMode::Diverged => super::after_divergence(site, location),
+            ThreadMode::Diverged => {
+                let what = format!("`{}`", site.full_name());
+                return Err(divergence::spent_report(&what, location).into());
+            }
         };
-        Call {
+        Ok(Call {
             site,
             location,
             then,
-        }
+        })
     }
 
     /// Finishes the call: runs `real` (with the out-parameters, and which
     /// function to call) and records its results, or returns the recorded
     /// ones and writes the recorded out-parameters back.
-    #[inline(never)]
-    #[track_caller]
-    pub fn run<R, O, F>(self, outs: &mut O, real: F) -> R
+    #[inline(always)]
+    pub fn run<R, O, F>(self, outs: &mut O, real: F) -> Result<R, Failure>
     where
         R: Serialize + DeserializeOwned,
         O: Outs,
@@ -102,20 +157,22 @@ impl Call {
             then,
         } = self;
         match then {
-            Then::Plain => real(outs, Run::Real),
+            Then::Plain => Ok(real(outs, Run::Real)),
             Then::Record(guard) => {
                 let ret = real(outs, Run::Real);
-                guard.end(&ret, outs);
-                ret
+                match guard.end(site, &ret, outs) {
+                    Ok(()) => Ok(ret),
+                    Err(message) => Err(Failure(Box::new(Why::CannotRecord(message)))),
+                }
             }
-            Then::Recorded => replay_finish(site, location, outs),
+            Then::Recorded => Ok(replay_finish(site, location, outs)?),
             Then::Live(recorded) => {
                 let ret = {
                     let _inside = suspend();
                     real(outs, Run::StandIn)
                 };
-                replay_bind(site, location, &recorded, &ret);
-                ret
+                replay_bind(site, location, &recorded, &ret)?;
+                Ok(ret)
             }
             Then::Secret => unreachable!("a call with secret results is run by `run_secret`"),
         }
@@ -123,19 +180,20 @@ impl Call {
 
     /// Finishes a call whose results are secret (`secret(return)`): runs
     /// `real`, in replay too; nothing of the results is recorded.
-    #[inline(never)]
-    #[track_caller]
-    pub fn run_secret<R>(self, real: impl FnOnce(Run) -> R) -> R {
+    #[inline]
+    pub fn run_secret<R>(self, real: impl FnOnce(Run) -> R) -> Result<R, Failure> {
         match self.then {
-            Then::Plain => real(Run::Real),
+            Then::Plain => Ok(real(Run::Real)),
             Then::Record(guard) => {
                 let ret = real(Run::Real);
-                guard.end(&(), &());
-                ret
+                match guard.end(self.site, &(), &()) {
+                    Ok(()) => Ok(ret),
+                    Err(message) => Err(Failure(Box::new(Why::CannotRecord(message)))),
+                }
             }
             Then::Recorded | Then::Live(_) | Then::Secret => {
                 let _inside = suspend();
-                real(Run::StandIn)
+                Ok(real(Run::StandIn))
             }
         }
     }

@@ -14,26 +14,13 @@ mod record;
 mod replay;
 mod show;
 
-use std::panic::Location;
-
 pub use args::{Arg, Args, Out, OutRaw, OutRef, OutSlice, Outs, byte_len, count, written};
-pub use entry::{Call, Run, passthrough};
+pub use entry::{Call, Failure, Run, done, outlined, passthrough};
 pub use probe::{DebugDecode, DebugDecodeOwned, DebugOnly, Probe, Undisplayable};
 pub use replay::Live;
 pub use show::Show;
 
 use crate::context::{Phase, Scope, ThreadMode};
-
-/// For a wrapper called after this thread's replay diverged: see
-/// `divergence::spent`.
-#[cold]
-#[track_caller]
-pub fn after_divergence(
-    site: &'static crate::site::Site,
-    location: &'static Location<'static>,
-) -> ! {
-    crate::divergence::spent(&format!("`{}`", site.full_name()), location)
-}
 
 /// Runs the rest of the scope inside an unrecorded call: for
 /// `#[assume_deterministic]`, whose calls run for real in every mode.

@@ -8,14 +8,14 @@ use serde::de::DeserializeOwned;
 
 use super::args::{Args, Outs};
 use crate::context::{self, Phase, Scope, ThreadMode};
-use crate::divergence::{self, ArgReport};
+use crate::divergence::{self, ArgReport, Divergence};
 use crate::recording::encode::encode;
 use crate::recording::format;
 use crate::site::Site;
 
 /// How a replayed call goes on once [`replay_check`] has matched it.
 #[must_use]
-pub enum Checked {
+pub(crate) enum Checked {
     /// From the recording: [`replay_finish`] returns the recorded results.
     Recorded,
     /// For real (a live file, a handle with a real value, a stand-in): the
@@ -41,14 +41,13 @@ pub enum Live<'a> {
 /// (panicking with a report beginning `replay diverged` when it does not
 /// match) and says whether it runs for real.
 #[inline]
-#[track_caller]
-pub fn replay_check<A: Args>(
+pub(crate) fn replay_check<A: Args>(
     site: &'static Site,
     location: &'static Location<'static>,
     args: &A,
     live: Live<'_>,
-) -> Checked {
-    context::replay(location, |cursor| {
+) -> Result<Checked, Divergence> {
+    context::try_replay(location, |cursor| {
         // Forget what an earlier call, cut short by a panic, may have noted.
         let _ = context::take_notes();
         // Encoded before the recorded call is taken: a `Serialize` that
@@ -103,13 +102,12 @@ pub fn replay_check<A: Args>(
 /// Replays a call, second half: returns the recorded result and writes
 /// the recorded out-parameters back.
 #[inline]
-#[track_caller]
-pub fn replay_finish<R: DeserializeOwned, O: Outs>(
+pub(crate) fn replay_finish<R: DeserializeOwned, O: Outs>(
     site: &'static Site,
     location: &'static Location<'static>,
     outs: &mut O,
-) -> R {
-    context::replay(location, |cursor| {
+) -> Result<R, Divergence> {
+    context::try_replay(location, |cursor| {
         let decoded = {
             let _results = Scope::enter(ThreadMode::InCall, Phase::Results);
             decode_results::<R, O>(cursor.recorded_results(), outs)
@@ -127,13 +125,12 @@ pub fn replay_finish<R: DeserializeOwned, O: Outs>(
 /// After a replayed call ran for real: binds each handle in its real
 /// result to the handle the recorded result holds in the same place, so
 /// that later calls on it resolve to the real value.
-#[track_caller]
-pub fn replay_bind<R: Serialize + DeserializeOwned>(
+pub(crate) fn replay_bind<R: Serialize + DeserializeOwned>(
     site: &'static Site,
     location: &'static Location<'static>,
     recorded: &[u8],
     real: &R,
-) {
+) -> Result<(), Divergence> {
     context::with_notes(|n| n.collected.clear());
     let noted = {
         let _collect = Scope::enter(ThreadMode::InCall, Phase::Collect);
@@ -145,15 +142,15 @@ pub fn replay_bind<R: Serialize + DeserializeOwned>(
         encode(real, &mut Vec::new())
     };
     let why = match (noted, bound) {
-        (Ok(()), Ok(())) => return,
+        (Ok(()), Ok(())) => return Ok(()),
         (Err(e), _) => format!(
             "the recorded result cannot be read as `{}`: {e}",
             std::any::type_name::<R>()
         ),
         (_, Err(e)) => format!("the real result's handles do not match the recorded ones: {e}"),
     };
-    context::replay(location, |cursor| {
-        Err::<(), _>(cursor.diverged_at(site, location, results_do_not_fit(site, &why)))
+    context::try_replay(location, |cursor| {
+        Err(cursor.diverged_at(site, location, results_do_not_fit(site, &why)))
     })
 }
 

@@ -227,7 +227,7 @@ impl StreamWriter {
     /// Starts a call event: defines the site if it is new, then writes the
     /// event's head and its arguments. On an error (or a panic in a
     /// `Serialize`) nothing of the event is left.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn begin_call<A: ArgValues + ?Sized>(
         &mut self,
         site: &'static Site,
@@ -248,7 +248,7 @@ impl StreamWriter {
     /// Completes a call event with its results (the return value, then the
     /// out-parameters), which `results` appends. On an error (or a panic)
     /// the whole event is cut off.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn end_call(
         &mut self,
         call: OpenCall,
