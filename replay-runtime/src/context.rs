@@ -54,7 +54,7 @@ pub(crate) enum Phase {
     /// Replay, before a call that runs for real: noting the recorded
     /// result's handles, in order.
     Collect,
-    /// Replay, after a call that ran for real: binding the live result's
+    /// Replay, after a call that ran for real: binding the real result's
     /// handles to the noted ones.
     Bind,
 }
@@ -75,7 +75,7 @@ pub(crate) enum Active {
     Replay(Cursor),
 }
 
-/// What encoding a replayed call's arguments (and binding its live
+/// What encoding a replayed call's arguments (and binding its real
 /// result) noted about handles: per thread, as calls are.
 #[derive(Debug, Default)]
 pub(crate) struct Notes {
@@ -83,9 +83,9 @@ pub(crate) struct Notes {
     pub(crate) error: Option<String>,
     /// A handle with a real value: the call may run for real.
     pub(crate) real: bool,
-    /// A placeholder, which has no live value.
+    /// A placeholder, which has no real value.
     pub(crate) placeholder: bool,
-    /// The recorded result's handles, while a live call's result is bound.
+    /// The recorded result's handles, while the result of a call run for real is bound.
     pub(crate) collected: VecDeque<(u32, u32)>,
 }
 

@@ -165,7 +165,7 @@ fn a_live_path_does_not_make_a_call_with_a_placeholder_run_for_real() {
         .expect("start replaying")
         .with_live_files(["assets/**"]);
     let slot = new_slot();
-    // The path is live, but the handle has no live value: from the recording.
+    // The path is live, but the handle has no real value: from the recording.
     assert_eq!(read_slot(&slot, "assets/a"), recorded);
     drop(slot);
     session.finish().expect("replay consumed everything");

@@ -8,7 +8,7 @@ use super::slots::Resolved;
 use crate::context;
 
 /// For `#[assume_deterministic]`: finds out whether an argument is a
-/// `#[mapped]` handle with no live value (a replay placeholder), by
+/// `#[mapped]` handle with no real value (a replay placeholder), by
 /// autoref specialisation: `(&&HandleCheck(value)).placeholder()` with
 /// [`CheckMapped`] and [`CheckOther`] in scope.
 pub struct HandleCheck<'a, T: ?Sized>(pub &'a T);
@@ -55,7 +55,7 @@ impl<M: Mapped> fmt::Debug for DebugHandle<'_, M> {
 }
 
 /// For `#[assume_deterministic]`: whether to skip the call because an
-/// argument is a handle with no live value. Says so on standard error.
+/// argument is a handle with no real value. Says so on standard error.
 pub fn skip_assumed(
     function: &str,
     location: &std::panic::Location<'_>,
@@ -69,7 +69,7 @@ pub fn skip_assumed(
     };
     eprintln!(
         "replay: skipped `{function}` at {location}: its argument `{param}` is {handle}, \
-         which has no live value in this replay"
+         which has no real value in this replay"
     );
     true
 }

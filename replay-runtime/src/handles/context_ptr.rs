@@ -184,7 +184,7 @@ impl<'de> Deserialize<'de> for ContextPtr {
         match live {
             Some(bits) => Ok(ContextPtr(bits as usize as *mut std::ffi::c_void)),
             None => Err(D::Error::custom(format!(
-                "the recording returns context #{index}.{generation}, which no live Context holds"
+                "the recording returns context #{index}.{generation}, which no Context alive holds"
             ))),
         }
     }

@@ -8,7 +8,7 @@ pub trait RawHandle: Copy {
     /// The value as map key.
     fn to_bits(self) -> u64;
     /// The replay placeholder for slot `index` at `generation`: a value no
-    /// live handle of this type takes.
+    /// real handle of this type takes.
     fn virtual_handle(index: u32, generation: u32) -> Self;
     /// The slot and generation, if this value is a replay placeholder.
     fn as_virtual(self) -> Option<(u32, u32)>;
