@@ -2,11 +2,15 @@
 
 mod common;
 
+use std::ffi::OsStr;
 use std::path::Path;
-use std::process::Command;
 
-use common::{REPLAY, call, crafted, define, replay, replay_ok, scratch, text};
+use common::{replay, replay_ok};
 use replay_runtime::{Session, deterministic};
+use replay_tests::recording_files::{call, define, recording_of};
+use replay_tests::{
+    assert_contains, assert_success, path_str, scratch_dir, stderr, stdout, write_file,
+};
 
 #[deterministic]
 fn lookup(key: &str, attempt: u32) -> String {
@@ -24,65 +28,57 @@ fn record(path: &Path, keys: &[&str]) {
 
 #[test]
 fn dump_names_each_call_with_its_arguments_and_result() {
-    let dir = scratch("dump");
+    let dir = scratch_dir("dump");
     let path = dir.join("a.replay");
     record(&path, &["alpha", "beta"]);
-    let out = replay(&["dump", path.to_str().expect("utf-8")]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let out = text(&out.stdout);
-    assert!(out.contains("thread 0:"), "{out}");
-    assert!(out.contains("#1 cli::lookup("), "{out}");
-    assert!(
-        out.contains("#1 cli::lookup(\"alpha\", 0) -> \"alpha@0:"),
-        "{out}"
-    );
-    assert!(out.contains("#2 cli::lookup("), "{out}");
-    assert!(out.contains("\"beta@1:"), "{out}");
-    assert!(out.contains("(end)"), "{out}");
+    let out = replay(&["dump", path_str(&path)]);
+    assert_success(&out);
+    let out = stdout(&out);
+    assert_contains!(out, "thread 0:");
+    assert_contains!(out, "#1 cli::lookup(");
+    assert_contains!(out, "#1 cli::lookup(\"alpha\", 0) -> \"alpha@0:");
+    assert_contains!(out, "#2 cli::lookup(");
+    assert_contains!(out, "\"beta@1:");
+    assert_contains!(out, "(end)");
 }
 
 #[test]
 fn diff_shows_where_two_recordings_first_differ() {
-    let dir = scratch("diff");
+    let dir = scratch_dir("diff");
     let (a, b) = (dir.join("a.replay"), dir.join("b.replay"));
     record(&a, &["alpha", "beta", "gamma", "delta"]);
     record(&b, &["alpha", "beta", "GAMMA", "delta"]);
-    let (a, b) = (a.to_str().expect("utf-8"), b.to_str().expect("utf-8"));
+    let (a, b) = (path_str(&a), path_str(&b));
     let out = replay(&["diff", a, b]);
     assert_eq!(
         out.status.code(),
         Some(1),
         "different recordings exit with 1"
     );
-    let out = text(&out.stdout);
-    assert!(
-        out.contains("first differ on thread 0, at event 3"),
-        "{out}"
-    );
-    assert!(out.contains("\"beta\", 1"), "with context before: {out}");
-    assert!(
-        out.contains("\"gamma\", 2") && out.contains("\"GAMMA\", 2"),
-        "{out}"
-    );
+    let out = stdout(&out);
+    assert_contains!(out, "first differ on thread 0, at event 3");
+    assert_contains!(out, "\"beta\", 1", "with context before");
+    assert_contains!(out, "\"gamma\", 2");
+    assert_contains!(out, "\"GAMMA\", 2");
 
     let same = replay(&["diff", a, a]);
     assert_eq!(same.status.code(), Some(0));
-    assert!(text(&same.stdout).contains("the recordings hold the same events (5 compared)"));
+    assert_contains!(
+        stdout(&same),
+        "the recordings hold the same events (5 compared)"
+    );
 }
 
 #[test]
 fn stats_counts_calls_per_function_and_threads() {
-    let dir = scratch("stats");
+    let dir = scratch_dir("stats");
     let path = dir.join("a.replay");
     record(&path, &["a", "b", "c"]);
-    let out = replay(&["stats", path.to_str().expect("utf-8")]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let out = text(&out.stdout);
-    assert!(out.contains("1 thread(s)"), "{out}");
-    assert!(
-        out.contains("thread 0: 3 call(s), 0 thread event(s)"),
-        "{out}"
-    );
+    let out = replay(&["stats", path_str(&path)]);
+    assert_success(&out);
+    let out = stdout(&out);
+    assert_contains!(out, "1 thread(s)");
+    assert_contains!(out, "thread 0: 3 call(s), 0 thread event(s)");
     assert!(
         out.lines().any(|l| l.trim_start().starts_with("3 ")
             && l.ends_with("cli::lookup  fn(& str, u32) -> String")),
@@ -92,7 +88,7 @@ fn stats_counts_calls_per_function_and_threads() {
 
 #[test]
 fn hostile_files_get_a_clear_error_never_a_panic() {
-    let dir = scratch("hostile");
+    let dir = scratch_dir("hostile");
     let good = dir.join("good.replay");
     record(&good, &["alpha", "beta"]);
     let bytes = std::fs::read(&good).expect("read");
@@ -114,67 +110,48 @@ fn hostile_files_get_a_clear_error_never_a_panic() {
         ),
     ];
     for (name, content) in cases {
-        let path = dir.join(format!("{name}.replay"));
-        std::fs::write(&path, content).expect("write");
+        let path = write_file(&dir, format!("{name}.replay"), content);
         for command in ["dump", "stats"] {
-            let out = replay(&[command, path.to_str().expect("utf-8")]);
-            let err = text(&out.stderr);
+            let out = replay(&[command, path_str(&path)]);
+            let err = stderr(&out);
             assert_eq!(out.status.code(), Some(2), "{command} {name}: {err}");
-            assert!(
-                err.starts_with("replay: ") && err.contains(&format!("{name}.replay")),
-                "{command} {name}: {err}"
-            );
+            assert!(err.starts_with("replay: "), "{command} {name}: {err}");
+            assert_contains!(err, format!("{name}.replay"), "{command} {name}");
             assert!(!err.contains("panicked"), "{command} {name}: {err}");
         }
     }
-    let missing = replay(&["dump", dir.join("missing.replay").to_str().expect("utf-8")]);
+    let missing = replay(&["dump", path_str(&dir.join("missing.replay"))]);
     assert_eq!(missing.status.code(), Some(2));
     // A path that is not UTF-8 is still a path.
     use std::os::unix::ffi::OsStrExt;
-    let odd = dir.join(std::ffi::OsStr::from_bytes(b"\xff.replay"));
-    std::fs::write(&odd, b"").expect("write");
-    let out = Command::new(REPLAY)
-        .arg("dump")
-        .arg(&odd)
-        .output()
-        .expect("run replay");
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stderr).contains("is empty"),
-        "{}",
-        text(&out.stderr)
-    );
+    let odd = write_file(&dir, OsStr::from_bytes(b"\xff.replay"), b"");
+    let out = replay(&[OsStr::new("dump"), odd.as_os_str()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_contains!(stderr(&out), "is empty");
     let usage = replay(&["frobnicate"]);
     assert_eq!(usage.status.code(), Some(2));
-    assert!(text(&usage.stderr).contains("Usage: replay <COMMAND>"));
+    assert_contains!(stderr(&usage), "Usage: replay <COMMAND>");
 }
 
 /// A valid recording whose one function has a 1 MiB name, called 200 000
 /// times: the name must not be copied per call.
 #[test]
 fn a_huge_function_name_does_not_blow_up_memory() {
-    let dir = scratch("huge-name");
-    let path = dir.join("huge.replay");
-    let mut payload = Vec::new();
-    define(&mut payload, 0, &"n".repeat(1 << 20), "fn");
+    let dir = scratch_dir("huge-name");
+    let mut payload = define(0, "n".repeat(1 << 20), "fn");
     for _ in 0..200_000 {
-        call(&mut payload, 0, &[], &[]); // 00 00 00: site 0, no arguments, no results
+        payload.extend(call(0, &[], &[])); // 00 00 00: site 0, no arguments, no results
     }
-    let file = crafted(&dir, &payload);
-    std::fs::write(&path, &file).expect("write");
+    let path = write_file(&dir, "huge.replay", recording_of(&payload));
 
-    let out = replay(&["stats", path.to_str().expect("utf-8")]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stdout).contains("thread 0: 200000 call(s)"),
-        "{}",
-        text(&out.stdout)
-    );
+    let out = replay(&["stats", path_str(&path)]);
+    assert_success(&out);
+    assert_contains!(stdout(&out), "thread 0: 200000 call(s)");
 }
 
 #[test]
 fn stats_counts_a_function_called_on_two_threads_as_one() {
-    let dir = scratch("stats-threads");
+    let dir = scratch_dir("stats-threads");
     let path = dir.join("a.replay");
     let session = Session::record(&path).expect("start recording");
     lookup("main", 0);
@@ -187,7 +164,7 @@ fn stats_counts_a_function_called_on_two_threads_as_one() {
     session.finish().expect("finish recording");
 
     let out = replay_ok("stats", &path);
-    assert!(out.contains("2 thread(s)"), "{out}");
+    assert_contains!(out, "2 thread(s)");
     let lines: Vec<_> = out
         .lines()
         .filter(|l| l.ends_with("cli::lookup  fn(& str, u32) -> String"))
@@ -200,26 +177,23 @@ fn stats_counts_a_function_called_on_two_threads_as_one() {
 fn help_after_a_command_shows_its_help_and_opens_no_file() {
     for args in [&["dump", "--help"][..], &["help", "dump"], &["dump", "-h"]] {
         let out = replay(args);
-        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
-        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
-        assert!(
-            stdout.contains("Usage: replay dump <FILE>"),
-            "{args:?}: {stdout}"
-        );
-        assert!(stderr.is_empty(), "{args:?}: {stderr}");
+        let (out_text, err_text) = (stdout(&out), stderr(&out));
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err_text}");
+        assert_contains!(out_text, "Usage: replay dump <FILE>", "{args:?}");
+        assert!(err_text.is_empty(), "{args:?}: {err_text}");
     }
     let out = replay(&["diff", "--help"]);
     assert_eq!(out.status.code(), Some(0));
-    let help = text(&out.stdout);
-    assert!(help.contains("Usage: replay diff <A> <B>"), "{help}");
-    assert!(help.contains("1  the recordings differ"), "{help}");
+    let help = stdout(&out);
+    assert_contains!(help, "Usage: replay diff <A> <B>");
+    assert_contains!(help, "1  the recordings differ");
 }
 
 #[test]
 fn help_lists_the_commands_and_the_exit_statuses() {
     let out = replay(&["--help"]);
     assert_eq!(out.status.code(), Some(0));
-    let help = text(&out.stdout);
+    let help = stdout(&out);
     for line in [
         "Usage: replay <COMMAND>",
         "dump ",
@@ -230,7 +204,7 @@ fn help_lists_the_commands_and_the_exit_statuses() {
         "1  `diff` found a difference",
         "2  an error",
     ] {
-        assert!(help.contains(line), "{line:?} in {help}");
+        assert_contains!(help, line);
     }
 }
 
@@ -238,9 +212,9 @@ fn help_lists_the_commands_and_the_exit_statuses() {
 fn version_prints_the_name_and_version() {
     for flag in ["--version", "-V"] {
         let out = replay(&[flag]);
-        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         assert_eq!(
-            text(&out.stdout),
+            stdout(&out),
             format!("replay {}\n", env!("CARGO_PKG_VERSION"))
         );
     }
@@ -262,9 +236,9 @@ fn bad_usage_exits_with_2_and_says_what_is_wrong() {
         ),
     ] {
         let out = replay(args);
-        let err = text(&out.stderr);
+        let err = stderr(&out);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
-        assert!(err.contains(says), "{args:?}: {err}");
+        assert_contains!(err, says, "{args:?}");
         assert!(out.stdout.is_empty(), "{args:?}");
     }
 }

@@ -7,8 +7,10 @@ mod common;
 use std::os::fd::AsRawFd;
 use std::path::Path;
 
-use common::{call, crafted, define, replay, replay_ok, scratch, text};
+use common::{replay, replay_ok};
 use replay_runtime::{Session, deterministic, mapped};
+use replay_tests::recording_files::{END, call, define, recording_of, varint};
+use replay_tests::{assert_contains, path_str, scratch_dir, stdout, write_file};
 use serde::{Deserialize, Serialize};
 
 #[deterministic]
@@ -131,7 +133,7 @@ fn assert_shows(out: &str, line: &str) {
 
 #[test]
 fn dump_shows_signed_integers_as_their_values_not_zigzag() {
-    let dir = scratch("dump-signed");
+    let dir = scratch_dir("dump-signed");
     let path = dir.join("a.replay");
     record(&path, || {
         step(1, "abc");
@@ -145,7 +147,7 @@ fn dump_shows_signed_integers_as_their_values_not_zigzag() {
 
 #[test]
 fn dump_decodes_the_types_a_signature_names() {
-    let dir = scratch("dump-types");
+    let dir = scratch_dir("dump-types");
     let path = dir.join("a.replay");
     record(&path, || {
         describe(
@@ -183,10 +185,9 @@ fn dump_decodes_the_types_a_signature_names() {
 
 #[test]
 fn dump_shows_out_parameters_after_the_return_value() {
-    let dir = scratch("dump-outs");
+    let dir = scratch_dir("dump-outs");
     let path = dir.join("a.replay");
-    let file_path = dir.join("input.txt");
-    std::fs::write(&file_path, "hello").expect("write");
+    let file_path = write_file(&dir, "input.txt", "hello");
     let file = std::fs::File::open(&file_path).expect("open");
     record(&path, || {
         sum(&[4, -9], &mut 0, &mut 0);
@@ -205,7 +206,7 @@ fn dump_shows_out_parameters_after_the_return_value() {
 
 #[test]
 fn dump_falls_back_to_the_labelled_guess_for_what_it_cannot_decode() {
-    let dir = scratch("dump-fallback");
+    let dir = scratch_dir("dump-fallback");
     let path = dir.join("a.replay");
     record(&path, || {
         shift(Point { x: -1, y: 2 }, 3);
@@ -228,18 +229,19 @@ fn dump_falls_back_to_the_labelled_guess_for_what_it_cannot_decode() {
 
 #[test]
 fn dump_falls_back_when_bytes_do_not_fit_the_signature_exactly() {
-    let dir = scratch("dump-misfit");
-    let path = dir.join("a.replay");
-    let mut payload = Vec::new();
-    define(&mut payload, 0, "m::f", "fn(u8) -> i32");
-    call(&mut payload, 0, &[1, 2], &[3]); // a byte left over
-    call(&mut payload, 0, &[], &[0x80]); // a varint cut short
-    call(&mut payload, 0, &[9], &[0xff, 0xff, 0xff, 0xff, 0x7f]); // over i32
-    define(&mut payload, 1, "m::g", "fn(bool, Option < u8 >) -> char");
-    call(&mut payload, 1, &[2, 0], &[1, 0xff]); // not a bool; not UTF-8
-    call(&mut payload, 1, &[1, 2, 7], &[2, b'a', b'b']); // no such tag; two chars
-    payload.push(3); // end
-    std::fs::write(&path, crafted(&dir, &payload)).expect("write");
+    let dir = scratch_dir("dump-misfit");
+    let payload = [
+        define(0, "m::f", "fn(u8) -> i32"),
+        call(0, &[1, 2], &[3]),                         // a byte left over
+        call(0, &[], &[0x80]),                          // a varint cut short
+        call(0, &[9], &[0xff, 0xff, 0xff, 0xff, 0x7f]), // over i32
+        define(1, "m::g", "fn(bool, Option < u8 >) -> char"),
+        call(1, &[2, 0], &[1, 0xff]),          // not a bool; not UTF-8
+        call(1, &[1, 2, 7], &[2, b'a', b'b']), // no such tag; two chars
+        vec![END],
+    ]
+    .concat();
+    let path = write_file(&dir, "a.replay", recording_of(&payload));
     let out = replay_ok("dump", &path);
     assert_shows(&out, "#1 m::f([01 02] ~ 1, 2) -> -2");
     assert_shows(&out, "#2 m::f() -> [80]");
@@ -250,36 +252,35 @@ fn dump_falls_back_when_bytes_do_not_fit_the_signature_exactly() {
 
 #[test]
 fn hostile_signatures_and_lengths_fall_back_without_hanging() {
-    let dir = scratch("dump-hostile");
-    let path = dir.join("a.replay");
-    let mut payload = Vec::new();
+    let dir = scratch_dir("dump-hostile");
     // Nested deeper than any program's types, in 1 MiB and in 4 KiB.
     let deep = format!("fn({}u8{})", "Vec < ".repeat(100_000), " >".repeat(100_000));
-    define(&mut payload, 0, "m::deep", &deep);
-    call(&mut payload, 0, &[0], &[]);
-    let deep = format!("fn({}u8{})", "Vec<".repeat(900), ">".repeat(900));
-    define(&mut payload, 1, "m::deep4k", &deep);
-    call(&mut payload, 1, &[0], &[]);
-    // Elements that take no bytes, claimed by the quintillion.
-    define(
-        &mut payload,
-        2,
-        "m::units",
-        "fn(Vec < () >) -> [[(); 1000000000000] ; 1000000000000]",
-    );
+    let deep4k = format!("fn({}u8{})", "Vec<".repeat(900), ">".repeat(900));
     let mut many = Vec::new();
-    common::varint(&mut many, u64::MAX);
-    call(&mut payload, 2, &many, &[]);
-    // Lengths past the end of the bytes.
-    define(
-        &mut payload,
-        3,
-        "m::long",
-        "fn(Vec < u64 >, & str) -> [u8 ; 1000000000000]",
-    );
-    call(&mut payload, 3, &many, &many);
-    payload.push(3);
-    std::fs::write(&path, crafted(&dir, &payload)).expect("write");
+    varint(&mut many, u64::MAX);
+    let payload = [
+        define(0, "m::deep", &deep),
+        call(0, &[0], &[]),
+        define(1, "m::deep4k", &deep4k),
+        call(1, &[0], &[]),
+        // Elements that take no bytes, claimed by the quintillion.
+        define(
+            2,
+            "m::units",
+            "fn(Vec < () >) -> [[(); 1000000000000] ; 1000000000000]",
+        ),
+        call(2, &many, &[]),
+        // Lengths past the end of the bytes.
+        define(
+            3,
+            "m::long",
+            "fn(Vec < u64 >, & str) -> [u8 ; 1000000000000]",
+        ),
+        call(3, &many, &many),
+        vec![END],
+    ]
+    .concat();
+    let path = write_file(&dir, "a.replay", recording_of(&payload));
 
     let out = replay_ok("dump", &path);
     assert_shows(&out, "m::deep([00] ~ 0) -> ()");
@@ -288,7 +289,7 @@ fn hostile_signatures_and_lengths_fall_back_without_hanging() {
         .lines()
         .find(|l| l.contains("m::units("))
         .unwrap_or_else(|| panic!("{out}"));
-    assert!(units.contains("m::units([(), (), "), "{units}");
+    assert_contains!(units, "m::units([(), (), ");
     assert!(units.len() < 10_000, "{} characters", units.len());
     assert_shows(
         &out,
@@ -299,7 +300,7 @@ fn hostile_signatures_and_lengths_fall_back_without_hanging() {
 
 #[test]
 fn diff_shows_values_decoded_as_dump_does() {
-    let dir = scratch("diff-decoded");
+    let dir = scratch_dir("diff-decoded");
     let (a, b) = (dir.join("a.replay"), dir.join("b.replay"));
     record(&a, || {
         step(-1, "same");
@@ -309,10 +310,10 @@ fn diff_shows_values_decoded_as_dump_does() {
         step(-1, "same");
         step(-2, "b");
     });
-    let (a, b) = (a.to_str().expect("utf-8"), b.to_str().expect("utf-8"));
+    let (a, b) = (path_str(&a), path_str(&b));
     let out = replay(&["diff", a, b]);
     assert_eq!(out.status.code(), Some(1));
-    let out = text(&out.stdout);
+    let out = stdout(&out);
     assert_shows(&out, "#1 dump::step(-1, \"same\") -> -99");
     assert_shows(&out, "#2 dump::step(-2, \"a\") -> -202");
     assert_shows(&out, "#2 dump::step(-2, \"b\") -> -202");

@@ -1,9 +1,21 @@
 //! The foreign side of replay's tests: bindings to a small real C library
 //! (`csrc/replaytest.c`, built by `build.rs`) and to libc, wrapped with
-//! `#[deterministic]`, plus helpers shared by the integration tests.
+//! `#[deterministic]`, plus what the integration tests share: the helpers
+//! (scratch directories, caught panics, processes' output,
+//! [`assert_contains!`]) and [`recording_files`], to build recordings byte
+//! by byte.
+
+mod helpers;
+pub mod recording_files;
+
+#[doc(hidden)]
+pub use helpers::__assert_contains;
+pub use helpers::{
+    TempDir, assert_success, catch_panic, expect_panic, file_contains, panic_message, path_str,
+    record_then_replay, scratch_dir, stderr, stdout, write_file,
+};
 
 use std::ffi::{CString, c_char, c_int, c_void};
-use std::path::PathBuf;
 
 use replay_runtime::deterministic;
 use serde::{Deserialize, Serialize};
@@ -95,71 +107,6 @@ pub mod libc_calls {
     }
 }
 
-/// A fresh directory for one test's recordings.
-pub fn scratch_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("replay-tests-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir)
-        .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
-    dir
-}
-
-/// The message of a caught panic.
-pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-        .unwrap_or_default()
-}
-
-std::thread_local! {
-    /// Where this thread's last panic was raised, for [`catch_panic`].
-    static PANICKED_AT: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
-}
-
-/// Runs `f`, which must panic, and returns its message and the location
-/// the panic reports (`file:line:column`), as a person would see it.
-pub fn catch_panic<R>(f: impl FnOnce() -> R) -> (String, String) {
-    static HOOK: std::sync::Once = std::sync::Once::new();
-    HOOK.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            let at = info.location().map(ToString::to_string);
-            PANICKED_AT.with(|p| *p.borrow_mut() = at);
-            previous(info);
-        }));
-    });
-    PANICKED_AT.with(|p| p.borrow_mut().take());
-    let payload = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
-        Ok(_) => panic!("expected a panic"),
-        Err(payload) => payload,
-    };
-    let at = PANICKED_AT
-        .with(|p| p.borrow_mut().take())
-        .unwrap_or_default();
-    (panic_message(&*payload), at)
-}
-
-/// CRC-32 (IEEE, as `crc32fast` computes it), bit by bit: an independent
-/// implementation, so tests check the file format rather than trust it.
-pub fn crc32(parts: &[&[u8]]) -> u32 {
-    let mut crc = !0u32;
-    for part in parts {
-        for &byte in *part {
-            crc ^= u32::from(byte);
-            for _ in 0..8 {
-                crc = if crc & 1 == 1 {
-                    (crc >> 1) ^ 0xedb8_8320
-                } else {
-                    crc >> 1
-                };
-            }
-        }
-    }
-    !crc
-}
-
 /// Real files through libc, with descriptors as `#[mapped]` handles.
 pub mod files {
     use std::ffi::CString;
@@ -237,25 +184,4 @@ pub mod files {
     pub fn close(fd: Fd) {
         drop(fd);
     }
-}
-
-/// Records `run(Mode::Record)` to `recording`, then replays it with
-/// `run(Mode::Replay)`: both sessions must finish cleanly and the replay
-/// must return what the recording did, which is returned.
-pub fn record_then_replay<T: PartialEq + std::fmt::Debug>(
-    recording: &std::path::Path,
-    mut run: impl FnMut(replay_runtime::Mode) -> T,
-) -> T {
-    use replay_runtime::{Mode, Session};
-    let session = Session::record(recording).expect("start recording");
-    let recorded = run(Mode::Record);
-    session.finish().expect("finish recording");
-    let session = Session::replay(recording).expect("start replaying");
-    let replayed = run(Mode::Replay);
-    session.finish().expect("the replay consumes everything");
-    assert_eq!(
-        replayed, recorded,
-        "the replay returns what the recording did"
-    );
-    recorded
 }

@@ -2,22 +2,22 @@
 //! message names the file and says what is wrong: never a panic, a hang, or
 //! an allocation sized by a number read from the file.
 //!
-//! The tests build bad files by hand from the layout in `docs/format.md`:
-//!
-//! ```text
-//! header := "\x89RPLAY\r\n" version:u16le meta_len:u32le meta[meta_len] meta_crc:u32le
-//! chunk  := len:u32le crc:u32le stream:u32le payload[len]
-//! ```
+//! The tests build bad files by hand from the layout in `docs/format.md`,
+//! with `replay_tests::recording_files`.
 
-use replay_tests::crc32;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::fs;
 use std::panic::{self, AssertUnwindSafe};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use replay_runtime::{Error, Mode, Session, deterministic};
+use replay_tests::recording_files::{
+    CHUNK_HEADER, END, FileLayout, HEADER_FIXED, MAGIC, VERSION, call, chunk, define, header,
+    header_with,
+};
+use replay_tests::{TempDir, assert_contains, panic_message, write_file};
 
 // ---------------------------------------------------------------------------
 // The largest allocation made on the current thread, so tests can check that
@@ -75,103 +75,6 @@ fn allocation_tracking_sees_large_allocations() {
 // ---------------------------------------------------------------------------
 // Helpers.
 
-/// A directory of its own for one test, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(test: &str) -> TempDir {
-        let dir =
-            std::env::temp_dir().join(format!("replay-bad-files-{}-{test}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).expect("create the test's temp dir");
-        TempDir(dir)
-    }
-
-    fn file(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-
-    /// Writes `bytes` to a file named `name` and returns its path.
-    fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
-        let path = self.file(name);
-        fs::write(&path, bytes).expect("write a test file");
-        path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-const MAGIC: &[u8; 8] = b"\x89RPLAY\r\n";
-const VERSION: u16 = 1;
-/// Magic, version, metadata length.
-const HEADER_FIXED: usize = 14;
-const CHUNK_HEADER: usize = 12;
-
-/// A header with the given version and metadata bytes, correctly checksummed.
-fn header_with(version: u16, meta: &[u8]) -> Vec<u8> {
-    let mut out = MAGIC.to_vec();
-    out.extend_from_slice(&version.to_le_bytes());
-    out.extend_from_slice(&(meta.len() as u32).to_le_bytes());
-    out.extend_from_slice(meta);
-    out.extend_from_slice(&crc32(&[meta]).to_le_bytes());
-    out
-}
-
-/// A valid header: postcard `Metadata { library, program, created_unix_secs }`.
-fn header() -> Vec<u8> {
-    let mut meta = Vec::new();
-    for s in ["replay-runtime 0.1.0", "bad_files"] {
-        meta.push(s.len() as u8);
-        meta.extend_from_slice(s.as_bytes());
-    }
-    meta.push(42);
-    header_with(VERSION, &meta)
-}
-
-/// A chunk of `stream` holding `payload`, correctly checksummed.
-fn chunk(stream: u32, payload: &[u8]) -> Vec<u8> {
-    let stream = stream.to_le_bytes();
-    let mut out = (payload.len() as u32).to_le_bytes().to_vec();
-    out.extend_from_slice(&crc32(&[&stream, payload]).to_le_bytes());
-    out.extend_from_slice(&stream);
-    out.extend_from_slice(payload);
-    out
-}
-
-/// Where a recording's header ends and each chunk starts (at its header) and
-/// how long its payload is.
-struct FileLayout {
-    header_len: usize,
-    chunks: Vec<(usize, usize)>,
-}
-
-impl FileLayout {
-    fn of(bytes: &[u8]) -> FileLayout {
-        let meta_len = u32::from_le_bytes(bytes[10..14].try_into().unwrap()) as usize;
-        let header_len = HEADER_FIXED + meta_len + 4;
-        let mut chunks = Vec::new();
-        let mut at = header_len;
-        while at < bytes.len() {
-            let len = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
-            chunks.push((at, len));
-            at += CHUNK_HEADER + len;
-        }
-        assert_eq!(at, bytes.len(), "the recording's chunks tile the file");
-        FileLayout { header_len, chunks }
-    }
-
-    /// Offsets at which the file may end with every chunk whole.
-    fn boundaries(&self) -> Vec<usize> {
-        let mut out = vec![self.header_len];
-        out.extend(self.chunks.iter().map(|&(at, len)| at + CHUNK_HEADER + len));
-        out
-    }
-}
-
 /// `Session::replay`, which must return (not panic) for any file.
 fn replay(path: &Path) -> Result<Session, Error> {
     panic::catch_unwind(AssertUnwindSafe(|| Session::replay(path)))
@@ -189,15 +92,13 @@ fn replay_error(path: &Path, words: &[&str]) -> Error {
         Err(e) => e,
     };
     let message = error.to_string();
-    assert!(
-        message.contains(&path.display().to_string()),
-        "the message does not name the file: {message}"
+    assert_contains!(
+        message,
+        path.display().to_string(),
+        "the message does not name the file"
     );
     for word in words {
-        assert!(
-            message.contains(word),
-            "the message does not say {word:?}: {message}"
-        );
+        assert_contains!(message, word, "the message does not say {word:?}");
     }
     error
 }
@@ -270,7 +171,7 @@ fn record_large(path: &Path) -> (Vec<u8>, Vec<Vec<u8>>) {
 #[test]
 fn intact_recordings_replay() {
     let dir = TempDir::new("intact_recordings_replay");
-    let path = dir.file("small.replay");
+    let path = dir.join("small.replay");
     let session = Session::record(&path).unwrap();
     let recorded = small_calls();
     session.finish().unwrap();
@@ -282,7 +183,7 @@ fn intact_recordings_replay() {
 #[test]
 fn missing_file_is_an_open_error_naming_the_path() {
     let dir = TempDir::new("missing_file_is_an_open_error_naming_the_path");
-    let path = dir.file("never-written.replay");
+    let path = dir.join("never-written.replay");
     let error = replay_error(&path, &["cannot open recording"]);
     assert!(
         matches!(&error, Error::Io { action: "open", path: p, source }
@@ -294,7 +195,7 @@ fn missing_file_is_an_open_error_naming_the_path() {
 #[test]
 fn directory_is_an_error_naming_the_path() {
     let dir = TempDir::new("directory_is_an_error_naming_the_path");
-    let path = dir.file("a-directory.replay");
+    let path = dir.join("a-directory.replay");
     fs::create_dir(&path).unwrap();
     let error = replay_error(&path, &["is not a regular file"]);
     assert!(matches!(error, Error::NotAFile { .. }), "{error:?}");
@@ -303,7 +204,7 @@ fn directory_is_an_error_naming_the_path() {
 #[test]
 fn fifo_is_refused_without_blocking() {
     let dir = TempDir::new("fifo_is_refused_without_blocking");
-    let path = dir.file("a-fifo.replay");
+    let path = dir.join("a-fifo.replay");
     let made = std::process::Command::new("mkfifo").arg(&path).status();
     if !made.is_ok_and(|s| s.success()) {
         eprintln!("mkfifo is not available; skipping");
@@ -317,7 +218,7 @@ fn fifo_is_refused_without_blocking() {
 #[test]
 fn empty_file_is_reported_as_empty() {
     let dir = TempDir::new("empty_file_is_reported_as_empty");
-    let path = dir.write("empty.replay", b"");
+    let path = write_file(&dir, "empty.replay", b"");
     let error = replay_error(&path, &["is empty", "0 bytes", "REPLAY_MODE=record"]);
     assert!(
         matches!(&error, Error::Empty { path: p } if p == &path),
@@ -328,10 +229,10 @@ fn empty_file_is_reported_as_empty() {
 #[test]
 fn truncated_header_is_reported_at_every_cut() {
     let dir = TempDir::new("truncated_header_is_reported_at_every_cut");
-    let full = record_small(&dir.file("full.replay"));
+    let full = record_small(&dir.join("full.replay"));
     let header_len = FileLayout::of(&full).header_len;
     for cut in 1..header_len {
-        let path = dir.write("cut.replay", &full[..cut]);
+        let path = write_file(&dir, "cut.replay", &full[..cut]);
         let error = replay_error(
             &path,
             &[
@@ -351,7 +252,7 @@ fn truncated_header_is_reported_at_every_cut() {
 #[test]
 fn truncated_chunk_is_reported_not_replayed() {
     let dir = TempDir::new("truncated_chunk_is_reported_not_replayed");
-    let (full, _) = record_large(&dir.file("full.replay"));
+    let (full, _) = record_large(&dir.join("full.replay"));
     let layout = FileLayout::of(&full);
     let boundaries = layout.boundaries();
 
@@ -368,7 +269,7 @@ fn truncated_chunk_is_reported_not_replayed() {
     cuts.dedup();
 
     for cut in cuts {
-        let path = dir.write("cut.replay", &full[..cut]);
+        let path = write_file(&dir, "cut.replay", &full[..cut]);
         // The chunk the cut falls in.
         let &(at, _) = layout
             .chunks
@@ -402,11 +303,11 @@ fn truncated_chunk_is_reported_not_replayed() {
 #[test]
 fn cut_at_a_chunk_boundary_replays_until_exhausted() {
     let dir = TempDir::new("cut_at_a_chunk_boundary_replays_until_exhausted");
-    let (full, recorded) = record_large(&dir.file("full.replay"));
+    let (full, recorded) = record_large(&dir.join("full.replay"));
     let layout = FileLayout::of(&full);
     let mut replayed_before = 0;
     for (i, &cut) in layout.boundaries().iter().enumerate() {
-        let path = dir.write("cut.replay", &full[..cut]);
+        let path = write_file(&dir, "cut.replay", &full[..cut]);
         let session = replay(&path).expect("a file cut between chunks opens");
         let mut replayed = 0;
         let mut divergence = None;
@@ -417,12 +318,8 @@ fn cut_at_a_chunk_boundary_replays_until_exhausted() {
                     replayed += 1;
                 }
                 Err(payload) => {
-                    divergence = Some(
-                        payload
-                            .downcast_ref::<String>()
-                            .cloned()
-                            .expect("divergences panic with a String"),
-                    );
+                    assert!(payload.is::<String>(), "divergences panic with a String");
+                    divergence = Some(panic_message(&*payload));
                     break;
                 }
             }
@@ -435,13 +332,10 @@ fn cut_at_a_chunk_boundary_replays_until_exhausted() {
             continue;
         }
         let divergence = divergence.expect("the cut recording runs out");
-        assert!(
-            divergence.starts_with("replay diverged")
-                && divergence.contains("the recording is exhausted")
-                && divergence.contains("the recording has no end marker")
-                && divergence.contains(&path.display().to_string()),
-            "{divergence}"
-        );
+        assert!(divergence.starts_with("replay diverged"), "{divergence}");
+        assert_contains!(divergence, "the recording is exhausted");
+        assert_contains!(divergence, "the recording has no end marker");
+        assert_contains!(divergence, path.display().to_string());
         if i == 0 {
             assert_eq!(replayed, 0, "no chunks, no calls");
         } else {
@@ -465,7 +359,7 @@ fn random_bytes_are_not_a_recording() {
             if bytes[0] == MAGIC[0] {
                 bytes[0] = 0;
             }
-            let path = dir.write("random.replay", &bytes);
+            let path = write_file(&dir, "random.replay", &bytes);
             let error = replay_error(
                 &path,
                 &[
@@ -488,7 +382,7 @@ fn random_bytes_after_a_valid_header_are_corrupt_or_truncated() {
         for len in [1, 11, 12, 13, 40, 1000, 70_000] {
             let mut bytes = header();
             bytes.extend(noise(seed, len));
-            let path = dir.write("garbage.replay", &bytes);
+            let path = write_file(&dir, "garbage.replay", &bytes);
             let ((result, message), largest, _) = measured(|| {
                 let e = replay(&path).expect_err("random chunks are rejected");
                 let m = e.to_string();
@@ -498,7 +392,7 @@ fn random_bytes_after_a_valid_header_are_corrupt_or_truncated() {
                 matches!(result, Error::Truncated { .. } | Error::Corrupt { .. }),
                 "{result:?}"
             );
-            assert!(message.contains(&path.display().to_string()), "{message}");
+            assert_contains!(message, path.display().to_string());
             assert!(
                 largest <= 2 * bytes.len() + 64 * 1024,
                 "allocated {largest} bytes for a {}-byte file",
@@ -529,7 +423,7 @@ fn other_formats_are_named() {
         ("text", b"hello, replay\nsecond line\n", "a text file"),
     ];
     for (name, bytes, looks_like) in cases {
-        let path = dir.write(&format!("{name}.replay"), bytes);
+        let path = write_file(&dir, format!("{name}.replay"), bytes);
         let error = replay_error(
             &path,
             &[
@@ -547,11 +441,11 @@ fn other_formats_are_named() {
 #[test]
 fn other_version_asks_to_re_record() {
     let dir = TempDir::new("other_version_asks_to_re_record");
-    let full = record_small(&dir.file("full.replay"));
+    let full = record_small(&dir.join("full.replay"));
     for version in [0u16, 2, 0x0100, u16::MAX] {
         let mut bytes = full.clone();
         bytes[8..10].copy_from_slice(&version.to_le_bytes());
-        let path = dir.write("version.replay", &bytes);
+        let path = write_file(&dir, "version.replay", &bytes);
         let error = replay_error(
             &path,
             &[
@@ -569,7 +463,7 @@ fn other_version_asks_to_re_record() {
     // Only the fixed header need be present to tell the version.
     let mut bytes = full[..HEADER_FIXED].to_vec();
     bytes[8] = 2;
-    let path = dir.write("version-only.replay", &bytes);
+    let path = write_file(&dir, "version-only.replay", &bytes);
     let error = replay_error(&path, &["uses format version 2"]);
     assert!(
         matches!(error, Error::UnsupportedVersion { found: 2, .. }),
@@ -580,7 +474,7 @@ fn other_version_asks_to_re_record() {
 #[test]
 fn flipped_payload_byte_fails_the_checksum() {
     let dir = TempDir::new("flipped_payload_byte_fails_the_checksum");
-    let full = record_small(&dir.file("full.replay"));
+    let full = record_small(&dir.join("full.replay"));
     let layout = FileLayout::of(&full);
     let (at, len) = layout.chunks[0];
     // Every byte of the checksum, the stream number and the payload.
@@ -588,7 +482,7 @@ fn flipped_payload_byte_fails_the_checksum() {
         for mask in [0x01, 0x80, 0xff] {
             let mut bytes = full.clone();
             bytes[i] ^= mask;
-            let path = dir.write("flipped.replay", &bytes);
+            let path = write_file(&dir, "flipped.replay", &bytes);
             let error = replay_error(
                 &path,
                 &[
@@ -610,14 +504,14 @@ fn flipped_payload_byte_fails_the_checksum() {
 #[test]
 fn every_flipped_byte_is_rejected() {
     let dir = TempDir::new("every_flipped_byte_is_rejected");
-    let full = record_small(&dir.file("full.replay"));
+    let full = record_small(&dir.join("full.replay"));
     let layout = FileLayout::of(&full);
     let (chunk_at, _) = layout.chunks[0];
     for i in 0..full.len() {
         for mask in [0x01, 0x10, 0x80] {
             let mut bytes = full.clone();
             bytes[i] ^= mask;
-            let path = dir.write("flipped.replay", &bytes);
+            let path = write_file(&dir, "flipped.replay", &bytes);
             let error = replay_error(&path, &[]);
             let ok = match i {
                 0..8 => matches!(error, Error::NotARecording { .. }),
@@ -653,7 +547,7 @@ fn huge_chunk_claim_fails_fast_without_allocating() {
         bytes.extend_from_slice(&0u32.to_le_bytes());
         bytes.extend_from_slice(&0u32.to_le_bytes());
         bytes.extend(noise(u64::from(claim), tail));
-        let path = dir.write("huge.replay", &bytes);
+        let path = write_file(&dir, "huge.replay", &bytes);
         let (error, largest, elapsed) = measured(|| {
             replay_error(
                 &path,
@@ -680,7 +574,7 @@ fn huge_chunk_claim_fails_fast_without_allocating() {
         bytes.extend_from_slice(&claim.to_le_bytes());
         bytes.extend_from_slice(&[0; 8]);
         bytes.extend_from_slice(&[0; 16]);
-        let path = dir.write("huge.replay", &bytes);
+        let path = write_file(&dir, "huge.replay", &bytes);
         let (error, largest, _) = measured(|| {
             replay_error(
                 &path,
@@ -704,11 +598,11 @@ fn huge_chunk_claim_fails_fast_without_allocating() {
 #[test]
 fn metadata_length_over_the_limit_is_corrupt() {
     let dir = TempDir::new("metadata_length_over_the_limit_is_corrupt");
-    let full = record_small(&dir.file("full.replay"));
+    let full = record_small(&dir.join("full.replay"));
     for claim in [64 * 1024 + 1, 1 << 30, u32::MAX] {
         let mut bytes = full.clone();
         bytes[10..14].copy_from_slice(&claim.to_le_bytes());
-        let path = dir.write("meta.replay", &bytes);
+        let path = write_file(&dir, "meta.replay", &bytes);
         let (error, largest, _) = measured(|| {
             replay_error(
                 &path,
@@ -731,7 +625,7 @@ fn metadata_length_over_the_limit_is_corrupt() {
     let mut bytes = full[..HEADER_FIXED].to_vec();
     bytes[10..14].copy_from_slice(&(64u32 * 1024).to_le_bytes());
     bytes.extend_from_slice(&[0; 100]);
-    let path = dir.write("meta.replay", &bytes);
+    let path = write_file(&dir, "meta.replay", &bytes);
     let (error, largest, _) = measured(|| {
         replay_error(
             &path,
@@ -760,7 +654,7 @@ fn undecodable_metadata_is_corrupt() {
         b"\x05ab",
         b"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff",
     ] {
-        let path = dir.write("meta.replay", &header_with(VERSION, meta));
+        let path = write_file(&dir, "meta.replay", header_with(VERSION, meta));
         let error = replay_error(
             &path,
             &["is corrupt at byte 14", "the metadata cannot be decoded"],
@@ -776,14 +670,10 @@ fn undecodable_metadata_is_corrupt() {
 #[test]
 fn malformed_events_are_corrupt() {
     let dir = TempDir::new("malformed_events_are_corrupt");
-    let define = |site: u8, name: &[u8]| {
-        let mut e = vec![site << 2 | 2, name.len() as u8];
-        e.extend_from_slice(name);
-        e.extend_from_slice(b"\x02fn");
-        e
-    };
-    let call = |site: u8| vec![site << 2, 1, 7, 1, 9];
-    let end = vec![3u8];
+    // A function `f` (or `g`) of signature `fn`, and a call to it.
+    let define = |site: u64, name: &[u8]| define(site, name, "fn");
+    let call = |site: u64| call(site, &[7], &[9]);
+    let end = [END];
     let cat = |parts: &[&[u8]]| parts.concat();
 
     let header = header();
@@ -869,7 +759,7 @@ fn malformed_events_are_corrupt() {
         for payload in &payloads {
             bytes.extend(chunk(0, payload));
         }
-        let path = dir.write(&format!("{name}.replay"), &bytes);
+        let path = write_file(&dir, format!("{name}.replay"), &bytes);
         let error = replay_error(&path, &[&format!("is corrupt at byte {offset}"), reason]);
         assert!(
             matches!(&error, Error::Corrupt { offset: o, reason: r, .. }
@@ -883,7 +773,7 @@ fn malformed_events_are_corrupt() {
     let mut bytes = header.clone();
     bytes.extend(chunk(0, &cat(&[&d0, &end])));
     bytes.extend(chunk(7, &cat(&[&d0, &call(0), &end])));
-    let path = dir.write("two-streams.replay", &bytes);
+    let path = write_file(&dir, "two-streams.replay", &bytes);
     let session = replay(&path).expect("two well-formed streams");
     assert!(session.finish().is_ok());
 }
@@ -918,7 +808,7 @@ fn wrong_mode_environment_is_reported() {
                 "\"record\"",
                 "\"replay\"",
             ] {
-                assert!(message.contains(word), "{word:?} missing from: {message}");
+                assert_contains!(message, word);
             }
         }
 
@@ -933,10 +823,8 @@ fn wrong_mode_environment_is_reported() {
                         if m == mode),
                     "{error:?}"
                 );
-                assert!(
-                    message.contains(&format!("{MODE}={mode}")) && message.contains(PATH),
-                    "{message}"
-                );
+                assert_contains!(message, format!("{MODE}={mode}"));
+                assert_contains!(message, PATH);
             }
         }
 
@@ -952,13 +840,13 @@ fn wrong_mode_environment_is_reported() {
         // The modes reach the file: bad files give the same errors as
         // `Session::replay`, and good ones work.
         set(MODE, Some("replay".as_ref()));
-        let empty = dir.write("empty.replay", b"");
+        let empty = write_file(&dir, "empty.replay", b"");
         set(PATH, Some(empty.as_os_str()));
         let error = Session::from_env().expect_err("an empty recording is refused");
         assert!(matches!(error, Error::Empty { .. }), "{error:?}");
-        assert!(error.to_string().contains(&empty.display().to_string()));
+        assert_contains!(error.to_string(), empty.display().to_string());
 
-        let good = dir.file("good.replay");
+        let good = dir.join("good.replay");
         set(MODE, Some("record".as_ref()));
         set(PATH, Some(good.as_os_str()));
         let session = Session::from_env().expect("record from the environment");

@@ -1,28 +1,41 @@
 //! Recording in one process and replaying in another: the way recordings
 //! are really used.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use replay_tests::scratch_dir;
+use replay_tests::{
+    assert_contains, assert_success, expect_panic, path_str, scratch_dir, stderr, stdout,
+    write_file,
+};
 
+/// The fixture program; its path is known to integration tests only.
 const FIXTURE: &str = env!("CARGO_BIN_EXE_replay-fixture");
 
+/// Runs the fixture with `args` in `REPLAY_MODE=mode` on `REPLAY_PATH=path`.
 fn run(mode: &str, path: &Path, args: &[&str]) -> Output {
+    run_with_env(mode, path, args, &[])
+}
+
+/// [`run`], with more variables in the fixture's environment.
+fn run_with_env(mode: &str, path: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(FIXTURE)
         .args(args)
         .env("REPLAY_MODE", mode)
         .env("REPLAY_PATH", path)
+        .envs(env.iter().copied())
         .output()
         .expect("run the fixture")
 }
 
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
+/// Runs the fixture with `args` recording to `recording`, then replaying
+/// it: both runs must succeed. Returns their outputs.
+fn record_then_replay_fixture(recording: &Path, args: &[&str]) -> (Output, Output) {
+    let recorded = run("record", recording, args);
+    assert_success(&recorded);
+    let replayed = run("replay", recording, args);
+    assert_success(&replayed);
+    (recorded, replayed)
 }
 
 /// The values the program got, without the lines that legitimately differ.
@@ -40,24 +53,21 @@ fn a_recording_made_by_one_process_replays_in_another() {
     let recording = dir.join("fixture.replay");
 
     let recorded = run("record", &recording, &[]);
-    assert!(recorded.status.success(), "{}", stderr(&recorded));
-    assert!(stdout(&recorded).contains("mode=record"));
+    assert_success(&recorded);
+    assert_contains!(stdout(&recorded), "mode=record");
     assert!(
         !stdout(&recorded).contains("c_calls=0"),
         "recording calls C"
     );
 
     let replayed = run("replay", &recording, &[]);
-    assert!(replayed.status.success(), "{}", stderr(&replayed));
-    assert!(stdout(&replayed).contains("mode=replay"));
-    assert!(
-        stdout(&replayed).contains("c_calls=0"),
-        "replay never calls C"
-    );
+    assert_success(&replayed);
+    assert_contains!(stdout(&replayed), "mode=replay");
+    assert_contains!(stdout(&replayed), "c_calls=0", "replay never calls C");
     assert_eq!(values(&replayed), values(&recorded));
 
     let normal = run("off", &recording, &[]);
-    assert!(normal.status.success(), "{}", stderr(&normal));
+    assert_success(&normal);
     assert_ne!(
         values(&normal),
         values(&recorded),
@@ -69,25 +79,19 @@ fn a_recording_made_by_one_process_replays_in_another() {
 fn a_diverging_process_fails_with_the_report() {
     let dir = scratch_dir("cross-diverge");
     let recording = dir.join("fixture.replay");
-    assert!(run("record", &recording, &[]).status.success());
+    assert_success(&run("record", &recording, &[]));
 
     let diverged = run("replay", &recording, &["diverge"]);
     assert_eq!(diverged.status.code(), Some(101), "a divergence panics");
     let err = stderr(&diverged);
-    assert!(
-        err.contains("replay diverged at call #3 on thread 0"),
-        "{err}"
+    assert_contains!(err, "replay diverged at call #3 on thread 0");
+    assert_contains!(
+        err,
+        "argument 2 (`spread`) of `replay_tests::rt_point_jitter` differs"
     );
-    assert!(
-        err.contains("argument 2 (`spread`) of `replay_tests::rt_point_jitter` differs"),
-        "{err}"
-    );
-    assert!(err.contains("with spread = 1000"), "{err}");
-    assert!(err.contains("with spread = 7"), "{err}");
-    assert!(
-        err.contains("replay-fixture.rs:"),
-        "names the caller: {err}"
-    );
+    assert_contains!(err, "with spread = 1000");
+    assert_contains!(err, "with spread = 7");
+    assert_contains!(err, "replay-fixture.rs:", "names the caller");
 }
 
 #[test]
@@ -96,10 +100,10 @@ fn a_process_that_aborts_on_panic_keeps_its_recording() {
     let recording = dir.join("fixture.replay");
     let crashed = run("record", &recording, &["crash"]);
     assert_eq!(crashed.status.code(), None, "killed by SIGABRT");
-    assert!(stderr(&crashed).contains("crashed on purpose"));
+    assert_contains!(stderr(&crashed), "crashed on purpose");
 
     let replayed = run("replay", &recording, &[]);
-    assert!(replayed.status.success(), "{}", stderr(&replayed));
+    assert_success(&replayed);
     assert_eq!(values(&replayed), values(&crashed));
 }
 
@@ -111,35 +115,27 @@ fn bad_mode_and_bad_files_are_clear_errors_in_a_real_process() {
     let bogus = run("sideways", &recording, &[]);
     assert_eq!(bogus.status.code(), Some(2));
     let err = stderr(&bogus);
-    assert!(
-        err.contains("REPLAY_MODE") && err.contains("\"sideways\""),
-        "{err}"
-    );
-    assert!(err.contains("\"off\", \"record\" and \"replay\""), "{err}");
+    assert_contains!(err, "REPLAY_MODE");
+    assert_contains!(err, "\"sideways\"");
+    assert_contains!(err, "\"off\", \"record\" and \"replay\"");
 
     let missing = run("replay", &recording, &[]);
     assert_eq!(missing.status.code(), Some(2));
-    assert!(
-        stderr(&missing).contains("cannot open recording"),
-        "{}",
-        stderr(&missing)
-    );
+    assert_contains!(stderr(&missing), "cannot open recording");
 
     std::fs::write(&recording, b"{\"not\": \"a recording\"}").expect("write");
     let foreign = run("replay", &recording, &[]);
     assert_eq!(foreign.status.code(), Some(2));
     let err = stderr(&foreign);
-    assert!(
-        err.contains("is not a replay recording") && err.contains("JSON"),
-        "{err}"
-    );
+    assert_contains!(err, "is not a replay recording");
+    assert_contains!(err, "JSON");
 }
 
 /// A directory with the files the `files` scenario reads.
-fn files_dir(name: &str) -> std::path::PathBuf {
+fn files_dir(name: &str) -> PathBuf {
     let dir = scratch_dir(name);
     for (file, text) in [("a", "alpha"), ("b", "beta"), ("c", "gamma")] {
-        std::fs::write(dir.join(file), text).expect("write");
+        write_file(&dir, file, text);
     }
     dir
 }
@@ -148,17 +144,14 @@ fn files_dir(name: &str) -> std::path::PathBuf {
 fn descriptor_numbers_shift_and_get_reused_and_replay_does_not_care() {
     let dir = files_dir("cross-files");
     let recording = dir.join("files.replay");
-    let dir_arg = dir.to_str().expect("utf-8");
+    let dir_arg = path_str(&dir);
 
     let recorded = run("record", &recording, &["files", dir_arg, "0"]);
-    assert!(recorded.status.success(), "{}", stderr(&recorded));
+    assert_success(&recorded);
     let out = stdout(&recorded);
-    assert!(out.contains("a=Fd #0.0 alpha"), "{out}");
-    assert!(out.contains("b=Fd #1.0 beta"), "{out}");
-    assert!(
-        out.contains("c=Fd #0.1 gamma"),
-        "the freed slot is reused: {out}"
-    );
+    assert_contains!(out, "a=Fd #0.0 alpha");
+    assert_contains!(out, "b=Fd #1.0 beta");
+    assert_contains!(out, "c=Fd #0.1 gamma", "the freed slot is reused");
     // The OS handed c the descriptor number a had.
     let err = stderr(&recorded);
     let number = |key: &str| {
@@ -172,10 +165,10 @@ fn descriptor_numbers_shift_and_get_reused_and_replay_does_not_care() {
     // Replay in a process with five more descriptors open, after the files
     // have changed: nothing depends on the numbers or the files.
     for file in ["a", "b", "c"] {
-        std::fs::write(dir.join(file), "changed").expect("write");
+        write_file(&dir, file, "changed");
     }
     let replayed = run("replay", &recording, &["files", dir_arg, "5"]);
-    assert!(replayed.status.success(), "{}", stderr(&replayed));
+    assert_success(&replayed);
     assert_eq!(values(&replayed), values(&recorded));
 }
 
@@ -183,54 +176,44 @@ fn descriptor_numbers_shift_and_get_reused_and_replay_does_not_care() {
 fn live_files_from_the_environment_are_read_for_real_in_another_process() {
     let dir = files_dir("cross-live");
     let recording = dir.join("files.replay");
-    let dir_arg = dir.to_str().expect("utf-8");
-    assert!(
-        run("record", &recording, &["files", dir_arg, "0"])
-            .status
-            .success()
-    );
+    let dir_arg = path_str(&dir);
+    assert_success(&run("record", &recording, &["files", dir_arg, "0"]));
 
-    std::fs::write(dir.join("a"), "alpha v2").expect("write");
-    std::fs::write(dir.join("b"), "beta v2").expect("write");
-    let replayed = Command::new(FIXTURE)
-        .args(["files", dir_arg, "3"])
-        .env("REPLAY_MODE", "replay")
-        .env("REPLAY_PATH", &recording)
-        .env("REPLAY_LIVE_FILES", format!("{dir_arg}/a"))
-        .output()
-        .expect("run the fixture");
-    assert!(replayed.status.success(), "{}", stderr(&replayed));
+    write_file(&dir, "a", "alpha v2");
+    write_file(&dir, "b", "beta v2");
+    let live = format!("{dir_arg}/a");
+    let replayed = run_with_env(
+        "replay",
+        &recording,
+        &["files", dir_arg, "3"],
+        &[("REPLAY_LIVE_FILES", &live)],
+    );
+    assert_success(&replayed);
     let out = stdout(&replayed);
-    assert!(out.contains("a=Fd #0.0 alpha v2"), "a is live: {out}");
-    assert!(out.contains("b=Fd #1.0 beta\n"), "b is replayed: {out}");
-    assert!(out.contains("c=Fd #0.1 gamma"), "c is replayed: {out}");
+    assert_contains!(out, "a=Fd #0.0 alpha v2", "a is live");
+    assert_contains!(out, "b=Fd #1.0 beta\n", "b is replayed");
+    assert_contains!(out, "c=Fd #0.1 gamma", "c is replayed");
 }
 
 #[test]
 fn a_context_pointer_resolves_to_the_live_object_in_another_process() {
     let dir = scratch_dir("cross-context");
     let recording = dir.join("context.replay");
-    let recorded = run("record", &recording, &["context"]);
-    assert!(recorded.status.success(), "{}", stderr(&recorded));
-    let replayed = run("replay", &recording, &["context"]);
-    assert!(replayed.status.success(), "{}", stderr(&replayed));
+    let (recorded, replayed) = record_then_replay_fixture(&recording, &["context"]);
     for output in [&recorded, &replayed] {
         let out = stdout(output);
-        assert!(out.contains("same_object=true"), "{out}");
-        assert!(out.contains("name=clicks"), "{out}");
-        assert!(out.contains("ptr=ContextPtr(#0.0)"), "{out}");
+        assert_contains!(out, "same_object=true");
+        assert_contains!(out, "name=clicks");
+        assert_contains!(out, "ptr=ContextPtr(#0.0)");
     }
-    assert!(stdout(&replayed).contains("c_calls=0"));
+    assert_contains!(stdout(&replayed), "c_calls=0");
 }
 
 #[test]
 fn identity_keyed_maps_iterate_alike_when_recording_and_replaying() {
     let dir = scratch_dir("cross-identity");
     let recording = dir.join("identity.replay");
-    let recorded = run("record", &recording, &["identity"]);
-    assert!(recorded.status.success(), "{}", stderr(&recorded));
-    let replayed = run("replay", &recording, &["identity"]);
-    assert!(replayed.status.success(), "{}", stderr(&replayed));
+    let (recorded, replayed) = record_then_replay_fixture(&recording, &["identity"]);
     assert_eq!(values(&replayed), values(&recorded));
     let order: Vec<_> = values(&recorded)
         .iter()
@@ -247,57 +230,40 @@ fn identity_keyed_maps_iterate_alike_when_recording_and_replaying() {
 fn a_stale_handle_in_the_replaying_process_diverges_naming_it() {
     let dir = files_dir("cross-stale");
     let recording = dir.join("stale.replay");
-    let dir_arg = dir.to_str().expect("utf-8");
+    let dir_arg = path_str(&dir);
     let recorded = run("record", &recording, &["stale", dir_arg]);
-    assert!(recorded.status.success(), "{}", stderr(&recorded));
-    assert!(stdout(&recorded).contains("read=beta"));
+    assert_success(&recorded);
+    assert_contains!(stdout(&recorded), "read=beta");
 
     let replayed = run("replay", &recording, &["stale", dir_arg, "bug"]);
     assert_eq!(replayed.status.code(), Some(101), "a divergence panics");
     let err = stderr(&replayed);
-    assert!(
-        err.contains("replay diverged at call #4 on thread 0"),
-        "{err}"
-    );
-    assert!(
-        err.contains("stale Fd #0.0 (the slot now holds generation 1)"),
-        "{err}"
-    );
+    assert_contains!(err, "replay diverged at call #4 on thread 0");
+    assert_contains!(err, "stale Fd #0.0 (the slot now holds generation 1)");
 }
 
 #[test]
 fn replay_with_serves_a_stand_in_in_another_process() {
     let dir = scratch_dir("cross-replay-with");
-    std::fs::write(dir.join("log"), "yesterday's log").expect("write");
+    write_file(&dir, "log", "yesterday's log");
     let recording = dir.join("log.replay");
-    let dir_arg = dir.to_str().expect("utf-8");
+    let dir_arg = path_str(&dir);
     let recorded = run("record", &recording, &["log", dir_arg]);
-    assert!(recorded.status.success(), "{}", stderr(&recorded));
-    assert!(
-        stdout(&recorded).contains("log=Fd #0.0 \"yesterday's log\""),
-        "{}",
-        stdout(&recorded)
-    );
+    assert_success(&recorded);
+    assert_contains!(stdout(&recorded), "log=Fd #0.0 \"yesterday's log\"");
 
     std::fs::remove_file(dir.join("log")).expect("remove");
     let replayed = run("replay", &recording, &["log", dir_arg]);
-    assert!(replayed.status.success(), "{}", stderr(&replayed));
+    assert_success(&replayed);
     // The stand-in's /dev/null, read for real, through the recorded slot.
-    assert!(
-        stdout(&replayed).contains("log=Fd #0.0 \"\""),
-        "{}",
-        stdout(&replayed)
-    );
+    assert_contains!(stdout(&replayed), "log=Fd #0.0 \"\"");
 }
 
 #[test]
 fn a_call_made_while_unwinding_from_a_divergence_aborts_with_the_report() {
     let dir = scratch_dir("cross-unwind");
     let recording = dir.join("unwind.replay");
-    let recorded = run("record", &recording, &["unwind"]);
-    assert!(recorded.status.success(), "{}", stderr(&recorded));
-    let replayed = run("replay", &recording, &["unwind"]);
-    assert!(replayed.status.success(), "{}", stderr(&replayed));
+    let (recorded, replayed) = record_then_replay_fixture(&recording, &["unwind"]);
     assert_eq!(values(&replayed), values(&recorded));
 
     // The first call diverges; the `Drop` that runs during the unwind can
@@ -305,55 +271,39 @@ fn a_call_made_while_unwinding_from_a_divergence_aborts_with_the_report() {
     let aborted = run("replay", &recording, &["unwind", "diverge"]);
     assert_eq!(aborted.status.code(), None, "killed by SIGABRT");
     let err = stderr(&aborted);
-    assert!(
-        err.contains("argument 2 (`spread`) of `replay_tests::rt_point_jitter` differs"),
-        "{err}"
+    assert_contains!(
+        err,
+        "argument 2 (`spread`) of `replay_tests::rt_point_jitter` differs"
     );
-    assert!(
-        err.contains("can neither panic nor be replayed; aborting"),
-        "{err}"
-    );
+    assert_contains!(err, "can neither panic nor be replayed; aborting");
 }
 
 #[test]
 fn a_thread_taking_another_lock_stalls_replay_with_a_report_of_every_wait() {
     let dir = scratch_dir("cross-stall");
     let recording = dir.join("locks.replay");
-    let recorded = run("record", &recording, &["locks"]);
-    assert!(recorded.status.success(), "{}", stderr(&recorded));
-    let replayed = run("replay", &recording, &["locks"]);
-    assert!(replayed.status.success(), "{}", stderr(&replayed));
+    record_then_replay_fixture(&recording, &["locks"]);
 
     let started = std::time::Instant::now();
-    let stalled = Command::new(FIXTURE)
-        .args(["locks", "swap"])
-        .env("REPLAY_MODE", "replay")
-        .env("REPLAY_PATH", &recording)
-        .env("REPLAY_STALL_TIMEOUT", "0.5")
-        .output()
-        .expect("run the fixture");
+    let stalled = run_with_env(
+        "replay",
+        &recording,
+        &["locks", "swap"],
+        &[("REPLAY_STALL_TIMEOUT", "0.5")],
+    );
     assert!(!stalled.status.success());
     assert!(
         started.elapsed() < std::time::Duration::from_secs(30),
         "no hang"
     );
     let err = stderr(&stalled);
-    assert!(err.contains("on thread 2: the replay stalled"), "{err}");
-    assert!(
-        err.contains("for a lock to reach version 1 after 0 read(s)"),
-        "{err}"
-    );
-    assert!(err.contains("note: the lock is at version 0"), "{err}");
+    assert_contains!(err, "on thread 2: the replay stalled");
+    assert_contains!(err, "for a lock to reach version 1 after 0 read(s)");
+    assert_contains!(err, "note: the lock is at version 0");
     // Every waiting thread is listed: the swapped one and the one it blocks.
-    assert!(
-        err.contains("    thread 1: a message from thread 2"),
-        "{err}"
-    );
-    assert!(
-        err.contains("    thread 2: a lock to reach version 1"),
-        "{err}"
-    );
-    assert!(err.contains("REPLAY_STALL_TIMEOUT"), "{err}");
+    assert_contains!(err, "    thread 1: a message from thread 2");
+    assert_contains!(err, "    thread 2: a lock to reach version 1");
+    assert_contains!(err, "REPLAY_STALL_TIMEOUT");
 }
 
 /// Peak resident memory a fixture run reported, in kB.
@@ -371,7 +321,7 @@ fn sixteen_threads_by_a_hundred_thousand_events_replay_in_bounded_memory() {
     let recording = dir.join("stress.replay");
     let args = ["stress", "16", "100000"];
     let recorded = run("record", &recording, &args);
-    assert!(recorded.status.success(), "{}", stderr(&recorded));
+    assert_success(&recorded);
     let size = std::fs::metadata(&recording).expect("the recording").len();
     assert!(
         size > 10_000_000,
@@ -379,7 +329,7 @@ fn sixteen_threads_by_a_hundred_thousand_events_replay_in_bounded_memory() {
     );
 
     let replayed = run("replay", &recording, &args);
-    assert!(replayed.status.success(), "{}", stderr(&replayed));
+    assert_success(&replayed);
     assert_eq!(values(&replayed), values(&recorded));
     // One chunk per stream in memory at a time, not the recording.
     let peak = peak_kb(&replayed) * 1024;
@@ -394,16 +344,15 @@ fn replaying_another_programs_recording_says_which_program_made_it() {
     let dir = scratch_dir("cross-other-program");
     let recording = dir.join("fixture.replay");
     let recorded = run("record", &recording, &[]);
-    assert!(recorded.status.success(), "{}", stderr(&recorded));
+    assert_success(&recorded);
 
     // This test binary is not the fixture: its first call is another one.
     let session = replay_runtime::Session::replay(&recording).expect("start replaying");
-    let caught = std::panic::catch_unwind(|| replay_tests::greet("x"));
-    let message = replay_tests::panic_message(&*caught.expect_err("another program's calls"));
-    assert!(message.contains("another function was called"), "{message}");
-    assert!(
-        message.contains("note: the recording was made by another program, `replay-fixture`"),
-        "{message}"
+    let message = expect_panic("another program's calls", || replay_tests::greet("x"));
+    assert_contains!(message, "another function was called");
+    assert_contains!(
+        message,
+        "note: the recording was made by another program, `replay-fixture`"
     );
     assert!(session.finish().is_err());
 }
@@ -413,10 +362,10 @@ fn the_same_program_gets_no_note_about_another_program() {
     let dir = scratch_dir("cross-same-program");
     let recording = dir.join("fixture.replay");
     let recorded = run("record", &recording, &[]);
-    assert!(recorded.status.success(), "{}", stderr(&recorded));
+    assert_success(&recorded);
     let diverged = run("replay", &recording, &["diverge"]);
     assert!(!diverged.status.success());
     let err = stderr(&diverged);
-    assert!(err.contains("replay diverged"), "{err}");
+    assert_contains!(err, "replay diverged");
     assert!(!err.contains("another program"), "{err}");
 }

@@ -1,10 +1,12 @@
 //! A replay that does not match its recording stops with a report that
 //! says exactly what changed.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::panic::catch_unwind;
 
 use replay_runtime::{Error, Session, deterministic};
-use replay_tests::{Point, greet, panic_message, rt_now_nanos, rt_point_jitter, scratch_dir};
+use replay_tests::{
+    Point, assert_contains, expect_panic, greet, rt_now_nanos, rt_point_jitter, scratch_dir,
+};
 
 #[deterministic]
 fn scale(value: u64, factor: u64) -> u64 {
@@ -29,8 +31,7 @@ fn diverge(
     record();
     session.finish().expect("finish recording");
     let session = Session::replay(&recording).expect("start replaying");
-    let caught = catch_unwind(AssertUnwindSafe(replay));
-    let message = panic_message(&*caught.expect_err("the replay must diverge"));
+    let message = expect_panic("the replay must diverge", replay);
     (message, session.finish())
 }
 
@@ -53,19 +54,10 @@ fn another_function_names_both_functions_the_call_number_and_the_caller() {
         message.starts_with("replay diverged at call #2 on thread 0"),
         "{message}"
     );
-    assert!(
-        message.contains("expected: a call to `replay_tests::greet`"),
-        "{message}"
-    );
-    assert!(
-        message.contains("actual:   a call to `divergence::scale`"),
-        "{message}"
-    );
-    assert!(
-        message.contains(&format!("at {}:{}:", file!(), line.get())),
-        "{message}"
-    );
-    assert!(message.contains("r.replay"), "{message}");
+    assert_contains!(message, "expected: a call to `replay_tests::greet`");
+    assert_contains!(message, "actual:   a call to `divergence::scale`");
+    assert_contains!(message, format!("at {}:{}:", file!(), line.get()));
+    assert_contains!(message, "r.replay");
     // Two different functions: no note comparing their signatures.
     assert!(!message.contains("signature changed"), "{message}");
     match finished {
@@ -85,17 +77,17 @@ fn a_changed_argument_is_named_with_both_values() {
             scale(7, 4);
         },
     );
-    assert!(
-        message.contains("argument 2 (`factor`) of `divergence::scale` differs"),
-        "{message}"
+    assert_contains!(
+        message,
+        "argument 2 (`factor`) of `divergence::scale` differs"
     );
-    assert!(
-        message.contains("expected: a call to `divergence::scale` with factor = 3"),
-        "{message}"
+    assert_contains!(
+        message,
+        "expected: a call to `divergence::scale` with factor = 3"
     );
-    assert!(
-        message.contains("actual:   a call to `divergence::scale` with factor = 4"),
-        "{message}"
+    assert_contains!(
+        message,
+        "actual:   a call to `divergence::scale` with factor = 4"
     );
 }
 
@@ -110,14 +102,8 @@ fn struct_and_string_arguments_are_shown_with_debug() {
             rt_point_jitter(Point { x: 1, y: 3 }, 10);
         },
     );
-    assert!(
-        message.contains("with p = Point { x: 1, y: 2 }"),
-        "{message}"
-    );
-    assert!(
-        message.contains("with p = Point { x: 1, y: 3 }"),
-        "{message}"
-    );
+    assert_contains!(message, "with p = Point { x: 1, y: 2 }");
+    assert_contains!(message, "with p = Point { x: 1, y: 3 }");
 
     let (message, _) = diverge(
         "string-argument",
@@ -128,8 +114,8 @@ fn struct_and_string_arguments_are_shown_with_debug() {
             greet("bob");
         },
     );
-    assert!(message.contains(r#"with name = "alice""#), "{message}");
-    assert!(message.contains(r#"with name = "bob""#), "{message}");
+    assert_contains!(message, r#"with name = "alice""#);
+    assert_contains!(message, r#"with name = "bob""#);
 }
 
 #[test]
@@ -146,11 +132,11 @@ fn large_arguments_are_digested_and_still_checked() {
             checksum(&other);
         },
     );
-    assert!(
-        message.contains("argument 1 (`data`) of `divergence::checksum` differs"),
-        "{message}"
+    assert_contains!(
+        message,
+        "argument 1 (`data`) of `divergence::checksum` differs"
     );
-    assert!(message.contains("recorded as a digest"), "{message}");
+    assert_contains!(message, "recorded as a digest");
 }
 
 #[test]
@@ -169,14 +155,8 @@ fn running_past_the_end_of_the_recording_says_it_is_exhausted() {
         message.starts_with("replay diverged at call #2 on thread 0: the recording is exhausted"),
         "{message}"
     );
-    assert!(
-        message.contains("expected: no more calls (the recording holds 1)"),
-        "{message}"
-    );
-    assert!(
-        message.contains("actual:   a call to `replay_tests::rt_now_nanos`"),
-        "{message}"
-    );
+    assert_contains!(message, "expected: no more calls (the recording holds 1)");
+    assert_contains!(message, "actual:   a call to `replay_tests::rt_now_nanos`");
 }
 
 #[test]
@@ -190,8 +170,8 @@ fn calls_after_a_divergence_panic_again() {
 
     let session = Session::replay(&recording).expect("start replaying");
     assert!(catch_unwind(|| scale(9, 9)).is_err());
-    let again = catch_unwind(|| scale(2, 2)).expect_err("still diverged");
-    assert!(panic_message(&*again).contains("replay diverged earlier on this thread"));
+    let again = expect_panic("still diverged", || scale(2, 2));
+    assert_contains!(again, "replay diverged earlier on this thread");
     assert!(matches!(session.finish(), Err(Error::Diverged { .. })));
 }
 
@@ -224,10 +204,7 @@ fn finishing_with_calls_left_over_names_the_next_one() {
         other => panic!("expected Unconsumed, got {other:?}"),
     }
     let message = err.to_string();
-    assert!(
-        message.contains("call #2 on thread 0: `replay_tests::greet`"),
-        "{message}"
-    );
+    assert_contains!(message, "call #2 on thread 0: `replay_tests::greet`");
 }
 
 #[test]
@@ -245,7 +222,7 @@ fn a_divergence_panics_at_the_call_not_inside_the_runtime() {
     // And a call after it, too.
     let line = line!() + 1;
     let (message, at) = replay_tests::catch_panic(|| scale(1, 2));
-    assert!(message.contains("diverged earlier"), "{message}");
+    assert_contains!(message, "diverged earlier");
     assert!(at.starts_with(&format!("{}:{line}:", file!())), "{at}");
     assert!(session.finish().is_err());
 }

@@ -7,11 +7,10 @@
 //!   that either match or panic with `replay diverged`; nothing else panics,
 //!   and `finish` never does.
 
-use replay_tests::crc32;
 use std::cell::Cell;
 use std::fs;
 use std::panic::{self, AssertUnwindSafe};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Once;
 
 use proptest::collection::vec;
@@ -19,6 +18,8 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::{Config, TestRunner};
 use replay_runtime::{Error, Session, deterministic};
+use replay_tests::recording_files::fix_checksums;
+use replay_tests::{TempDir, panic_message};
 use serde::{Deserialize, Serialize};
 
 // ---------------------------------------------------------------------------
@@ -240,27 +241,6 @@ fn config(cases: u32) -> Config {
 // ---------------------------------------------------------------------------
 // Helpers.
 
-/// A directory of its own for one test, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(test: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!(
-            "replay-format-properties-{}-{test}",
-            std::process::id()
-        ));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).expect("create the test's temp dir");
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
 /// Records `calls` to `path`; returns what they returned.
 fn record(path: &Path, calls: &[Call]) -> Vec<Output> {
     let session = Session::record(path).expect("start recording");
@@ -282,43 +262,6 @@ fn quiet_divergences() {
             }
         }));
     });
-}
-
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
-    payload
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .or_else(|| payload.downcast_ref::<&str>().copied())
-        .unwrap_or("<not a string>")
-}
-
-fn u32_at(bytes: &[u8], at: usize) -> Option<usize> {
-    let b = bytes.get(at..at + 4)?;
-    Some(u32::from_le_bytes(b.try_into().unwrap()) as usize)
-}
-
-/// Recomputes every checksum that still has a place in the damaged file, so
-/// the damage reaches the event decoder and the replayer.
-fn fix_checksums(bytes: &mut [u8]) {
-    let Some(meta_len) = u32_at(bytes, 10) else {
-        return;
-    };
-    let crc_at = 14 + meta_len;
-    if crc_at + 4 > bytes.len() {
-        return;
-    }
-    let crc = crc32(&[&bytes[14..crc_at]]);
-    bytes[crc_at..crc_at + 4].copy_from_slice(&crc.to_le_bytes());
-    let mut at = crc_at + 4;
-    while let Some(len) = u32_at(bytes, at) {
-        let end = at + 12 + len;
-        if end > bytes.len() {
-            return;
-        }
-        let crc = crc32(&[&bytes[at + 8..at + 12], &bytes[at + 12..end]]);
-        bytes[at + 4..at + 8].copy_from_slice(&crc.to_le_bytes());
-        at = end;
-    }
 }
 
 #[derive(Clone, Debug)]
@@ -397,7 +340,7 @@ fn base_calls() -> Vec<Call> {
 #[test]
 fn any_call_sequence_replays_exactly() {
     let dir = TempDir::new("any_call_sequence_replays_exactly");
-    let path = dir.0.join("round-trip.replay");
+    let path = dir.join("round-trip.replay");
     let mut runner = TestRunner::new(config(64));
     let result = runner.run(&vec(call(), 0..40), |calls| {
         let before = real_calls();
@@ -424,7 +367,7 @@ fn any_call_sequence_replays_exactly() {
 fn damaged_recordings_are_refused_or_diverge() {
     quiet_divergences();
     let dir = TempDir::new("damaged_recordings_are_refused_or_diverge");
-    let path = dir.0.join("damaged.replay");
+    let path = dir.join("damaged.replay");
     let calls = base_calls();
     let expected = record(&path, &calls);
     let base = fs::read(&path).unwrap();
@@ -523,7 +466,7 @@ fn damaged_recordings_are_refused_or_diverge() {
 #[test]
 fn the_damaged_recording_replays_when_intact() {
     let dir = TempDir::new("the_damaged_recording_replays_when_intact");
-    let path = dir.0.join("base.replay");
+    let path = dir.join("base.replay");
     let calls = base_calls();
     let expected = record(&path, &calls);
     let mut bytes = fs::read(&path).unwrap();

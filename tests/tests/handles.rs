@@ -2,17 +2,10 @@
 //! object index map, never as raw numbers.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::Path;
 
 use replay_runtime::{Mapped, Session};
 use replay_tests::files::{self, Fd};
-use replay_tests::{panic_message, scratch_dir};
-
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    let path = dir.join(name);
-    std::fs::write(&path, text).expect("write a test file");
-    path.to_str().expect("utf-8 path").to_owned()
-}
+use replay_tests::{assert_contains, expect_panic, path_str, scratch_dir, write_file};
 
 /// Opens two files, closes the first, opens a third (the OS reuses the
 /// first descriptor number), and reads from each.
@@ -33,14 +26,15 @@ fn program(a: &str, b: &str, c: &str) -> Vec<(String, Vec<u8>)> {
 fn handles_are_recorded_as_slots_with_generations() {
     let dir = scratch_dir("handles-slots");
     let (a, b, c) = (
-        write(&dir, "a", "alpha"),
-        write(&dir, "b", "beta"),
-        write(&dir, "c", "gamma"),
+        write_file(&dir, "a", "alpha"),
+        write_file(&dir, "b", "beta"),
+        write_file(&dir, "c", "gamma"),
     );
+    let (a, b, c) = (path_str(&a), path_str(&b), path_str(&c));
     let recording = dir.join("files.replay");
 
     let session = Session::record(&recording).expect("start recording");
-    let recorded = program(&a, &b, &c);
+    let recorded = program(a, b, c);
     session.finish().expect("finish recording");
     assert_eq!(recorded[0], ("Fd #0.0".to_owned(), b"alpha".to_vec()));
     assert_eq!(recorded[1], ("Fd #1.0".to_owned(), b"beta".to_vec()));
@@ -52,7 +46,7 @@ fn handles_are_recorded_as_slots_with_generations() {
         std::fs::remove_file(path).expect("remove");
     }
     let session = Session::replay(&recording).expect("start replaying");
-    let replayed = program(&a, &b, &c);
+    let replayed = program(a, b, c);
     session.finish().expect("replay consumed everything");
     assert_eq!(replayed, recorded);
 }
@@ -60,10 +54,11 @@ fn handles_are_recorded_as_slots_with_generations() {
 #[test]
 fn replay_does_not_care_about_descriptor_numbers() {
     let dir = scratch_dir("handles-numbers");
-    let a = write(&dir, "a", "alpha");
+    let a = write_file(&dir, "a", "alpha");
+    let a = path_str(&a);
     let recording = dir.join("numbers.replay");
     let session = Session::record(&recording).expect("start recording");
-    let fd = files::open(&a).expect("open");
+    let fd = files::open(a).expect("open");
     let real = fd.raw_fd();
     let recorded = files::read(&fd, 16);
     drop(fd);
@@ -72,10 +67,10 @@ fn replay_does_not_care_about_descriptor_numbers() {
 
     // Hold descriptors open so that the numbers would all shift.
     let _held: Vec<_> = (0..5)
-        .map(|_| std::fs::File::open(&a).expect("open"))
+        .map(|_| std::fs::File::open(a).expect("open"))
         .collect();
     let session = Session::replay(&recording).expect("start replaying");
-    let fd = files::open(&a).expect("open");
+    let fd = files::open(a).expect("open");
     assert!(
         fd.raw_fd() < 0,
         "replay hands out a placeholder, not a descriptor"
@@ -88,12 +83,16 @@ fn replay_does_not_care_about_descriptor_numbers() {
 #[test]
 fn a_stale_handle_diverges_naming_it() {
     let dir = scratch_dir("handles-stale");
-    let (a, b) = (write(&dir, "a", "alpha"), write(&dir, "b", "beta"));
+    let (a, b) = (
+        write_file(&dir, "a", "alpha"),
+        write_file(&dir, "b", "beta"),
+    );
+    let (a, b) = (path_str(&a), path_str(&b));
     let recording = dir.join("stale.replay");
     let session = Session::record(&recording).expect("start recording");
-    let first = files::open(&a).expect("open a");
+    let first = files::open(a).expect("open a");
     files::close(first);
-    let second = files::open(&b).expect("open b");
+    let second = files::open(b).expect("open b");
     files::read(&second, 8);
     drop(second);
     session.finish().expect("finish recording");
@@ -101,25 +100,21 @@ fn a_stale_handle_diverges_naming_it() {
     // The replayed program keeps a copy of the first descriptor and reads
     // through it after closing: a use-after-close bug.
     let session = Session::replay(&recording).expect("start replaying");
-    let first = files::open(&a).expect("open a");
+    let first = files::open(a).expect("open a");
     let kept = first.raw();
     files::close(first);
-    let _second = files::open(&b).expect("open b");
+    let _second = files::open(b).expect("open b");
     let stale = std::mem::ManuallyDrop::new(Fd::from_raw(kept));
-    let caught = catch_unwind(AssertUnwindSafe(|| files::read(&stale, 8)));
-    let message = panic_message(&*caught.expect_err("a stale handle must diverge"));
+    let message = expect_panic("a stale handle must diverge", || files::read(&stale, 8));
     assert!(
         message.starts_with("replay diverged at call #4 on thread 0"),
         "{message}"
     );
-    assert!(
-        message.contains("a handle passed to `replay_tests::files::read` is not valid"),
-        "{message}"
+    assert_contains!(
+        message,
+        "a handle passed to `replay_tests::files::read` is not valid"
     );
-    assert!(
-        message.contains("stale Fd #0.0 (the slot now holds generation 1)"),
-        "{message}"
-    );
+    assert_contains!(message, "stale Fd #0.0 (the slot now holds generation 1)");
     drop(_second);
     assert!(session.finish().is_err());
 }
@@ -135,14 +130,8 @@ fn an_unknown_handle_is_refused_in_both_modes() {
     let (message, at) = replay_tests::catch_panic(|| files::read(&stdin, 8));
     // The panic points at the call, not into the runtime.
     assert!(at.starts_with(&format!("{}:{line}:", file!())), "{at}");
-    assert!(
-        message.contains("unknown Fd (not returned by a recorded call)"),
-        "{message}"
-    );
-    assert!(
-        message.contains("must come from a #[deterministic] call"),
-        "{message}"
-    );
+    assert_contains!(message, "unknown Fd (not returned by a recorded call)");
+    assert_contains!(message, "must come from a #[deterministic] call");
     // What is wrong and how to fix it, not how the encoder failed.
     assert!(
         message.starts_with("replay cannot record a call to `replay_tests::files::read`"),
@@ -152,20 +141,17 @@ fn an_unknown_handle_is_refused_in_both_modes() {
     assert!(!message.contains("serialize_any"), "{message}");
     session.finish().expect("nothing was recorded");
 
-    let a = write(&dir, "a", "alpha");
+    let a = write_file(&dir, "a", "alpha");
+    let a = path_str(&a);
     let session = Session::record(&recording).expect("start recording");
-    let fd = files::open(&a).expect("open");
+    let fd = files::open(a).expect("open");
     files::read(&fd, 8);
     drop(fd);
     session.finish().expect("finish recording");
     let session = Session::replay(&recording).expect("start replaying");
-    let fd = files::open(&a).expect("open");
-    let caught = catch_unwind(AssertUnwindSafe(|| files::read(&stdin, 8)));
-    let message = panic_message(&*caught.expect_err("an unknown handle must diverge"));
-    assert!(
-        message.contains("unknown Fd (not returned by a recorded call)"),
-        "{message}"
-    );
+    let fd = files::open(a).expect("open");
+    let message = expect_panic("an unknown handle must diverge", || files::read(&stdin, 8));
+    assert_contains!(message, "unknown Fd (not returned by a recorded call)");
     drop(fd);
     assert!(session.finish().is_err());
 }
@@ -173,10 +159,11 @@ fn an_unknown_handle_is_refused_in_both_modes() {
 #[test]
 fn dropping_a_real_handle_runs_its_drop_and_a_placeholder_does_not() {
     let dir = scratch_dir("handles-drop");
-    let a = write(&dir, "a", "alpha");
+    let a = write_file(&dir, "a", "alpha");
+    let a = path_str(&a);
     let recording = dir.join("drop.replay");
     let session = Session::record(&recording).expect("start recording");
-    let fd = files::open(&a).expect("open");
+    let fd = files::open(a).expect("open");
     let raw = fd.raw_fd();
     drop(fd);
     // SAFETY: probing whether the descriptor is still open.
@@ -189,10 +176,10 @@ fn dropping_a_real_handle_runs_its_drop_and_a_placeholder_does_not() {
 
     // Open a real descriptor, then replay: dropping the placeholder must
     // not close anything real.
-    let held = std::fs::File::open(&a).expect("open");
+    let held = std::fs::File::open(a).expect("open");
     let held_raw = std::os::fd::AsRawFd::as_raw_fd(&held);
     let session = Session::replay(&recording).expect("start replaying");
-    drop(files::open(&a).expect("open"));
+    drop(files::open(a).expect("open"));
     session.finish().expect("replay consumed everything");
     // SAFETY: probing the descriptor this test holds.
     assert_ne!(unsafe { libc::fcntl(held_raw, libc::F_GETFD) }, -1);
@@ -201,24 +188,27 @@ fn dropping_a_real_handle_runs_its_drop_and_a_placeholder_does_not() {
 #[test]
 fn a_method_on_a_handle_records_and_checks_its_slot() {
     let dir = scratch_dir("handles-method");
-    let (a, b) = (write(&dir, "a", "alpha"), write(&dir, "b", "beta"));
+    let (a, b) = (
+        write_file(&dir, "a", "alpha"),
+        write_file(&dir, "b", "beta"),
+    );
+    let (a, b) = (path_str(&a), path_str(&b));
     let recording = dir.join("method.replay");
     let session = Session::record(&recording).expect("start recording");
-    let first = files::open(&a).expect("open a");
-    let second = files::open(&b).expect("open b");
+    let first = files::open(a).expect("open a");
+    let second = files::open(b).expect("open b");
     let recorded = (first.read_up_to(8), second.read_up_to(8));
     drop((first, second));
     session.finish().expect("finish recording");
     assert_eq!(recorded, (b"alpha".to_vec(), b"beta".to_vec()));
 
     let session = Session::replay(&recording).expect("start replaying");
-    let first = files::open(&a).expect("open a");
-    let second = files::open(&b).expect("open b");
+    let first = files::open(a).expect("open a");
+    let second = files::open(b).expect("open b");
     assert_eq!(first.read_up_to(8), recorded.0);
     // Reading through the other handle than recorded diverges, naming it.
-    let caught = catch_unwind(AssertUnwindSafe(|| first.read_up_to(8)));
-    let message = panic_message(&*caught.expect_err("the wrong handle diverges"));
-    assert!(message.contains("argument 1 (`self`)"), "{message}");
+    let message = expect_panic("the wrong handle diverges", || first.read_up_to(8));
+    assert_contains!(message, "argument 1 (`self`)");
     drop((first, second));
     assert!(session.finish().is_err());
 }
@@ -265,17 +255,21 @@ fn weigh_between_files(a: &str, b: &str, weight: u32, fuse: bool) -> String {
 #[test]
 fn a_panic_in_a_users_serialize_leaves_no_stale_phase_behind() {
     let dir = scratch_dir("handles-stale-phase");
-    let (a, b) = (write(&dir, "a", "alpha"), write(&dir, "b", "beta"));
+    let (a, b) = (
+        write_file(&dir, "a", "alpha"),
+        write_file(&dir, "b", "beta"),
+    );
+    let (a, b) = (path_str(&a), path_str(&b));
     let recording = dir.join("phase.replay");
     let session = Session::record(&recording).expect("start recording");
-    let recorded = weigh_between_files(&a, &b, 1, false);
+    let recorded = weigh_between_files(a, b, 1, false);
     session.finish().expect("finish recording");
     assert_eq!(recorded, "Fd #0.1");
 
     // Another weight: the check fails and its report's rendering panics.
     // Dropping `a` afterwards must still free its slot, so `b` takes it.
     let session = Session::replay(&recording).expect("start replaying");
-    let replayed = weigh_between_files(&a, &b, 2, true);
+    let replayed = weigh_between_files(a, b, 2, true);
     assert_eq!(replayed, recorded);
     session.finish().expect("the replay consumed everything");
 }

@@ -1,24 +1,17 @@
 //! Calls that run for real during replay: files declared live, the
 //! handles they return, and `replay_with` stand-ins.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
-
 use replay_runtime::{Session, deterministic};
 use replay_tests::files;
-use replay_tests::{greet, panic_message, scratch_dir};
+use replay_tests::{assert_contains, expect_panic, greet, path_str, scratch_dir, write_file};
 
 #[test]
 fn live_files_are_read_for_real_and_the_others_from_the_recording() {
     let dir = scratch_dir("live-files");
-    let asset = dir.join("assets").join("banner.txt");
-    let data = dir.join("data.txt");
-    std::fs::create_dir_all(asset.parent().expect("parent")).expect("mkdir");
-    std::fs::write(&asset, "asset v1").expect("write");
-    std::fs::write(&data, "data v1").expect("write");
-    let (asset, data) = (
-        asset.to_str().expect("utf-8"),
-        data.to_str().expect("utf-8"),
-    );
+    std::fs::create_dir_all(dir.join("assets")).expect("mkdir");
+    let asset = write_file(&dir, "assets/banner.txt", "asset v1");
+    let data = write_file(&dir, "data.txt", "data v1");
+    let (asset, data) = (path_str(&asset), path_str(&data));
     let recording = dir.join("live.replay");
 
     let run = || {
@@ -94,22 +87,17 @@ fn replay_with_calls_the_stand_in_and_still_checks_the_call() {
     session.finish().expect("replay consumed everything");
 
     let session = Session::replay(&recording).expect("start replaying");
-    let caught = catch_unwind(AssertUnwindSafe(|| lookup("bob")));
-    let message = panic_message(&*caught.expect_err("another key diverges"));
-    assert!(
-        message.contains("argument 1 (`key`) of `live::lookup` differs"),
-        "{message}"
-    );
+    let message = expect_panic("another key diverges", || lookup("bob"));
+    assert_contains!(message, "argument 1 (`key`) of `live::lookup` differs");
     assert!(session.finish().is_err());
 }
 
 #[test]
 fn handles_a_stand_in_returns_are_bound_and_used_live() {
     let dir = scratch_dir("replay-with-handle");
-    let log = dir.join("app.log");
-    std::fs::write(&log, "old log lines").expect("write");
+    let log = write_file(&dir, "app.log", "old log lines");
     let recording = dir.join("handle.replay");
-    let log = log.to_str().expect("utf-8");
+    let log = path_str(&log);
 
     let session = Session::record(&recording).expect("start recording");
     let fd = files::open_log(log).expect("open the log");
@@ -149,13 +137,11 @@ fn note_fstat(tag: &str, fd: &files::Fd) {
 #[test]
 fn assumed_calls_get_live_handles_and_skip_placeholders() {
     let dir = scratch_dir("assumed-handles");
-    let (live, replayed) = (dir.join("live.txt"), dir.join("replayed.txt"));
-    std::fs::write(&live, "live").expect("write");
-    std::fs::write(&replayed, "replayed").expect("write");
     let (live, replayed) = (
-        live.to_str().expect("utf-8"),
-        replayed.to_str().expect("utf-8"),
+        write_file(&dir, "live.txt", "live"),
+        write_file(&dir, "replayed.txt", "replayed"),
     );
+    let (live, replayed) = (path_str(&live), path_str(&replayed));
     let recording = dir.join("assumed.replay");
     let run = |tag: &str| {
         let a = files::open(live).expect("open");
@@ -187,9 +173,8 @@ fn assumed_calls_get_live_handles_and_skip_placeholders() {
 #[test]
 fn a_method_on_a_live_handle_runs_for_real() {
     let dir = scratch_dir("live-method");
-    let asset = dir.join("asset.txt");
-    std::fs::write(&asset, "v1").expect("write");
-    let asset = asset.to_str().expect("utf-8");
+    let asset = write_file(&dir, "asset.txt", "v1");
+    let asset = path_str(&asset);
     let recording = dir.join("method.replay");
     let run = || {
         let fd = files::open(asset).expect("open");

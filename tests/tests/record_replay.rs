@@ -5,8 +5,8 @@ use std::path::Path;
 
 use replay_runtime::{Mode, Session, assume_deterministic, deterministic};
 use replay_tests::{
-    Point, c_calls, greet, libc_calls, rt_fill_random, rt_now_nanos, rt_point_jitter, rt_read_some,
-    scratch_dir, stats,
+    Point, assert_contains, c_calls, greet, libc_calls, path_str, rt_fill_random, rt_now_nanos,
+    rt_point_jitter, rt_read_some, scratch_dir, stats, write_file,
 };
 
 /// Reads the integer stored in `path` (0 if there is none), stores it plus
@@ -29,7 +29,7 @@ fn counter_value(path: &Path) -> String {
 fn counter_file_is_one_normally_two_recorded_and_two_replayed() {
     let dir = scratch_dir("counter");
     let counter = dir.join("counter.txt");
-    let counter_str = counter.to_str().expect("utf-8 path");
+    let counter_str = path_str(&counter);
     let recording = dir.join("counter.replay");
 
     // A normal run: no session, the function runs for real.
@@ -139,8 +139,7 @@ fn raw_output_buffers_write_back_only_what_was_written() {
 fn libc_getpid_rand_time_and_read_replay() {
     let dir = scratch_dir("libc");
     let recording = dir.join("libc.replay");
-    let input = dir.join("input.txt");
-    std::fs::write(&input, "recorded input").expect("write input");
+    let input = write_file(&dir, "input.txt", "recorded input");
 
     let run = || {
         let pid = libc_calls::getpid();
@@ -310,7 +309,7 @@ fn a_second_session_on_the_same_thread_is_refused() {
     let dir = scratch_dir("nested");
     let session = Session::record(dir.join("a.replay")).expect("start recording");
     let err = Session::record(dir.join("b.replay")).expect_err("one session per thread");
-    assert!(err.to_string().contains("already active"), "{err}");
+    assert_contains!(err.to_string(), "already active");
     session.finish().expect("finish");
     // Once finished, a new one may start.
     Session::record(dir.join("c.replay"))

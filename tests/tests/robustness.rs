@@ -7,7 +7,7 @@ use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use replay_runtime::{Context, Error, Session, deterministic, mapped};
-use replay_tests::scratch_dir;
+use replay_tests::{record_then_replay, scratch_dir};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Holds a session inside an out-parameter, so that writing the recorded
@@ -127,12 +127,8 @@ fn caught_panic_then_calls() -> u32 {
 fn a_panic_in_serialize_leaves_no_half_event_behind() {
     let dir = scratch_dir("robust-partial");
     let recording = dir.join("partial.replay");
-    let session = Session::record(&recording).expect("start recording");
-    assert_eq!(caught_panic_then_calls(), 11);
-    session.finish().expect("finish recording");
-    let session = Session::replay(&recording).expect("the recording is readable");
-    assert_eq!(caught_panic_then_calls(), 11);
-    session.finish().expect("replay consumed everything");
+    let returned = record_then_replay(&recording, |_| caught_panic_then_calls());
+    assert_eq!(returned, 11);
 }
 
 /// A handle to memory: a placeholder of it must never be dereferenced.
@@ -213,12 +209,7 @@ extern "C" fn on_event(code: i32) -> i32 {
 fn cfg_camel_case_and_c_abi_functions_compile_and_replay() {
     let dir = scratch_dir("robust-abi");
     let recording = dir.join("abi.replay");
-    let session = Session::record(&recording).expect("start recording");
-    let recorded = (GetPid(), on_event(1));
-    session.finish().expect("finish recording");
-    let session = Session::replay(&recording).expect("start replaying");
-    assert_eq!((GetPid(), on_event(1)), recorded);
-    session.finish().expect("replay consumed everything");
+    record_then_replay(&recording, |_| (GetPid(), on_event(1)));
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! patterns, trait methods, `Option`, `Result`, unit returns.
 
 use replay_runtime::{Session, deterministic};
-use replay_tests::{rt_now_nanos, scratch_dir};
+use replay_tests::{file_contains, record_then_replay, rt_now_nanos, scratch_dir};
 use serde::{Serialize, de::DeserializeOwned};
 
 #[deterministic]
@@ -92,10 +92,8 @@ fn methods_are_named_after_their_type() {
     let session = Session::record(&recording).expect("start recording");
     Sensor.sample(1);
     session.finish().expect("finish recording");
-    let bytes = std::fs::read(&recording).expect("read");
-    let needle = b"signatures::Sensor::sample";
     assert!(
-        bytes.windows(needle.len()).any(|w| w == needle),
+        file_contains(&recording, "signatures::Sensor::sample"),
         "the recording names the type"
     );
 }
@@ -111,10 +109,5 @@ fn extern_blocks_work_inside_function_bodies() {
 
     let dir = scratch_dir("local-extern");
     let recording = dir.join("local.replay");
-    let session = Session::record(&recording).expect("start recording");
-    let recorded = getpid();
-    session.finish().expect("finish recording");
-    let session = Session::replay(&recording).expect("start replaying");
-    assert_eq!(getpid(), recorded);
-    session.finish().expect("replay consumed everything");
+    record_then_replay(&recording, |_| getpid());
 }

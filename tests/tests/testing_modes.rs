@@ -2,11 +2,9 @@
 //! explicit settings (`REPLAY_MODE` and `CI` are process-wide, and tests
 //! run in parallel).
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
-
 use replay_runtime::internals::{TestSettings, run_test, session_for};
 use replay_runtime::{Mode, current_mode};
-use replay_tests::{panic_message, rt_now_nanos, scratch_dir};
+use replay_tests::{assert_contains, expect_panic, path_str, rt_now_nanos, scratch_dir};
 
 fn settings(mode: &str, ci: bool) -> TestSettings {
     TestSettings {
@@ -24,7 +22,7 @@ fn clock_test(dir: &str, settings: &TestSettings) -> (Mode, u64) {
 #[test]
 fn auto_records_when_the_recording_is_missing_then_replays_it() {
     let dir = scratch_dir("modes-auto");
-    let dir = dir.to_str().expect("utf-8");
+    let dir = path_str(&dir);
     let (mode, recorded) = clock_test(dir, &settings("", false));
     assert_eq!(mode, Mode::Record);
     assert!(
@@ -43,17 +41,10 @@ fn auto_records_when_the_recording_is_missing_then_replays_it() {
 #[test]
 fn under_ci_a_missing_recording_fails_with_the_command_that_makes_it() {
     let dir = scratch_dir("modes-ci");
-    let dir = dir.to_str().expect("utf-8");
-    let caught = catch_unwind(|| clock_test(dir, &settings("", true)));
-    let message = panic_message(&*caught.expect_err("CI never records"));
-    assert!(
-        message.contains("recorded test `clock` has no recording at"),
-        "{message}"
-    );
-    assert!(
-        message.contains("REPLAY_MODE=record cargo test clock"),
-        "{message}"
-    );
+    let dir = path_str(&dir);
+    let message = expect_panic("CI never records", || clock_test(dir, &settings("", true)));
+    assert_contains!(message, "recorded test `clock` has no recording at");
+    assert_contains!(message, "REPLAY_MODE=record cargo test clock");
     assert!(
         !std::path::Path::new(dir)
             .join("tests/recordings/modes/clock.replay")
@@ -64,54 +55,43 @@ fn under_ci_a_missing_recording_fails_with_the_command_that_makes_it() {
 #[test]
 fn replay_mode_without_a_recording_fails_with_a_hint() {
     let dir = scratch_dir("modes-replay");
-    let dir = dir.to_str().expect("utf-8");
-    let caught = catch_unwind(|| clock_test(dir, &settings("replay", false)));
-    let message = panic_message(&*caught.expect_err("nothing to replay"));
-    assert!(
-        message.contains("cannot replay: cannot open recording"),
-        "{message}"
-    );
-    assert!(
-        message.contains("to re-record it: REPLAY_MODE=record cargo test clock"),
-        "{message}"
+    let dir = path_str(&dir);
+    let message = expect_panic("nothing to replay", || {
+        clock_test(dir, &settings("replay", false))
+    });
+    assert_contains!(message, "cannot replay: cannot open recording");
+    assert_contains!(
+        message,
+        "to re-record it: REPLAY_MODE=record cargo test clock"
     );
 }
 
 #[test]
 fn off_runs_for_real_and_an_unknown_mode_is_refused() {
     let dir = scratch_dir("modes-off");
-    let dir = dir.to_str().expect("utf-8");
+    let dir = path_str(&dir);
     assert_eq!(clock_test(dir, &settings("off", true)).0, Mode::Off);
-    let caught = catch_unwind(|| clock_test(dir, &settings("sometimes", false)));
-    let message = panic_message(&*caught.expect_err("an unknown mode"));
-    assert!(
-        message.contains("REPLAY_MODE is \"sometimes\""),
-        "{message}"
-    );
-    assert!(
-        message.contains("\"auto\" (the default), \"record\", \"replay\" and \"off\""),
-        "{message}"
+    let message = expect_panic("an unknown mode", || {
+        clock_test(dir, &settings("sometimes", false))
+    });
+    assert_contains!(message, "REPLAY_MODE is \"sometimes\"");
+    assert_contains!(
+        message,
+        "\"auto\" (the default), \"record\", \"replay\" and \"off\""
     );
 }
 
 #[test]
 fn a_replay_left_unfinished_fails_the_test_with_a_hint() {
     let dir = scratch_dir("modes-unfinished");
-    let dir = dir.to_str().expect("utf-8");
+    let dir = path_str(&dir);
     let test = session_for(&settings("record", false), dir, "modes", "twice", None);
     run_test(test, || (rt_now_nanos(), rt_now_nanos()));
     let test = session_for(&settings("auto", false), dir, "modes", "twice", None);
-    let caught = catch_unwind(AssertUnwindSafe(|| run_test(test, rt_now_nanos)));
-    let message = panic_message(&*caught.expect_err("one call was not made"));
-    assert!(
-        message.contains("recorded test `twice`: replay of"),
-        "{message}"
-    );
-    assert!(message.contains("finished early"), "{message}");
-    assert!(
-        message.contains("REPLAY_MODE=record cargo test twice"),
-        "{message}"
-    );
+    let message = expect_panic("one call was not made", || run_test(test, rt_now_nanos));
+    assert_contains!(message, "recorded test `twice`: replay of");
+    assert_contains!(message, "finished early");
+    assert_contains!(message, "REPLAY_MODE=record cargo test twice");
 }
 
 use replay_runtime::internals::run_panicking_test;
@@ -128,7 +108,7 @@ fn recorded_panicking(dir: &str) -> TestSettings {
 #[test]
 fn an_expected_panic_replays_and_passes() {
     let dir = scratch_dir("modes-should-panic");
-    let dir = dir.to_str().expect("utf-8");
+    let dir = path_str(&dir);
     let replay = recorded_panicking(dir);
     let test = session_for(&replay, dir, "modes", "panics", None);
     run_panicking_test(test, Some("clock says"), || {
@@ -139,39 +119,30 @@ fn an_expected_panic_replays_and_passes() {
 #[test]
 fn a_divergence_never_passes_for_the_expected_panic() {
     let dir = scratch_dir("modes-should-panic-diverge");
-    let dir = dir.to_str().expect("utf-8");
+    let dir = path_str(&dir);
     let replay = recorded_panicking(dir);
     let test = session_for(&replay, dir, "modes", "panics", None);
     // The divergence report names the recording, whose path holds the
     // expected text: it must still fail the test.
-    let caught = catch_unwind(AssertUnwindSafe(|| {
+    let message = expect_panic("a divergence fails the test", || {
         run_panicking_test(test, Some("panics"), || {
             replay_tests::greet("not the recorded call");
         })
-    }));
-    let message = panic_message(&*caught.expect_err("a divergence fails the test"));
-    assert!(
-        message.contains("expects a panic, but its replay diverged instead"),
-        "{message}"
-    );
+    });
+    assert_contains!(message, "expects a panic, but its replay diverged instead");
 }
 
 #[test]
 fn a_test_that_does_not_panic_or_panics_otherwise_fails() {
     let dir = scratch_dir("modes-should-panic-wrong");
-    let dir = dir.to_str().expect("utf-8");
+    let dir = path_str(&dir);
     let test = session_for(&settings("off", false), dir, "modes", "quiet", None);
-    let caught = catch_unwind(AssertUnwindSafe(|| run_panicking_test(test, None, || {})));
-    let message = panic_message(&*caught.expect_err("no panic"));
-    assert!(message.contains("did not panic as expected"), "{message}");
+    let message = expect_panic("no panic", || run_panicking_test(test, None, || {}));
+    assert_contains!(message, "did not panic as expected");
 
     let test = session_for(&settings("off", false), dir, "modes", "other", None);
-    let caught = catch_unwind(AssertUnwindSafe(|| {
+    let message = expect_panic("another panic", || {
         run_panicking_test(test, Some("overdrawn"), || panic!("underflow"))
-    }));
-    let message = panic_message(&*caught.expect_err("another panic"));
-    assert!(
-        message.contains("does not contain the expected \"overdrawn\""),
-        "{message}"
-    );
+    });
+    assert_contains!(message, "does not contain the expected \"overdrawn\"");
 }

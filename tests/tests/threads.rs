@@ -6,7 +6,9 @@ use std::time::Duration;
 use replay_runtime::sync::mpsc;
 use replay_runtime::sync::{Mutex, RwLock};
 use replay_runtime::{Mode, Session, thread};
-use replay_tests::{record_then_replay, rt_now_nanos, scratch_dir};
+use replay_tests::{
+    assert_contains, expect_panic, panic_message, record_then_replay, rt_now_nanos, scratch_dir,
+};
 
 /// Asks the (recorded) C clock, then sleeps: as long as it says while
 /// recording, and in replay whatever `jitter` says, so that replays run
@@ -152,14 +154,9 @@ fn empty_receives_and_timeouts_replay_as_recorded() {
         let rest = rx.recv().ok();
         (early, timed_out, maybe, rest)
     };
-    let session = Session::record(&recording).expect("start recording");
-    let recorded = run(true);
-    session.finish().expect("finish recording");
-    assert_eq!(recorded, (true, true, Some(7), None));
     // Without the wait the message might not be there yet: replay says it is.
-    let session = Session::replay(&recording).expect("start replaying");
-    assert_eq!(run(false), recorded);
-    session.finish().expect("replay consumed everything");
+    let recorded = record_then_replay(&recording, |mode| run(mode == Mode::Record));
+    assert_eq!(recorded, (true, true, Some(7), None));
 }
 
 #[test]
@@ -312,15 +309,10 @@ fn bounded(recording: bool) -> Vec<&'static str> {
 fn bounded_channels_do_not_block_replay_on_early_sends() {
     let dir = scratch_dir("threads-bounded");
     let recording = dir.join("bounded.replay");
-    let session = Session::record(&recording).expect("start recording");
-    let recorded = bounded(true);
-    session.finish().expect("finish recording");
     // Usually ["b1", "a1", "b2"], the order that could block replay; a
     // loaded machine may record another, which replay must match as well.
+    let recorded = record_then_replay(&recording, |mode| bounded(mode == Mode::Record));
     assert_eq!(recorded.len(), 3);
-    let session = Session::replay(&recording).expect("start replaying");
-    assert_eq!(bounded(false), recorded);
-    session.finish().expect("replay consumed everything");
 }
 
 #[test]
@@ -383,13 +375,9 @@ fn a_recorded_empty_receive_does_not_fit_a_blocking_receive() {
     assert!(rx.try_recv().is_err());
     session.finish().expect("finish recording");
     let session = Session::replay(&recording).expect("start replaying");
-    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rx.recv()));
-    let message = replay_tests::panic_message(&*caught.expect_err("must diverge"));
-    assert!(
-        message.contains("a receive that got no message (Empty)"),
-        "{message}"
-    );
-    assert!(message.contains("actual:   a recv"), "{message}");
+    let message = expect_panic("must diverge", || rx.recv());
+    assert_contains!(message, "a receive that got no message (Empty)");
+    assert_contains!(message, "actual:   a recv");
     assert!(session.finish().is_err());
 }
 
@@ -419,15 +407,11 @@ fn receive_from_a_silent_sender(
 
     let session = Session::replay(&recording).expect("start replaying");
     let caught = program(false).expect_err("every sender is gone: the receive diverges");
-    let message = replay_tests::panic_message(&*caught);
+    let message = panic_message(&*caught);
     // The thread is spent: its next receive panics again.
     let (_tx, rx) = mpsc::channel::<u32>();
-    let again = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rx.try_recv()));
-    let again = replay_tests::panic_message(&*again.expect_err("the thread is spent"));
-    assert!(
-        again.contains("replay diverged earlier on this thread"),
-        "{again}"
-    );
+    let again = expect_panic("the thread is spent", || rx.try_recv());
+    assert_contains!(again, "replay diverged earlier on this thread");
     (message, session.finish())
 }
 
@@ -438,14 +422,8 @@ fn a_receive_whose_senders_are_gone_diverges_and_finish_reports_it() {
         message.starts_with("replay diverged at call #1 on thread 0"),
         "{message}"
     );
-    assert!(
-        message.contains("every sender of the channel is gone"),
-        "{message}"
-    );
-    assert!(
-        message.contains("expected: a message from thread 1"),
-        "{message}"
-    );
+    assert_contains!(message, "every sender of the channel is gone");
+    assert_contains!(message, "expected: a message from thread 1");
     match finished {
         Err(replay_runtime::Error::Diverged { message: kept }) => assert_eq!(kept, message),
         other => panic!("finish must report the divergence, got {other:?}"),
@@ -466,13 +444,9 @@ fn a_select_with_fewer_branches_than_recorded_diverges_and_finish_reports_it() {
     let session = Session::replay(&recording).expect("start replaying");
     let (tx0, rx0) = mpsc::channel::<u32>();
     tx0.send(5).expect("send");
-    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| mpsc::select(&[&rx0])));
-    let message = replay_tests::panic_message(&*caught.expect_err("branch 1 does not exist"));
-    assert!(
-        message.contains("the select has fewer branches"),
-        "{message}"
-    );
-    assert!(message.contains("a select won by branch 1"), "{message}");
+    let message = expect_panic("branch 1 does not exist", || mpsc::select(&[&rx0]));
+    assert_contains!(message, "the select has fewer branches");
+    assert_contains!(message, "a select won by branch 1");
     assert!(
         matches!(
             session.finish(),
