@@ -43,6 +43,7 @@ macro_rules! exit_status {
 #[command(
     name = "replay",
     version,
+    propagate_version = true,
     after_help = exit_status!(
         "0  success; for `diff`, the recordings hold the same events",
         "1  `diff` found a difference"

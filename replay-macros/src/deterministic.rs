@@ -205,7 +205,9 @@ fn body(
     // Out of line, so that the wrapper's off path stays small enough to
     // inline; a failure comes back out to be raised here, at the caller.
     quote! {
-        let __replay_real = #real;
+        // `mut`: a body that mutates through `&mut self` makes it `FnMut`.
+        #[allow(unused_mut)]
+        let mut __replay_real = #real;
         use #krate::__private_2 as __replay;
         if #rt::passthrough() {
             return __replay_real(#(#passed),*);

@@ -131,6 +131,9 @@ impl<T> SyncSender<T> {
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
         let location = Location::caller();
         let mode = context::mode();
+        if mode == ThreadMode::Diverged {
+            divergence::spent("the try_send", location);
+        }
         let outcome = match (&self.inner, mode) {
             (Bounded::Replay(tx), ThreadMode::Replay) => {
                 let recorded = context::replay(location, |cursor| {
@@ -308,7 +311,12 @@ impl<T> Receiver<T> {
                 let planned = context::replay(location, |cursor| {
                     cursor.next_receive(wait.doing(), location, |why| fits(why, wait))
                 });
-                planned.map(|sender| self.take_from(sender, location))
+                // A `match`, not `map`: a closure would lose the caller's
+                // location for the panics `take_from` raises.
+                match planned {
+                    Ok(sender) => Ok(self.take_from(sender, location)),
+                    Err(why) => Err(why),
+                }
             }
             ThreadMode::Diverged => divergence::spent("the receive", location),
         }
