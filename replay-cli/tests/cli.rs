@@ -210,12 +210,18 @@ fn help_lists_the_commands_and_the_exit_statuses() {
 
 #[test]
 fn version_prints_the_name_and_version() {
-    for flag in ["--version", "-V"] {
-        let out = replay(&[flag]);
+    for (args, name) in [
+        (&["--version"][..], "replay"),
+        (&["-V"], "replay"),
+        (&["dump", "--version"], "replay-dump"),
+        (&["diff", "--version"], "replay-diff"),
+        (&["stats", "-V"], "replay-stats"),
+    ] {
+        let out = replay(args);
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         assert_eq!(
             stdout(&out),
-            format!("replay {}\n", env!("CARGO_PKG_VERSION"))
+            format!("{name} {}\n", env!("CARGO_PKG_VERSION"))
         );
     }
 }

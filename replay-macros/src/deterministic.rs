@@ -153,10 +153,14 @@ fn body(
                     });
                 }
                 call_args.push(quote!(#ident));
+                let constructor = match out.written_by_return {
+                    true => quote!(up_to),
+                    false => quote!(new),
+                };
                 outs.push(quote! {
                     // SAFETY: the caller of this `unsafe fn` vouches for the
                     // buffer, as for the foreign function itself.
-                    unsafe { #rt::OutRaw::new(#ident, #rt::byte_len(#ident, #len)) }
+                    unsafe { #rt::OutRaw::#constructor(#ident, #rt::byte_len(#ident, #len)) }
                 });
                 continue;
             }

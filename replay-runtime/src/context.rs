@@ -133,11 +133,14 @@ pub(crate) fn phase() -> Phase {
 }
 
 /// Changes the thread's mode and phase until dropped, panics included.
-/// A divergence met meanwhile stays: `Diverged` is never undone.
+/// A divergence met meanwhile stays (`Diverged` is never undone), and so
+/// does a session started or ended meanwhile (by code inside the scope:
+/// the mode is then the new session's, or off).
 #[must_use]
 pub(crate) struct Scope {
     mode: ThreadMode,
     phase: Phase,
+    local: *const Local,
 }
 
 impl Scope {
@@ -146,6 +149,7 @@ impl Scope {
         CONTEXT.with(|c| Scope {
             mode: c.mode.replace(mode),
             phase: c.phase.replace(phase),
+            local: c.local.get(),
         })
     }
 
@@ -162,7 +166,7 @@ impl Drop for Scope {
     fn drop(&mut self) {
         CONTEXT.with(|c| {
             c.phase.set(self.phase);
-            if c.mode.get() != ThreadMode::Diverged {
+            if c.mode.get() != ThreadMode::Diverged && std::ptr::eq(c.local.get(), self.local) {
                 c.mode.set(self.mode);
             }
         });
@@ -320,7 +324,6 @@ pub(crate) fn install(
             notes: RefCell::new(Notes::default()),
         }),
     };
-    crate::identity::restart(stream);
     CONTEXT.with(|c| {
         c.local.set(&*installed.local);
         c.phase.set(Phase::Idle);
@@ -358,7 +361,6 @@ impl Installed {
             c.phase.set(Phase::Idle);
             c.mode.set(ThreadMode::Off);
         });
-        crate::identity::restart_without_session();
         // Ended from inside one of its own calls (user code run while the
         // runtime holds the state): the state must outlive that call, so it
         // is leaked rather than freed under it.

@@ -37,6 +37,8 @@ const UNASSIGNED: u32 = u32::MAX;
 thread_local! {
     /// This thread's id for identities and its next number.
     static NEXT: Cell<(u32, u64)> = const { Cell::new((UNASSIGNED, 0)) };
+    /// The same, for identities made inside a recorded or replayed call.
+    static NEXT_IN_CALL: Cell<(u32, u64)> = const { Cell::new((UNASSIGNED, 0)) };
 }
 
 /// Ids of threads without a session, counting down from the top of the
@@ -63,7 +65,9 @@ pub(crate) fn restart_without_session() {
 ///
 /// On a thread without a session, identities are unique in the process
 /// (each such thread numbers under an id of its own) but not the same from
-/// run to run.
+/// run to run. So are identities made inside a recorded call (in its
+/// body, or in a `Serialize` the runtime calls): replay does not run that
+/// code, and the numbering outside stays the same in both runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Identity {
     thread: u32,
@@ -73,7 +77,11 @@ pub struct Identity {
 impl Identity {
     /// The next identity of this thread.
     pub fn next() -> Identity {
-        NEXT.with(|n| {
+        let numbering = match crate::context::mode() {
+            crate::context::ThreadMode::InCall => &NEXT_IN_CALL,
+            _ => &NEXT,
+        };
+        numbering.with(|n| {
             let (mut thread, number) = n.get();
             if thread == UNASSIGNED {
                 // Relaxed: only uniqueness matters, which the counter gives.

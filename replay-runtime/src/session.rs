@@ -11,6 +11,7 @@ use std::sync::{Arc, PoisonError};
 use crate::context::{self, Active, Installed, ThreadMode};
 use crate::cursor::Cursor;
 use crate::error::{Error, Result};
+use crate::identity;
 use crate::recording::Metadata;
 use crate::recording::reader::Recording;
 use crate::recording::writer::{Sink, StreamWriter};
@@ -139,6 +140,7 @@ impl Session {
             shared,
             0,
         )?;
+        identity::restart(0);
         Ok(Session {
             mode: Mode::Record,
             installed: Some(active),
@@ -159,6 +161,7 @@ impl Session {
         let metadata = recording.metadata.clone();
         let shared = Shared::new(SharedKind::Replay { recording });
         let active = context::install(Active::Replay(cursor), ThreadMode::Replay, shared, 0)?;
+        identity::restart(0);
         Ok(Session {
             mode: Mode::Replay,
             installed: Some(active),
@@ -282,6 +285,7 @@ impl Session {
             return Ok(summary);
         };
         let shared = Arc::clone(installed.shared());
+        identity::restart_without_session();
         let ended = installed.end()?;
         summary.calls = ended.calls + shared.thread_calls.load(Ordering::Relaxed);
         match ended.sink {

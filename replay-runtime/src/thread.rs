@@ -27,6 +27,7 @@ use std::sync::atomic::Ordering;
 use crate::context::{self, Active, Installed, ThreadMode};
 use crate::cursor::Cursor;
 use crate::divergence;
+use crate::identity;
 use crate::recording::format::ThreadEvent;
 use crate::recording::writer::StreamWriter;
 use crate::shared::{Shared, SharedKind};
@@ -190,9 +191,12 @@ impl Inherited {
             context::install(active, mode, Arc::clone(&self.shared), self.stream)
         });
         match installed {
-            Ok(installed) => ThreadSession {
-                installed: Some(installed),
-            },
+            Ok(installed) => {
+                identity::restart(self.stream);
+                ThreadSession {
+                    installed: Some(installed),
+                }
+            }
             Err(e) => {
                 self.shared.report(e);
                 ThreadSession { installed: None }
@@ -207,6 +211,7 @@ impl Drop for ThreadSession {
             return;
         };
         let shared = Arc::clone(installed.shared());
+        identity::restart_without_session();
         match installed.end() {
             Ok(ended) => {
                 shared

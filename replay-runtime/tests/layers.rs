@@ -1,14 +1,46 @@
-//! The runtime's modules form layers: no module imports, directly or
-//! through others, one that imports it back. This test reads every file of
-//! `src/`, follows its `crate::` and `super::` paths to the files they name,
-//! and fails naming the files of any cycle. `lib.rs`, the table of contents
-//! that declares and re-exports everything, is left out.
+//! The runtime's modules form layers (docs/design.md): each file imports
+//! only files of its own layer or of the layers below, and no file
+//! imports, directly or through others, one that imports it back. This
+//! test reads every file of `src/`, resolves each `use` (groups, `self`,
+//! `super`, aliases of `crate`, re-exports by `lib.rs` and `mod.rs` files)
+//! and each `crate::`/`super::` path in code to the file that defines the
+//! item, and fails naming the offending files.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+/// The layers, bottom to top, as in docs/design.md: a file belongs to the
+/// first entry that is its path or a folder above it.
+const LAYERS: &[&[&str]] = &[
+    &["error.rs", "policy.rs", "site.rs"],
+    &["recording/"],
+    &["divergence.rs"],
+    &["cursor.rs"],
+    &["handles/raw.rs", "handles/slots.rs"],
+    &["shared.rs"],
+    &["context.rs"],
+    &["handles/", "identity.rs"],
+    &["call/"],
+    &["panic_hook.rs", "sync/"],
+    &["thread.rs"],
+    &["session.rs"],
+    &["testing.rs", "inspect.rs"],
+    &["lib.rs"],
+];
+
+fn layer_of(file: &str) -> usize {
+    LAYERS
+        .iter()
+        .position(|layer| {
+            layer
+                .iter()
+                .any(|entry| file == *entry || (entry.ends_with('/') && file.starts_with(entry)))
+        })
+        .unwrap_or_else(|| panic!("{file} is in no layer: add it to LAYERS and docs/design.md"))
+}
+
 /// Every `.rs` file under `dir`, by path relative to `src/`.
-fn sources(src: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, String>) {
+fn sources(src: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
     let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
     for entry in entries {
         let path = entry.expect("a directory entry").path();
@@ -16,18 +48,18 @@ fn sources(src: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, String>) {
             sources(src, &path, out);
         } else if path.extension().is_some_and(|e| e == "rs") {
             let text = std::fs::read_to_string(&path).expect("a readable source file");
-            let relative = path.strip_prefix(src).expect("under src").to_owned();
-            out.insert(relative, text);
+            let relative = path.strip_prefix(src).expect("under src");
+            out.insert(relative.to_string_lossy().replace('\\', "/"), text);
         }
     }
 }
 
 /// The module path of a file: `handles/slots.rs` is `["handles", "slots"]`.
-fn module_of(file: &Path) -> Vec<String> {
+fn module_of(file: &str) -> Vec<String> {
     let mut parts: Vec<String> = file
-        .with_extension("")
-        .iter()
-        .map(|p| p.to_string_lossy().into_owned())
+        .trim_end_matches(".rs")
+        .split('/')
+        .map(str::to_owned)
         .collect();
     if parts.last().is_some_and(|p| p == "mod" || p == "lib") {
         parts.pop();
@@ -35,177 +67,410 @@ fn module_of(file: &Path) -> Vec<String> {
     parts
 }
 
-/// The file that defines the longest prefix of `path` that is a module.
-fn resolve(files: &BTreeMap<Vec<String>, PathBuf>, path: &[String]) -> Option<PathBuf> {
-    (1..=path.len())
-        .rev()
-        .find_map(|n| files.get(&path[..n]).cloned())
+/// The code of a file without comments, strings or `#[cfg(test)]` modules.
+fn code_of(text: &str) -> String {
+    let mut code = String::new();
+    let mut in_tests = false;
+    for line in text.lines() {
+        let line = line.split("//").next().unwrap_or("");
+        if line.trim_start().starts_with("#[cfg(test)]") {
+            in_tests = true;
+        }
+        if !in_tests {
+            // String contents may hold paths in messages: drop them.
+            let mut kept = String::new();
+            let mut quoted = false;
+            for c in line.chars() {
+                if c == '"' {
+                    quoted = !quoted;
+                } else if !quoted {
+                    kept.push(c);
+                }
+            }
+            code.push_str(&kept);
+            code.push('\n');
+        }
+    }
+    code
 }
 
-/// The module paths `text` names through `crate::` or `super::`,
-/// `use` groups included, comments left out.
-fn references(module: &[String], text: &str) -> Vec<Vec<String>> {
-    let code: String = text
-        .lines()
-        .map(|line| line.split("//").next().unwrap_or(""))
-        .collect::<Vec<_>>()
-        .join("\n");
+/// One `use` tree expanded into its leaf paths (segments), with the name
+/// each leaf is bound to.
+fn expand(tree: &str, prefix: &[String], out: &mut Vec<(Vec<String>, String)>) {
+    let tree = tree.trim();
+    if let Some(open) = tree.find('{') {
+        let head = tree[..open].trim().trim_end_matches("::");
+        let mut base = prefix.to_vec();
+        base.extend(split(head));
+        let inner = &tree[open + 1..tree.rfind('}').unwrap_or(tree.len())];
+        let mut depth = 0;
+        let mut start = 0;
+        for (i, c) in inner.char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => depth -= 1,
+                ',' if depth == 0 => {
+                    expand(&inner[start..i], &base, out);
+                    start = i + 1;
+                }
+                _ => {}
+            }
+        }
+        expand(&inner[start..], &base, out);
+        return;
+    }
+    if tree.is_empty() {
+        return;
+    }
+    let (path, alias) = match tree.split_once(" as ") {
+        Some((path, alias)) => (path.trim(), Some(alias.trim())),
+        None => (tree, None),
+    };
+    let mut full = prefix.to_vec();
+    let segments = split(path);
+    let last = segments.last().cloned().unwrap_or_default();
+    full.extend(segments.into_iter().filter(|s| s != "self"));
+    let name = alias.map(str::to_owned).unwrap_or(if last == "self" {
+        full.last().cloned().unwrap_or_default()
+    } else {
+        last
+    });
+    out.push((full, name));
+}
+
+fn split(path: &str) -> Vec<String> {
+    path.split("::")
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// The `use` items of `code`: (public?, leaf path, bound name).
+fn uses(code: &str) -> Vec<(bool, Vec<String>, String)> {
     let mut found = Vec::new();
-    for (start, prefix) in code
+    let bytes = code.as_bytes();
+    let mut at = 0;
+    while let Some(i) = code[at..].find("use ") {
+        let start = at + i;
+        at = start + 4;
+        let boundary =
+            start == 0 || !(bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_');
+        if !boundary {
+            continue;
+        }
+        let before = code[..start].trim_end();
+        let public = before.ends_with("pub") || before.ends_with(')') && before.contains("pub(");
+        let Some(end) = code[at..].find(';') else {
+            break;
+        };
+        let tree: String = code[at..at + end]
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut leaves = Vec::new();
+        expand(&tree, &[], &mut leaves);
+        for (path, name) in leaves {
+            found.push((public, path, name));
+        }
+        at += end;
+    }
+    found
+}
+
+/// `crate::a::b` and `super::c` paths written in code, outside `use`.
+fn code_paths(code: &str) -> Vec<Vec<String>> {
+    let mut found = Vec::new();
+    for start in code
         .match_indices("crate::")
         .chain(code.match_indices("super::"))
+        .map(|(i, _)| i)
     {
         let before = code[..start].chars().last();
         if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':') {
             continue;
         }
-        let mut base: Vec<String> = if prefix == "crate::" {
-            Vec::new()
-        } else {
-            // A file's module is `handles::mapped` (or, for a `mod.rs`,
-            // `handles`): its parent is `super`.
-            module[..module.len().saturating_sub(1)].to_vec()
-        };
-        let rest = &code[start + prefix.len()..];
-        let head: String = rest
+        let path: String = code[start..]
             .chars()
             .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
             .collect();
-        base.extend(
-            head.split("::")
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned),
-        );
-        // `use crate::a::{b, c::d}`: each member is a path of its own.
-        let after = &rest[head.len()..];
-        if head.ends_with("::") && after.starts_with('{') {
-            let group: String = after[1..].chars().take_while(|&c| c != '}').collect();
-            for member in group.split(',') {
-                let mut path = base.clone();
-                path.extend(
-                    member
-                        .split_whitespace()
-                        .next()
-                        .unwrap_or("")
-                        .split("::")
-                        .filter(|s| !s.is_empty() && *s != "self")
-                        .map(str::to_owned),
-                );
-                found.push(path);
-            }
-        } else {
-            found.push(base);
-        }
+        found.push(split(&path));
     }
     found
 }
 
-#[test]
-fn runtime_modules_import_each_other_without_cycles() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut texts = BTreeMap::new();
-    sources(&src, &src, &mut texts);
-    let files: BTreeMap<Vec<String>, PathBuf> = texts
-        .keys()
-        .map(|file| (module_of(file), file.clone()))
-        .collect();
-    let mut edges: BTreeMap<PathBuf, BTreeSet<PathBuf>> = BTreeMap::new();
-    for (file, text) in &texts {
-        if file == Path::new("lib.rs") {
-            continue;
+struct Crate {
+    /// Module path to file.
+    files: BTreeMap<Vec<String>, String>,
+    /// Per file: the names it re-exports (`pub use`), to absolute paths.
+    exports: BTreeMap<String, BTreeMap<String, Vec<String>>>,
+    /// Per file: the child modules it declares.
+    children: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl Crate {
+    /// `path` as written in `file`, made absolute (from the crate root).
+    fn absolute(
+        &self,
+        file: &str,
+        path: &[String],
+        aliases: &BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        let module = module_of(file);
+        let first = path.first()?;
+        let mut rest = path;
+        let mut base = if first == "crate" || aliases.contains(first) {
+            rest = &path[1..];
+            Vec::new()
+        } else if first == "super" || first == "self" {
+            let mut base = module.clone();
+            while let Some(segment) = rest.first() {
+                match segment.as_str() {
+                    "super" => {
+                        base.pop()?;
+                    }
+                    "self" => {}
+                    _ => break,
+                }
+                rest = &rest[1..];
+            }
+            base
+        } else if self.children.get(file).is_some_and(|c| c.contains(first)) {
+            module.clone()
+        } else {
+            return None;
+        };
+        base.extend(rest.iter().cloned());
+        Some(base)
+    }
+
+    /// The file that defines what `path` (absolute) names, following
+    /// re-exports.
+    fn resolve(&self, path: &[String], depth: usize) -> Option<String> {
+        if depth > 16 {
+            return None;
         }
-        for path in references(&module_of(file), text) {
-            if let Some(target) = resolve(&files, &path)
+        let n = (0..=path.len())
+            .rev()
+            .find(|&n| self.files.contains_key(&path[..n]))?;
+        let file = self.files.get(&path[..n])?.clone();
+        if let Some(name) = path.get(n)
+            && let Some(target) = self.exports.get(&file).and_then(|e| e.get(name))
+        {
+            let mut target = target.clone();
+            target.extend(path[n + 1..].iter().cloned());
+            return self.resolve(&target, depth + 1).or(Some(file));
+        }
+        Some(file)
+    }
+}
+
+/// The file-to-file imports of the crate under `src`.
+fn imports(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    let mut texts = BTreeMap::new();
+    sources(src, src, &mut texts);
+    let codes: BTreeMap<String, String> = texts
+        .iter()
+        .map(|(file, text)| (file.clone(), code_of(text)))
+        .collect();
+    let mut krate = Crate {
+        files: codes
+            .keys()
+            .map(|file| (module_of(file), file.clone()))
+            .collect(),
+        exports: BTreeMap::new(),
+        children: BTreeMap::new(),
+    };
+    for (file, code) in &codes {
+        let children = code
+            .split(';')
+            .filter_map(|item| {
+                let item = item.split_whitespace().collect::<Vec<_>>();
+                let at = item.iter().position(|w| *w == "mod")?;
+                (at + 2 == item.len()).then(|| item[at + 1].to_owned())
+            })
+            .collect();
+        krate.children.insert(file.clone(), children);
+    }
+    let aliases_of = |code: &str| -> BTreeSet<String> {
+        uses(code)
+            .into_iter()
+            .filter(|(_, path, _)| path.len() == 1 && path[0] == "crate")
+            .map(|(_, _, name)| name)
+            .collect()
+    };
+    for (file, code) in &codes {
+        let aliases = aliases_of(code);
+        let mut exports = BTreeMap::new();
+        for (public, path, name) in uses(code) {
+            if public && let Some(absolute) = krate.absolute(file, &path, &aliases) {
+                exports.insert(name, absolute);
+            }
+        }
+        krate.exports.insert(file.clone(), exports);
+    }
+    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (file, code) in &codes {
+        let aliases = aliases_of(code);
+        let mut paths: Vec<Vec<String>> = uses(code)
+            .into_iter()
+            .filter(|(public, _, _)| !public || file != "lib.rs")
+            .map(|(_, path, _)| path)
+            .collect();
+        paths.extend(code_paths(code));
+        for path in paths {
+            let Some(absolute) = krate.absolute(file, &path, &aliases) else {
+                continue;
+            };
+            if let Some(target) = krate.resolve(&absolute, 0)
                 && target != *file
-                && target != Path::new("lib.rs")
             {
                 edges.entry(file.clone()).or_default().insert(target);
             }
         }
     }
-    assert!(
-        edges.values().map(BTreeSet::len).sum::<usize>() > 20,
-        "the import scan found almost nothing: {edges:?}"
-    );
-    if let Some(cycle) = find_cycle(&edges) {
-        let shown: Vec<_> = cycle.iter().map(|f| f.display().to_string()).collect();
-        panic!(
-            "import cycle among the runtime's modules: {}\n\
-             a lower layer must not import a higher one (see docs/design.md)",
-            shown.join(" -> ")
-        );
-    }
+    edges
 }
 
 /// A cycle in the graph, as the files along it, first repeated last.
-fn find_cycle(edges: &BTreeMap<PathBuf, BTreeSet<PathBuf>>) -> Option<Vec<PathBuf>> {
-    #[derive(Clone, Copy, PartialEq)]
-    enum Mark {
-        Open,
-        Done,
-    }
+fn find_cycle(edges: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
     fn visit(
-        node: &PathBuf,
-        edges: &BTreeMap<PathBuf, BTreeSet<PathBuf>>,
-        marks: &mut BTreeMap<PathBuf, Mark>,
-        stack: &mut Vec<PathBuf>,
-    ) -> Option<Vec<PathBuf>> {
-        match marks.get(node) {
-            Some(Mark::Done) => return None,
-            Some(Mark::Open) => {
-                let from = stack.iter().position(|n| n == node).unwrap_or(0);
-                let mut cycle = stack[from..].to_vec();
-                cycle.push(node.clone());
-                return Some(cycle);
-            }
-            None => {}
+        node: &str,
+        edges: &BTreeMap<String, BTreeSet<String>>,
+        done: &mut BTreeSet<String>,
+        stack: &mut Vec<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(from) = stack.iter().position(|n| n == node) {
+            let mut cycle = stack[from..].to_vec();
+            cycle.push(node.to_owned());
+            return Some(cycle);
         }
-        marks.insert(node.clone(), Mark::Open);
-        stack.push(node.clone());
+        if done.contains(node) {
+            return None;
+        }
+        stack.push(node.to_owned());
         for next in edges.get(node).into_iter().flatten() {
-            if let Some(cycle) = visit(next, edges, marks, stack) {
+            if let Some(cycle) = visit(next, edges, done, stack) {
                 return Some(cycle);
             }
         }
         stack.pop();
-        marks.insert(node.clone(), Mark::Done);
+        done.insert(node.to_owned());
         None
     }
-    let mut marks = BTreeMap::new();
+    let mut done = BTreeSet::new();
     edges
         .keys()
-        .find_map(|node| visit(node, edges, &mut marks, &mut Vec::new()))
+        .find_map(|node| visit(node, edges, &mut done, &mut Vec::new()))
+}
+
+/// Imports from a lower layer to a higher one.
+fn upward(edges: &BTreeMap<String, BTreeSet<String>>) -> Vec<String> {
+    edges
+        .iter()
+        .flat_map(|(from, to)| to.iter().map(move |to| (from, to)))
+        .filter(|(from, to)| layer_of(from) < layer_of(to))
+        .map(|(from, to)| format!("{from} -> {to}"))
+        .collect()
+}
+
+fn check(src: &Path) -> Result<(), String> {
+    let edges = imports(src);
+    if edges.values().map(BTreeSet::len).sum::<usize>() < 20 {
+        return Err(format!("the import scan found almost nothing: {edges:?}"));
+    }
+    let up = upward(&edges);
+    if !up.is_empty() {
+        return Err(format!(
+            "a lower layer imports a higher one (see docs/design.md): {}",
+            up.join(", ")
+        ));
+    }
+    if let Some(cycle) = find_cycle(&edges) {
+        return Err(format!("import cycle: {}", cycle.join(" -> ")));
+    }
+    Ok(())
 }
 
 #[test]
-fn a_cycle_is_found_when_there_is_one() {
-    let a = PathBuf::from("a.rs");
-    let b = PathBuf::from("b.rs");
+fn runtime_modules_import_only_their_layer_and_below_without_cycles() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    if let Err(why) = check(&src) {
+        panic!("{why}");
+    }
+}
+
+/// A copy of `src/` with `line` added at the top of `file`.
+fn with_line(name: &str, file: &str, line: &str) -> PathBuf {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let copy = std::env::temp_dir().join(format!("replay-layers-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&copy);
+    let mut texts = BTreeMap::new();
+    sources(&src, &src, &mut texts);
+    for (path, text) in texts {
+        let target = copy.join(&path);
+        std::fs::create_dir_all(target.parent().expect("a folder")).expect("create the copy");
+        let text = if path == file {
+            format!("{line}\n{text}")
+        } else {
+            text
+        };
+        std::fs::write(target, text).expect("write the copy");
+    }
+    copy
+}
+
+#[test]
+fn an_upward_import_in_any_spelling_is_found() {
+    let cases = [
+        ("plain", "cursor.rs", "use crate::session::Session;"),
+        ("lib-reexport", "cursor.rs", "use crate::Session;"),
+        (
+            "nested-group",
+            "cursor.rs",
+            "use crate::{divergence::{self}, session::Session};",
+        ),
+        (
+            "super-super",
+            "recording/reader.rs",
+            "use super::super::session::Session;",
+        ),
+        (
+            "mod-reexport",
+            "context.rs",
+            "use crate::handles::ContextPtr;",
+        ),
+        (
+            "crate-alias",
+            "cursor.rs",
+            "use crate as rt;\nuse rt::session::Session;",
+        ),
+        (
+            "in-code",
+            "site.rs",
+            "fn f() { let _ = crate::session::current_mode(); }",
+        ),
+    ];
+    for (name, file, line) in cases {
+        let copy = with_line(name, file, line);
+        let outcome = check(&copy);
+        let _ = std::fs::remove_dir_all(&copy);
+        assert!(outcome.is_err(), "{name}: `{line}` in {file} was not found");
+    }
+}
+
+#[test]
+fn a_cycle_within_a_layer_is_found() {
     let mut edges = BTreeMap::new();
-    edges.insert(a.clone(), BTreeSet::from([b.clone()]));
-    edges.insert(b.clone(), BTreeSet::new());
+    edges.insert("a.rs".to_owned(), BTreeSet::from(["b.rs".to_owned()]));
+    edges.insert("b.rs".to_owned(), BTreeSet::new());
     assert_eq!(find_cycle(&edges), None);
-    edges.insert(b.clone(), BTreeSet::from([a.clone()]));
-    assert_eq!(find_cycle(&edges), Some(vec![a.clone(), b, a]));
-}
-
-#[test]
-fn paths_in_use_groups_and_super_resolve_to_their_files() {
-    let module = vec!["handles".to_owned(), "mapped".to_owned()];
-    let refs = references(
-        &module,
-        "use super::raw::RawHandle;\nuse crate::context::{self, Phase};\n// crate::session\n",
-    );
-    assert!(refs.contains(&vec![
-        "handles".to_owned(),
-        "raw".to_owned(),
-        "RawHandle".to_owned()
-    ]));
-    assert!(refs.contains(&vec!["context".to_owned()]));
-    assert!(refs.contains(&vec!["context".to_owned(), "Phase".to_owned()]));
-    assert!(
-        !refs
-            .iter()
-            .any(|r| r.first().is_some_and(|m| m == "session"))
+    edges.insert("b.rs".to_owned(), BTreeSet::from(["a.rs".to_owned()]));
+    assert_eq!(
+        find_cycle(&edges),
+        Some(vec![
+            "a.rs".to_owned(),
+            "b.rs".to_owned(),
+            "a.rs".to_owned()
+        ])
     );
 }

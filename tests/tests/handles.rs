@@ -273,3 +273,65 @@ fn a_panic_in_a_users_serialize_leaves_no_stale_phase_behind() {
     assert_eq!(replayed, recorded);
     session.finish().expect("the replay consumed everything");
 }
+
+static NEXT_TOKEN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(100);
+
+#[replay_runtime::mapped]
+pub struct Token(u64);
+
+/// Replaces the handle held in an out-parameter.
+#[replay_runtime::deterministic]
+fn make_into(out: &mut Option<Token>) {
+    *out = Some(Token(
+        NEXT_TOKEN.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+    ));
+}
+
+#[test]
+fn a_slot_conflict_is_reported_with_its_reason() {
+    let recording = scratch_dir("handles-slot-conflict").join("s.replay");
+    let program = || {
+        let mut slot = None;
+        make_into(&mut slot);
+        make_into(&mut slot);
+        slot.is_some()
+    };
+    let session = Session::record(&recording).expect("start recording");
+    assert!(program());
+    session.finish().expect("finish recording");
+
+    // Replay writes the new handle back before the old one is dropped, so
+    // the recorded slot is still held: a divergence that says so.
+    let session = Session::replay(&recording).expect("start replaying");
+    let message = expect_panic("the slot is still held", program);
+    assert_contains!(message, "still holds a handle of generation 0");
+    assert!(
+        !message.contains("Serde Deserialization Error"),
+        "{message}"
+    );
+    assert!(session.finish().is_err());
+}
+
+#[replay_runtime::deterministic]
+fn takes_context(_p: replay_runtime::ContextPtr) -> u32 {
+    7
+}
+
+#[test]
+fn a_context_argument_is_shown_by_its_slot_in_a_report() {
+    use replay_runtime::Context;
+    let recording = scratch_dir("handles-context-report").join("c.replay");
+    let session = Session::record(&recording).expect("start recording");
+    let first = Context::new(1u32);
+    takes_context(first.ptr());
+    drop(first);
+    session.finish().expect("finish recording");
+
+    let session = Session::replay(&recording).expect("start replaying");
+    let _first = Context::new(1u32);
+    let second = Context::new(2u32);
+    let message = expect_panic("another context", || takes_context(second.ptr()));
+    assert_contains!(message, "with _p = ContextPtr(#0.0)");
+    assert_contains!(message, "with _p = ContextPtr(#1.0)");
+    assert!(session.finish().is_err());
+}

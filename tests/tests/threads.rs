@@ -455,3 +455,34 @@ fn a_select_with_fewer_branches_than_recorded_diverges_and_finish_reports_it() {
         "finish must report the divergence"
     );
 }
+
+#[test]
+fn a_receive_whose_senders_are_gone_panics_at_the_callers_line() {
+    let recording = scratch_dir("threads-gone-location").join("gone.replay");
+    let program = |send: bool| {
+        let (tx, rx) = mpsc::channel::<u32>();
+        thread::spawn(move || {
+            if send {
+                tx.send(7).expect("the receiver is alive");
+            }
+        })
+        .join()
+        .expect("the sender ends");
+        rx
+    };
+    let session = Session::record(&recording).expect("start recording");
+    assert_eq!(program(true).recv(), Ok(7));
+    session.finish().expect("finish recording");
+
+    let session = Session::replay(&recording).expect("start replaying");
+    let rx = program(false);
+    let line = line!() + 1;
+    let (message, at) = replay_tests::catch_panic(|| rx.recv());
+    replay_tests::assert_contains!(message, "every sender of the channel is gone");
+    assert!(at.starts_with(&format!("{}:{line}:", file!())), "{at}");
+    // And a try_send after it is spent too, instead of sending.
+    let (tx, _rx) = mpsc::sync_channel::<u32>(1);
+    let (message, _) = replay_tests::catch_panic(|| tx.try_send(1));
+    replay_tests::assert_contains!(message, "replay diverged earlier on this thread");
+    assert!(session.finish().is_err());
+}

@@ -172,6 +172,9 @@ pub struct OutRaw {
     ptr: *mut u8,
     capacity: usize,
     written: usize,
+    /// The call fills the whole buffer (no `written = return`): replay
+    /// must find exactly as many bytes recorded as the buffer holds now.
+    exact: bool,
 }
 
 impl OutRaw {
@@ -190,6 +193,23 @@ impl OutRaw {
             ptr: ptr.cast(),
             capacity,
             written: capacity,
+            exact: true,
+        }
+    }
+
+    /// A buffer of `capacity` bytes of which the call writes a part, which
+    /// its return value counts (`written = return`; see
+    /// [`wrote`](Self::wrote)).
+    ///
+    /// # Safety
+    ///
+    /// As for [`new`](Self::new).
+    #[inline]
+    pub unsafe fn up_to<T>(ptr: *mut T, capacity: usize) -> Self {
+        OutRaw {
+            exact: false,
+            // SAFETY: the caller's contract, the same.
+            ..unsafe { OutRaw::new(ptr, capacity) }
         }
     }
 
@@ -233,7 +253,7 @@ impl Out for OutRaw {
     }
     fn decode(&mut self, bytes: &mut &[u8]) -> Result<(), String> {
         let data = format::take_blob(bytes).ok_or("the recorded buffer is cut short")?;
-        if data.len() > self.capacity {
+        if data.len() > self.capacity || (self.exact && data.len() != self.capacity) {
             return Err(format!(
                 "the recorded buffer holds {} bytes but the buffer passed now holds {}",
                 data.len(),

@@ -14,8 +14,7 @@ use serde::de::DeserializeOwned;
 use super::args::{Args, Outs};
 use super::record::{RecordGuard, record_begin};
 use super::replay::{Checked, Live, replay_bind, replay_check, replay_finish};
-use super::suspend;
-use crate::context::{self, ThreadMode};
+use crate::context::{self, Phase, Scope, ThreadMode};
 use crate::divergence::{self, Divergence};
 use crate::site::Site;
 
@@ -165,13 +164,30 @@ impl Call {
                     Err(message) => Err(Failure(Box::new(Why::CannotRecord(message)))),
                 }
             }
-            Then::Recorded => Ok(replay_finish(site, location, outs)?),
+            Then::Recorded => {
+                // What the real function would have consumed is dropped
+                // first, as inside the recorded call: a handle given by
+                // value frees its slot before the recorded result takes it.
+                {
+                    let _inside = suspend();
+                    drop(real);
+                }
+                Ok(replay_finish(site, location, outs)?)
+            }
             Then::Live(recorded) => {
                 let ret = {
                     let _inside = suspend();
                     real(outs, Run::StandIn)
                 };
+                // The call ended the session (it may): nothing to bind to.
+                if !context::session_active() {
+                    return Ok(ret);
+                }
                 replay_bind(site, location, &recorded, &ret)?;
+                context::try_replay(location, |cursor| {
+                    cursor.call_done();
+                    Ok(())
+                })?;
                 Ok(ret)
             }
             Then::Secret => unreachable!("a call with secret results is run by `run_secret`"),
@@ -198,3 +214,14 @@ impl Call {
         }
     }
 }
+
+/// Runs the rest of the scope inside an unrecorded call: for
+/// `#[assume_deterministic]`, whose calls run for real in every mode.
+#[inline]
+pub fn suspend() -> Suspended {
+    Suspended(Scope::enter(ThreadMode::InCall, Phase::Idle))
+}
+
+/// Puts the thread's mode back when dropped; see [`suspend`].
+#[must_use]
+pub struct Suspended(#[allow(dead_code)] Scope);

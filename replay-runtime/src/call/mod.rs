@@ -15,20 +15,7 @@ mod replay;
 mod show;
 
 pub use args::{Arg, Args, Out, OutRaw, OutRef, OutSlice, Outs, byte_len, count, written};
-pub use entry::{Call, Failure, Run, done, outlined, passthrough};
+pub use entry::{Call, Failure, Run, Suspended, done, outlined, passthrough, suspend};
 pub use probe::{DebugDecode, DebugDecodeOwned, DebugOnly, Probe, Undisplayable};
 pub use replay::Live;
 pub use show::Show;
-
-use crate::context::{Phase, Scope, ThreadMode};
-
-/// Runs the rest of the scope inside an unrecorded call: for
-/// `#[assume_deterministic]`, whose calls run for real in every mode.
-#[inline]
-pub fn suspend() -> Suspended {
-    Suspended(Scope::enter(ThreadMode::InCall, Phase::Idle))
-}
-
-/// Puts the thread's mode back when dropped; see [`suspend`].
-#[must_use]
-pub struct Suspended(#[allow(dead_code)] Scope);

@@ -92,7 +92,10 @@ pub(crate) fn replay_check<A: Args>(
             Live::Always | Live::Secret => true,
         };
         if real {
-            cursor.call_done();
+            // A call whose results are bound counts once they are.
+            if let Live::Secret = live {
+                cursor.call_done();
+            }
             return Ok(Checked::Live(cursor.recorded_results().to_vec()));
         }
         Ok(Checked::Recorded)
@@ -117,7 +120,11 @@ pub(crate) fn replay_finish<R: DeserializeOwned, O: Outs>(
                 cursor.call_done();
                 Ok(ret)
             }
-            Err(why) => Err(cursor.diverged_at(site, location, results_do_not_fit(site, &why))),
+            Err(why) => {
+                // A handle's own reason, which the decoder's error may lose.
+                let why = context::take_notes().error.unwrap_or(why);
+                Err(cursor.diverged_at(site, location, results_do_not_fit(site, &why)))
+            }
         }
     })
 }

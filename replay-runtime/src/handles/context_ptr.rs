@@ -49,6 +49,8 @@ struct Unique<T> {
 
 impl<T> Context<T> {
     /// Boxes `value` and registers its address with this thread's session.
+    /// One made inside a recorded call is not registered: replay does not
+    /// run that code, and the slots outside stay the same in both runs.
     pub fn new(value: T) -> Self {
         let context = Context {
             boxed: Box::new(Unique {
@@ -56,7 +58,9 @@ impl<T> Context<T> {
                 _own_address: 0,
             }),
         };
-        context::with_handles(|h| h.register(context.bits()));
+        if context::mode() != context::ThreadMode::InCall {
+            context::with_handles(|h| h.register(context.bits()));
+        }
         context
     }
 
@@ -136,7 +140,11 @@ impl fmt::Debug for ContextPtr {
         match resolved {
             _ if self.0.is_null() => f.write_str("ContextPtr(null)"),
             Some(Some((index, generation))) => write!(f, "ContextPtr(#{index}.{generation})"),
-            _ => f.write_str("ContextPtr(unregistered)"),
+            // A recorded value decoded for a report: its slot, as recorded.
+            _ => match self.0.as_virtual() {
+                Some((index, generation)) => write!(f, "ContextPtr(#{index}.{generation})"),
+                None => f.write_str("ContextPtr(unregistered)"),
+            },
         }
     }
 }
@@ -177,8 +185,14 @@ impl<'de> Deserialize<'de> for ContextPtr {
         if index == NULL_INDEX {
             return Ok(ContextPtr::null());
         }
-        if context::phase() != Phase::Results {
-            return Ok(ContextPtr::null());
+        match context::phase() {
+            Phase::Results => {}
+            // Shown in a report: a placeholder that says its slot.
+            Phase::Display => {
+                let bits = <*mut std::ffi::c_void>::virtual_handle(index, generation);
+                return Ok(ContextPtr(bits));
+            }
+            _ => return Ok(ContextPtr::null()),
         }
         let live = context::with_handles(|h| h.raw_of(index, generation)).flatten();
         match live {

@@ -198,6 +198,10 @@ pub fn deserialize<'de, M: Mapped, D: Deserializer<'de>>(deserializer: D) -> Res
             Some(Ok(())) | None => Ok(placeholder),
             Some(Err(why)) => {
                 std::mem::forget(placeholder);
+                // Noted too: a decoder may keep only its own message.
+                note(|n| {
+                    n.error.get_or_insert_with(|| why.clone());
+                });
                 Err(D::Error::custom(why))
             }
         },

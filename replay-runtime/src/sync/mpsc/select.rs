@@ -4,7 +4,7 @@
 use std::panic::Location;
 use std::time::Duration;
 
-use super::{Envelope, Receiver, RecvError, Wait};
+use super::channel::{Envelope, Receiver, RecvError, Wait};
 use crate::context::{self, ThreadMode};
 use crate::divergence;
 use crate::recording::format::{NoMessage, ThreadEvent};
