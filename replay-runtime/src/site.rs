@@ -2,8 +2,9 @@
 //! addressed, so that a rebuilt binary with new code still matches its old
 //! recordings.
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 /// A call site's identity: one `static` per wrapped function.
 ///
@@ -13,8 +14,8 @@ use std::sync::atomic::AtomicU64;
 pub struct Site {
     /// `module::path::function`, or for methods just `method`.
     name: &'static str,
-    /// For methods: `Type::method`, once the type's name is known.
-    owned: Option<OnceLock<String>>,
+    /// For methods: the `Self` type's name and `Type::method`, once known.
+    owned: Option<OnceLock<(&'static str, String)>>,
     /// The signature as written, without parameter names.
     pub(crate) signature: &'static str,
     /// Each recorded input's position among the parameters (from 1) and
@@ -46,7 +47,7 @@ impl Site {
 
     const fn build(
         name: &'static str,
-        owned: Option<OnceLock<String>>,
+        owned: Option<OnceLock<(&'static str, String)>>,
         signature: &'static str,
         params: &'static [(u16, &'static str)],
     ) -> Site {
@@ -61,23 +62,47 @@ impl Site {
 
     /// Names the method's type (from `core::any::type_name::<Self>`, which a
     /// `static` cannot call); generic arguments are left out, so every
-    /// instantiation shares one name.
+    /// instantiation shares one name. One `static` serves every `Self` of a
+    /// generic impl or a trait's provided method: the first type names it,
+    /// and each other type gets a site of its own, made once.
     #[inline]
     pub fn owner(&'static self, type_name: fn() -> &'static str) -> &'static Site {
-        if let Some(owned) = &self.owned {
-            owned.get_or_init(|| {
-                let owner = type_name();
-                let owner = owner.split('<').next().unwrap_or(owner);
-                format!("{owner}::{}", self.name)
-            });
+        let Some(owned) = &self.owned else {
+            return self;
+        };
+        let ty = type_name();
+        let (first, _) = owned.get_or_init(|| (ty, qualified(ty, self.name)));
+        if std::ptr::eq(*first, ty) || *first == ty {
+            self
+        } else {
+            self.for_type(ty)
         }
-        self
+    }
+
+    /// This method's site for another `Self` than the first.
+    #[cold]
+    fn for_type(&'static self, ty: &'static str) -> &'static Site {
+        type Key = (usize, &'static str);
+        static OTHERS: OnceLock<Mutex<HashMap<Key, &'static Site>>> = OnceLock::new();
+        let mut others = OTHERS
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let key = (self as *const Site as usize, ty);
+        others.entry(key).or_insert_with(|| {
+            // Leaked once per method and type: sites live as long as the
+            // program, as the `static` ones do.
+            Box::leak(Box::new(Site {
+                owned: Some(OnceLock::from((ty, qualified(ty, self.name)))),
+                ..Site::build(self.name, None, self.signature, self.params)
+            }))
+        })
     }
 
     /// The name recorded in the file and shown in reports.
     pub(crate) fn full_name(&self) -> &str {
         match &self.owned {
-            Some(owned) => owned.get().map_or(self.name, String::as_str),
+            Some(owned) => owned.get().map_or(self.name, |(_, name)| name.as_str()),
             None => self.name,
         }
     }
@@ -95,4 +120,10 @@ impl Site {
     pub(crate) fn param_name(&self, index: usize) -> &'static str {
         self.params.get(index).map_or("_", |&(_, name)| name)
     }
+}
+
+/// `Type::method`, from a type's full name without its generic arguments.
+fn qualified(ty: &str, method: &str) -> String {
+    let owner = ty.split('<').next().unwrap_or(ty);
+    format!("{owner}::{method}")
 }

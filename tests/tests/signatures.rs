@@ -111,3 +111,69 @@ fn extern_blocks_work_inside_function_bodies() {
     let recording = dir.join("local.replay");
     record_then_replay(&recording, |_| getpid());
 }
+
+/// A trait's provided method: one `static` site serves every implementor.
+pub trait Reading {
+    #[replay_runtime::deterministic]
+    fn read_value(&self) -> u32 {
+        7
+    }
+}
+
+pub struct Thermometer;
+pub struct Barometer;
+impl Reading for Thermometer {}
+impl Reading for Barometer {}
+
+/// A blanket impl: the same, through a generic `Self`.
+pub trait Probe {
+    fn probe(&self) -> u32;
+}
+
+impl<T: Reading> Probe for T {
+    #[replay_runtime::deterministic]
+    fn probe(&self) -> u32 {
+        self.read_value()
+    }
+}
+
+/// The functions a recording's first thread calls, by name.
+fn recorded_functions(path: &std::path::Path) -> Vec<String> {
+    use replay_runtime::inspect::{Entry, Inspection};
+    let recording = Inspection::open(path).expect("open the recording");
+    recording
+        .events(0)
+        .expect("read thread 0")
+        .into_iter()
+        .filter_map(|entry| match entry {
+            Entry::Call { function, .. } => Some(function.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_shared_method_is_named_after_the_type_that_calls_it() {
+    let dir = scratch_dir("signatures-self");
+    // The first `Self` to call the methods in this process...
+    let session = Session::record(dir.join("thermometer.replay")).expect("start recording");
+    Thermometer.read_value();
+    Thermometer.probe();
+    session.finish().expect("finish");
+    // ...does not name another type's calls.
+    let recording = dir.join("barometer.replay");
+    let session = Session::record(&recording).expect("start recording");
+    Barometer.read_value();
+    Barometer.probe();
+    session.finish().expect("finish");
+    assert_eq!(
+        recorded_functions(&recording),
+        // `probe`'s own call to `read_value` is part of it.
+        ["signatures::Barometer::read_value", "signatures::Barometer::probe"]
+    );
+    // And the recording replays.
+    let session = Session::replay(&recording).expect("start replaying");
+    assert_eq!(Barometer.read_value(), 7);
+    assert_eq!(Barometer.probe(), 7);
+    session.finish().expect("the replay consumes everything");
+}
