@@ -145,7 +145,8 @@ enum Param {
     Output(Type),
     /// `&self`: see [`Signature::shared_self`].
     SharedSelf,
-    /// `self`, `&mut self`, `self: Box<Self>`: not recorded.
+    /// `self`, `&mut self`, `self: Box<Self>`, a `#[secret]` parameter:
+    /// not recorded.
     OtherSelf,
 }
 
@@ -210,6 +211,18 @@ impl<'a> Parser<'a> {
     }
 
     fn param(&mut self) -> Option<Param> {
+        // `#[secret] T`: never recorded.
+        let secret = [
+            Token::Punct('#'),
+            Token::Punct('['),
+            Token::Ident("secret"),
+            Token::Punct(']'),
+        ];
+        if (0..secret.len()).all(|i| self.peek_at(i) == Some(secret[i])) {
+            self.at += secret.len();
+            self.ty()?;
+            return Some(Param::OtherSelf);
+        }
         // `&self`, `& 'a self`, `&mut self`, `self`, `mut self`, `self: T`.
         let mut ahead = 0;
         let reference = self.peek() == Some(Token::Punct('&'));
@@ -455,6 +468,9 @@ mod tests {
             assert_eq!(s.inputs, [Type::Unsigned(8)], "{receiver}");
         }
         assert!(parse("fn(& 'a self)").shared_self);
+        // A secret parameter is marked: it is not among the inputs.
+        let s = parse("fn(#[secret] u8, Vec < u8 >) -> usize");
+        assert_eq!(s.inputs, [Type::Seq(Box::new(Type::Unsigned(8)))]);
 
         let s = parse("fn(c_int, * mut c_void, size_t) -> ssize_t");
         assert_eq!(s.inputs, [Type::Signed(32), Type::Unsigned(64)]);

@@ -117,6 +117,13 @@ fn unlock(user: &str, pin: u32) -> bool {
     pin != 0 && !user.is_empty()
 }
 
+/// A secret first parameter whose neighbour's bytes would also decode as
+/// the two of them: only the signature's mark tells them apart.
+#[deterministic(secret(pin))]
+fn open_vault(pin: u8, data: Vec<u8>) -> usize {
+    usize::from(pin) + data.len()
+}
+
 /// Records `run` to `path`.
 fn record(path: &Path, run: impl FnOnce()) {
     let session = Session::record(path).expect("start recording");
@@ -213,6 +220,7 @@ fn dump_falls_back_to_the_labelled_guess_for_what_it_cannot_decode() {
         origin();
         issue(5).balance();
         unlock("ann", 1234);
+        open_vault(42, vec![0]);
     });
     let out = replay_ok("dump", &path);
     // A struct of the program: its fields' zigzag bytes, labelled as a
@@ -222,9 +230,11 @@ fn dump_falls_back_to_the_labelled_guess_for_what_it_cannot_decode() {
     // A `#[mapped]` handle is recorded as its slot and generation.
     assert_shows(&out, "dump::issue(5) -> [00 00] ~ 0, 0");
     assert_shows(&out, "dump::Ticket::balance([00 00] ~ 0, 0) -> -5");
-    // A secret parameter is not recorded: the bytes no longer fit the
-    // signature.
-    assert_shows(&out, "dump::unlock([03 61 6e 6e] ~ \"ann\") -> true");
+    // A secret parameter is not recorded, and the signature says so: the
+    // other arguments decode without it.
+    assert_shows(&out, "dump::unlock(\"ann\") -> true");
+    // Without the mark, `01 00` would have read as `unlock(1, [])`.
+    assert_shows(&out, "dump::open_vault([0]) -> 43");
 }
 
 #[test]

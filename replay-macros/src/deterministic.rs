@@ -71,7 +71,7 @@ fn body(
     let krate = &args.krate;
     // One alias for the runtime's paths, declared in the wrapper's body.
     let rt = quote!(__replay);
-    let signature = &analysis.display;
+    let signature = analysis.display(&args.secret);
     // Secret parameters are neither recorded nor checked.
     let recorded = || {
         analysis

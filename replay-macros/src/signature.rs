@@ -49,11 +49,28 @@ pub(crate) struct Analysis {
     /// The method takes `&self`: recorded (as its slot, for a `#[mapped]`
     /// handle; as nothing otherwise).
     pub(crate) shared_receiver: bool,
-    /// `fn(u64, &str) -> u64`, for the recording.
-    pub(crate) display: String,
+    /// Each parameter as written (its name, unless the receiver), and the
+    /// return type: see [`Analysis::display`].
+    shown: Vec<(Option<syn::Ident>, String)>,
+    shown_ret: String,
 }
 
 impl Analysis {
+    /// `fn(u64, & str) -> u64`, for the recording; a `secret` parameter
+    /// shows as `#[secret] T`, so that a reader of the recording knows it
+    /// is not there.
+    pub(crate) fn display(&self, secret: &[syn::Ident]) -> String {
+        let params: Vec<String> = self
+            .shown
+            .iter()
+            .map(|(ident, ty)| match ident {
+                Some(ident) if secret.contains(ident) => format!("#[secret] {ty}"),
+                _ => ty.clone(),
+            })
+            .collect();
+        format!("fn({}){}", params.join(", "), self.shown_ret)
+    }
+
     pub(crate) fn inputs(&self) -> impl Iterator<Item = &Param> {
         self.params
             .iter()
@@ -191,7 +208,7 @@ pub(crate) fn analyse(sig: &mut Signature, foreign: bool) -> syn::Result<Analysi
             FnArg::Receiver(receiver) => {
                 is_method = true;
                 shared_receiver = matches!(receiver.kind, syn::ReceiverKind::Reference(_, _, None));
-                display.push(receiver.to_token_stream().to_string());
+                display.push((None, receiver.to_token_stream().to_string()));
                 continue;
             }
             FnArg::Typed(arg) => arg,
@@ -210,7 +227,7 @@ pub(crate) fn analyse(sig: &mut Signature, foreign: bool) -> syn::Result<Analysi
             _ => format_ident!("__replay_arg{}", index),
         };
         let ty = (*arg.ty).clone();
-        display.push(ty.to_token_stream().to_string());
+        display.push((Some(ident.clone()), ty.to_token_stream().to_string()));
         check_nested_param(&ty, &mut errors);
         let kind = match (&ty, out) {
             (_, Some(Err(()))) => Kind::Value,
@@ -332,7 +349,7 @@ pub(crate) fn analyse(sig: &mut Signature, foreign: bool) -> syn::Result<Analysi
     }
     errors.finish()?;
 
-    let ret_display = match &sig.output {
+    let shown_ret = match &sig.output {
         ReturnType::Default => String::new(),
         ReturnType::Type(_, ty) => format!(" -> {}", ty.to_token_stream()),
     };
@@ -341,6 +358,7 @@ pub(crate) fn analyse(sig: &mut Signature, foreign: bool) -> syn::Result<Analysi
         ret,
         is_method,
         shared_receiver,
-        display: format!("fn({}){ret_display}", display.join(", ")),
+        shown: display,
+        shown_ret,
     })
 }

@@ -169,7 +169,10 @@ fn a_shared_method_is_named_after_the_type_that_calls_it() {
     assert_eq!(
         recorded_functions(&recording),
         // `probe`'s own call to `read_value` is part of it.
-        ["signatures::Barometer::read_value", "signatures::Barometer::probe"]
+        [
+            "signatures::Barometer::read_value",
+            "signatures::Barometer::probe"
+        ]
     );
     // And the recording replays.
     let session = Session::replay(&recording).expect("start replaying");
