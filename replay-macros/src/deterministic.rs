@@ -203,9 +203,6 @@ fn body(
         true => quote!(__REPLAY_SITE.owner(::core::any::type_name::<Self>)),
         false => quote!(&__REPLAY_SITE),
     };
-    let receiver_traits = analysis
-        .shared_receiver
-        .then(|| quote!(handles::{ReceiverMapped as _, ReceiverOther as _},));
     // Out of line, so that the wrapper's off path stays small enough to
     // inline; a failure comes back out to be raised here, at the caller.
     quote! {
@@ -220,7 +217,7 @@ fn body(
         let __replay_at = ::core::panic::Location::caller();
         #rt::done(#rt::outlined(move || {
             #[allow(unused_imports)]
-            use #rt::{DebugDecode as _, DebugDecodeOwned as _, DebugOnly as _, Undisplayable as _, #receiver_traits};
+            use #rt::probes::*;
             let __replay_call = #rt::Call::begin(#site_ref, __replay_at, #live, &(#(#inputs,)*))?;
             #run
         }))

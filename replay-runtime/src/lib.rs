@@ -239,6 +239,13 @@ pub mod __private_2 {
     pub use crate::testing::{TestSession, run_panicking_test, run_test, test_session};
     pub use serde;
 
+    /// The autoref-specialisation traits a wrapper brings into scope with
+    /// one glob import: how an argument is shown, and a receiver's slot.
+    pub mod probes {
+        pub use crate::call::{DebugDecode, DebugDecodeOwned, DebugOnly, Undisplayable};
+        pub use crate::handles::mapped::{ReceiverMapped, ReceiverOther};
+    }
+
     /// What `#[mapped]` and `#[assume_deterministic]` generate calls to.
     pub mod handles {
         pub use crate::handles::assume::{CheckMapped, CheckOther, HandleCheck, skip_assumed};
