@@ -168,7 +168,7 @@ impl Call {
                 // What the real function would have consumed is dropped
                 // first, as inside the recorded call: a handle given by
                 // value frees its slot before the recorded result takes it.
-                {
+                if std::mem::needs_drop::<F>() {
                     let _inside = suspend();
                     drop(real);
                 }
