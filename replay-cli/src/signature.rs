@@ -220,7 +220,8 @@ impl<'a> Parser<'a> {
         ];
         if (0..secret.len()).all(|i| self.peek_at(i) == Some(secret[i])) {
             self.at += secret.len();
-            self.ty()?;
+            // Its type need not be one the decoder knows: skipped whole.
+            self.skip_to_next_param()?;
             return Some(Param::OtherSelf);
         }
         // `&self`, `& 'a self`, `&mut self`, `self`, `mut self`, `self: T`.
@@ -267,6 +268,21 @@ impl<'a> Parser<'a> {
             });
         }
         Some(Param::Input(self.ty()?))
+    }
+
+    /// Skips tokens up to the `,` or `)` that ends this parameter,
+    /// brackets balanced.
+    fn skip_to_next_param(&mut self) -> Option<()> {
+        let mut depth = 0u32;
+        loop {
+            match self.peek()? {
+                Token::Punct(',' | ')') if depth == 0 => return Some(()),
+                Token::Punct('(' | '[' | '<') => depth += 1,
+                Token::Punct(')' | ']' | '>') => depth = depth.checked_sub(1)?,
+                _ => {}
+            }
+            self.at += 1;
+        }
     }
 
     fn ty(&mut self) -> Option<Type> {
@@ -471,6 +487,16 @@ mod tests {
         // A secret parameter is marked: it is not among the inputs.
         let s = parse("fn(#[secret] u8, Vec < u8 >) -> usize");
         assert_eq!(s.inputs, [Type::Seq(Box::new(Type::Unsigned(8)))]);
+        // Whatever its type: skipped whole, brackets balanced.
+        for secret in [
+            "& dyn Fn (u32) -> u32",
+            "fn (u8) -> u8",
+            "r#type :: Key",
+            "HashMap < K , V >",
+        ] {
+            let s = parse(&format!("fn(#[secret] {secret}, u8) -> u8"));
+            assert_eq!(s.inputs, [Type::Unsigned(8)], "{secret}");
+        }
 
         let s = parse("fn(c_int, * mut c_void, size_t) -> ssize_t");
         assert_eq!(s.inputs, [Type::Signed(32), Type::Unsigned(64)]);

@@ -20,23 +20,28 @@ use crate::shared::Shared;
 
 /// What `#[deterministic]` calls made on this thread now do.
 ///
-/// The two modes in which wrappers go straight through come first, so that
-/// testing for them is one comparison.
+/// The three modes in which wrappers go straight through come first, so
+/// that testing for them is one comparison.
 #[doc(hidden)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 pub enum ThreadMode {
     /// No session: calls go straight through.
     Off = 0,
-    /// Inside a recorded or replayed call (or an `#[assume_deterministic]`
-    /// one): its own boundary calls are part of it and go straight through.
-    InCall = 1,
+    /// Inside an `#[assume_deterministic]` function, outside any recorded
+    /// call: it runs in every mode, so what it does (numbering identities,
+    /// making contexts) happens alike in record and replay.
+    Assumed = 1,
+    /// Inside a recorded or replayed call: its own boundary calls are part
+    /// of it and go straight through, and what it does happens only where
+    /// the call really runs.
+    InCall = 2,
     /// Recording.
-    Record,
+    Record = 3,
     /// Replaying.
-    Replay,
+    Replay = 4,
     /// Replaying, after a divergence: calls panic again.
-    Diverged,
+    Diverged = 5,
 }
 
 /// What the runtime is doing with values, as `#[mapped]` handles need to
@@ -100,6 +105,8 @@ struct Context {
     local: Cell<*const Local>,
     /// Arguments noted something about handles: spares looking when not.
     noted: Cell<bool>,
+    /// See [`epoch`].
+    epoch: Cell<u64>,
 }
 
 thread_local! {
@@ -109,6 +116,7 @@ thread_local! {
             phase: Cell::new(Phase::Idle),
             local: Cell::new(std::ptr::null()),
             noted: Cell::new(false),
+            epoch: Cell::new(0),
         }
     };
 }
@@ -127,6 +135,13 @@ pub(crate) fn passes_through() -> bool {
     mode() as u8 <= ThreadMode::InCall as u8
 }
 
+/// How many times a session was installed on or ended from this thread:
+/// what a guard compares to know whether its session is still the one.
+#[inline(always)]
+pub(crate) fn epoch() -> u64 {
+    CONTEXT.with(|c| c.epoch.get())
+}
+
 #[inline(always)]
 pub(crate) fn phase() -> Phase {
     CONTEXT.with(|c| c.phase.get())
@@ -140,7 +155,7 @@ pub(crate) fn phase() -> Phase {
 pub(crate) struct Scope {
     mode: ThreadMode,
     phase: Phase,
-    local: *const Local,
+    epoch: u64,
 }
 
 impl Scope {
@@ -149,7 +164,7 @@ impl Scope {
         CONTEXT.with(|c| Scope {
             mode: c.mode.replace(mode),
             phase: c.phase.replace(phase),
-            local: c.local.get(),
+            epoch: c.epoch.get(),
         })
     }
 
@@ -166,7 +181,7 @@ impl Drop for Scope {
     fn drop(&mut self) {
         CONTEXT.with(|c| {
             c.phase.set(self.phase);
-            if c.mode.get() != ThreadMode::Diverged && std::ptr::eq(c.local.get(), self.local) {
+            if c.mode.get() != ThreadMode::Diverged && c.epoch.get() == self.epoch {
                 c.mode.set(self.mode);
             }
         });
@@ -328,6 +343,7 @@ pub(crate) fn install(
         c.local.set(&*installed.local);
         c.phase.set(Phase::Idle);
         c.noted.set(false);
+        c.epoch.set(c.epoch.get() + 1);
         c.mode.set(mode);
     });
     Ok(installed)
@@ -359,6 +375,7 @@ impl Installed {
         CONTEXT.with(|c| {
             c.local.set(std::ptr::null());
             c.phase.set(Phase::Idle);
+            c.epoch.set(c.epoch.get() + 1);
             c.mode.set(ThreadMode::Off);
         });
         // Ended from inside one of its own calls (user code run while the
@@ -385,4 +402,16 @@ impl Installed {
             },
         })
     }
+}
+
+/// The number of this thread's current boundary call, from 0: calls it
+/// recorded (or replayed) before the one under way. `None` without a
+/// session, or while the stream is busy (in a `Serialize` the runtime
+/// calls).
+pub(crate) fn call_index() -> Option<u64> {
+    let active = local()?.active.try_borrow().ok()?;
+    Some(match &*active {
+        Active::Record(writer) => writer.calls(),
+        Active::Replay(cursor) => cursor.calls(),
+    })
 }

@@ -37,8 +37,8 @@ const UNASSIGNED: u32 = u32::MAX;
 thread_local! {
     /// This thread's id for identities and its next number.
     static NEXT: Cell<(u32, u64)> = const { Cell::new((UNASSIGNED, 0)) };
-    /// The same, for identities made inside a recorded or replayed call.
-    static NEXT_IN_CALL: Cell<(u32, u64)> = const { Cell::new((UNASSIGNED, 0)) };
+    /// Inside a call: the call's number and the next number within it.
+    static IN_CALL: Cell<(u64, u64)> = const { Cell::new((u64::MAX, 0)) };
 }
 
 /// Ids of threads without a session, counting down from the top of the
@@ -50,6 +50,7 @@ static WITHOUT_SESSION: AtomicU32 = AtomicU32::new(UNASSIGNED - 1);
 /// one) starts, so that a recording and its replay number objects alike.
 pub(crate) fn restart(thread: u32) {
     NEXT.with(|n| n.set((thread, 0)));
+    IN_CALL.with(|c| c.set((u64::MAX, 0)));
 }
 
 /// Restarts this thread's numbering when its session ends: its next
@@ -57,17 +58,38 @@ pub(crate) fn restart(thread: u32) {
 /// session's.
 pub(crate) fn restart_without_session() {
     NEXT.with(|n| n.set((UNASSIGNED, 0)));
+    IN_CALL.with(|c| c.set((u64::MAX, 0)));
+}
+
+/// Numbers made inside a call have the top bit set, then the call's
+/// number (39 bits), then their order within the call (24 bits).
+const IN_CALL_BIT: u64 = 1 << 63;
+
+/// The next number inside call `call` (`None`: the call's number is not
+/// to be had, in a `Serialize` the runtime calls: numbered past the end).
+fn in_call(call: Option<u64>) -> u64 {
+    let call = call.unwrap_or((1 << 39) - 1) & ((1 << 39) - 1);
+    IN_CALL.with(|c| {
+        let (last, next) = c.get();
+        let within = if last == call { next } else { 0 };
+        c.set((call, within + 1));
+        IN_CALL_BIT | call << 24 | (within & 0x00ff_ffff)
+    })
 }
 
 /// A deterministic object identity: the creating thread's deterministic id
 /// (0 for a session's first thread), then the object's creation order on
 /// it, in its session. Hash, compare and record it freely.
 ///
+/// Identities made inside a recorded call (in its body, which replay does
+/// not run unless the call runs for real) are numbered apart: by the
+/// call's number on its thread, then their order within the call. They are
+/// the same in every run where the call's body runs, and the numbering
+/// outside stays the same whether it runs or not.
+///
 /// On a thread without a session, identities are unique in the process
 /// (each such thread numbers under an id of its own) but not the same from
-/// run to run. So are identities made inside a recorded call (in its
-/// body, or in a `Serialize` the runtime calls): replay does not run that
-/// code, and the numbering outside stays the same in both runs.
+/// run to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Identity {
     thread: u32,
@@ -77,19 +99,23 @@ pub struct Identity {
 impl Identity {
     /// The next identity of this thread.
     pub fn next() -> Identity {
-        let numbering = match crate::context::mode() {
-            crate::context::ThreadMode::InCall => &NEXT_IN_CALL,
-            _ => &NEXT,
-        };
-        numbering.with(|n| {
+        let (thread, number) = NEXT.with(|n| {
             let (mut thread, number) = n.get();
             if thread == UNASSIGNED {
                 // Relaxed: only uniqueness matters, which the counter gives.
                 thread = WITHOUT_SESSION.fetch_sub(1, Ordering::Relaxed);
+                n.set((thread, number));
             }
-            n.set((thread, number + 1));
-            Identity { thread, number }
-        })
+            (thread, number)
+        });
+        if crate::context::mode() == crate::context::ThreadMode::InCall {
+            return Identity {
+                thread,
+                number: in_call(crate::context::call_index()),
+            };
+        }
+        NEXT.with(|n| n.set((thread, number + 1)));
+        Identity { thread, number }
     }
 
     /// The identity's number: its position in its thread's creation order.

@@ -43,7 +43,7 @@ impl fmt::Display for Mode {
 /// own calls are part of it).
 pub fn current_mode() -> Mode {
     match context::mode() {
-        ThreadMode::Off | ThreadMode::InCall => Mode::Off,
+        ThreadMode::Off | ThreadMode::Assumed | ThreadMode::InCall => Mode::Off,
         ThreadMode::Record => Mode::Record,
         ThreadMode::Replay | ThreadMode::Diverged => Mode::Replay,
     }

@@ -124,6 +124,10 @@ impl Site {
 
 /// `Type::method`, from a type's full name without its generic arguments.
 fn qualified(ty: &str, method: &str) -> String {
-    let owner = ty.split('<').next().unwrap_or(ty);
+    // A tuple, array or reference is named whole: it has no path to cut.
+    let owner = match ty.starts_with(|c: char| c.is_alphabetic() || c == '_') {
+        true => ty.split('<').next().unwrap_or(ty),
+        false => ty,
+    };
     format!("{owner}::{method}")
 }

@@ -159,7 +159,7 @@ fn inherit(location: &'static Location<'static>) -> Option<Inherited> {
             })
         }),
         ThreadMode::Diverged => divergence::spent("the spawn", location),
-        ThreadMode::Off | ThreadMode::InCall => return None,
+        ThreadMode::Off | ThreadMode::Assumed | ThreadMode::InCall => return None,
     };
     let shared = context::with_shared(Arc::clone)?;
     Some(Inherited { shared, stream })

@@ -4,7 +4,9 @@
 //! test reads every file of `src/`, resolves each `use` (groups, `self`,
 //! `super`, aliases of `crate`, re-exports by `lib.rs` and `mod.rs` files)
 //! and each `crate::`/`super::` path in code to the file that defines the
-//! item, and fails naming the offending files.
+//! item, and fails naming the offending files. What it cannot see: a
+//! dependency with no path written, such as an `impl` block for a lower
+//! layer's type written in a higher layer and called from below.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -67,31 +69,185 @@ fn module_of(file: &str) -> Vec<String> {
     parts
 }
 
-/// The code of a file without comments, strings or `#[cfg(test)]` modules.
+/// The code of a file with comments, string and character literals blanked
+/// out (kept as spaces, so that positions stay) and every item under
+/// `#[cfg(test)]` left out.
 fn code_of(text: &str) -> String {
-    let mut code = String::new();
-    let mut in_tests = false;
-    for line in text.lines() {
-        let line = line.split("//").next().unwrap_or("");
-        if line.trim_start().starts_with("#[cfg(test)]") {
-            in_tests = true;
-        }
-        if !in_tests {
-            // String contents may hold paths in messages: drop them.
-            let mut kept = String::new();
-            let mut quoted = false;
-            for c in line.chars() {
-                if c == '"' {
-                    quoted = !quoted;
-                } else if !quoted {
-                    kept.push(c);
+    let chars: Vec<char> = text.chars().collect();
+    let mut out: Vec<char> = Vec::with_capacity(chars.len());
+    let mut i = 0;
+    let blank = |c: char| if c == '\n' { '\n' } else { ' ' };
+    while i < chars.len() {
+        let rest = &chars[i..];
+        if rest.starts_with(&['/', '/']) {
+            while i < chars.len() && chars[i] != '\n' {
+                out.push(' ');
+                i += 1;
+            }
+        } else if rest.starts_with(&['/', '*']) {
+            let mut depth = 0;
+            while i < chars.len() {
+                if chars[i..].starts_with(&['/', '*']) {
+                    depth += 1;
+                    out.extend([' ', ' ']);
+                    i += 2;
+                } else if chars[i..].starts_with(&['*', '/']) {
+                    depth -= 1;
+                    out.extend([' ', ' ']);
+                    i += 2;
+                    if depth == 0 {
+                        break;
+                    }
+                } else {
+                    out.push(blank(chars[i]));
+                    i += 1;
                 }
             }
-            code.push_str(&kept);
-            code.push('\n');
+        } else if chars[i] == 'r'
+            && (rest.get(1) == Some(&'"') || rest.get(1) == Some(&'#'))
+            && !out.last().is_some_and(|c| c.is_alphanumeric() || *c == '_')
+            && rest[1..].iter().find(|c| **c != '#') == Some(&'"')
+        {
+            // A raw string: r"..." or r#"..."#.
+            let hashes = rest[1..].iter().take_while(|c| **c == '#').count();
+            let close: Vec<char> = std::iter::once('"')
+                .chain(std::iter::repeat_n('#', hashes))
+                .collect();
+            let start = i;
+            i += 2 + hashes;
+            while i < chars.len() && !chars[i..].starts_with(&close) {
+                i += 1;
+            }
+            i = (i + close.len()).min(chars.len());
+            out.extend(chars[start..i].iter().map(|c| blank(*c)));
+        } else if chars[i] == '"' {
+            out.push(' ');
+            i += 1;
+            while i < chars.len() && chars[i] != '"' {
+                if chars[i] == '\\' {
+                    out.push(' ');
+                    i += 1;
+                }
+                if i < chars.len() {
+                    out.push(blank(chars[i]));
+                    i += 1;
+                }
+            }
+            out.push(' ');
+            i += 1;
+        } else if chars[i] == '\'' && (rest.get(2) == Some(&'\'') || rest.get(1) == Some(&'\\')) {
+            // A character literal ('x', '\'', '\u{..}'), not a lifetime.
+            let end = rest[1..]
+                .iter()
+                .skip(1)
+                .position(|c| *c == '\'')
+                .map_or(rest.len(), |p| p + 3);
+            out.extend(std::iter::repeat_n(' ', end.min(rest.len())));
+            i += end.min(rest.len());
+        } else {
+            out.push(chars[i]);
+            i += 1;
         }
     }
-    code
+    let code: String = out.into_iter().collect();
+    without_test_items(&code)
+}
+
+/// `code` with every item under `#[cfg(test)]` blanked out: up to its `;`,
+/// or through its balanced `{ ... }`.
+fn without_test_items(code: &str) -> String {
+    let mut code: Vec<char> = code.chars().collect();
+    let text: String = code.iter().collect();
+    let marks: Vec<usize> = text.match_indices("#[cfg(test)]").map(|(i, _)| i).collect();
+    for mark in marks {
+        // Positions are byte offsets; the code is ASCII where it matters,
+        // and blanked literals keep non-ASCII out of the way.
+        let start = text[..mark].chars().count();
+        let mut i = start;
+        let mut depth = 0;
+        while i < code.len() {
+            match code[i] {
+                ';' if depth == 0 => {
+                    i += 1;
+                    break;
+                }
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        i += 1;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        let end = i.min(code.len());
+        for c in &mut code[start..end] {
+            if *c != '\n' {
+                *c = ' ';
+            }
+        }
+    }
+    code.into_iter().collect()
+}
+
+/// The inline modules of `code` (`mod name { ... }`), as (start, end, name)
+/// character ranges.
+fn inline_modules(code: &str) -> Vec<(usize, usize, String)> {
+    let chars: Vec<char> = code.chars().collect();
+    let text: String = chars.iter().collect();
+    let mut found = Vec::new();
+    for (at, _) in text.match_indices("mod ") {
+        if at > 0
+            && chars
+                .get(at - 1)
+                .is_some_and(|c| c.is_alphanumeric() || *c == '_')
+        {
+            continue;
+        }
+        let rest = &text[at + 4..];
+        let name: String = rest
+            .trim_start()
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        let after = rest.trim_start()[name.len()..].trim_start();
+        if name.is_empty() || !after.starts_with('{') {
+            continue;
+        }
+        let open = at + 4 + (rest.len() - after.len());
+        let mut depth = 0;
+        let mut end = chars.len();
+        for (i, c) in chars.iter().enumerate().skip(open) {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = i;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        found.push((open, end, name));
+    }
+    found
+}
+
+/// The module that code at `at` is in: the file's, and inline ones.
+fn module_at(file_module: &[String], inline: &[(usize, usize, String)], at: usize) -> Vec<String> {
+    let mut module = file_module.to_vec();
+    module.extend(
+        inline
+            .iter()
+            .filter(|(start, end, _)| *start < at && at < *end)
+            .map(|(_, _, name)| name.clone()),
+    );
+    module
 }
 
 /// One `use` tree expanded into its leaf paths (segments), with the name
@@ -145,8 +301,8 @@ fn split(path: &str) -> Vec<String> {
         .collect()
 }
 
-/// The `use` items of `code`: (public?, leaf path, bound name).
-fn uses(code: &str) -> Vec<(bool, Vec<String>, String)> {
+/// The `use` items of `code`: (position, public?, leaf path, bound name).
+fn uses(code: &str) -> Vec<(usize, bool, Vec<String>, String)> {
     let mut found = Vec::new();
     let bytes = code.as_bytes();
     let mut at = 0;
@@ -170,15 +326,15 @@ fn uses(code: &str) -> Vec<(bool, Vec<String>, String)> {
         let mut leaves = Vec::new();
         expand(&tree, &[], &mut leaves);
         for (path, name) in leaves {
-            found.push((public, path, name));
+            found.push((start, public, path, name));
         }
         at += end;
     }
     found
 }
 
-/// `crate::a::b` and `super::c` paths written in code, outside `use`.
-fn code_paths(code: &str) -> Vec<Vec<String>> {
+/// `crate::a::b` and `super::c` paths written in code, with positions.
+fn code_paths(code: &str) -> Vec<(usize, Vec<String>)> {
     let mut found = Vec::new();
     for start in code
         .match_indices("crate::")
@@ -193,7 +349,7 @@ fn code_paths(code: &str) -> Vec<Vec<String>> {
             .chars()
             .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
             .collect();
-        found.push(split(&path));
+        found.push((start, split(&path)));
     }
     found
 }
@@ -212,11 +368,14 @@ impl Crate {
     fn absolute(
         &self,
         file: &str,
+        module: &[String],
         path: &[String],
         aliases: &BTreeSet<String>,
-    ) -> Option<Vec<String>> {
-        let module = module_of(file);
-        let first = path.first()?;
+    ) -> Result<Option<Vec<String>>, String> {
+        let module = module.to_vec();
+        let Some(first) = path.first() else {
+            return Ok(None);
+        };
         let mut rest = path;
         let mut base = if first == "crate" || aliases.contains(first) {
             rest = &path[1..];
@@ -226,7 +385,12 @@ impl Crate {
             while let Some(segment) = rest.first() {
                 match segment.as_str() {
                     "super" => {
-                        base.pop()?;
+                        if base.pop().is_none() {
+                            return Err(format!(
+                                "{file}: `{}` goes above the crate",
+                                path.join("::")
+                            ));
+                        }
                     }
                     "self" => {}
                     _ => break,
@@ -237,10 +401,10 @@ impl Crate {
         } else if self.children.get(file).is_some_and(|c| c.contains(first)) {
             module.clone()
         } else {
-            return None;
+            return Ok(None);
         };
         base.extend(rest.iter().cloned());
-        Some(base)
+        Ok(Some(base))
     }
 
     /// The file that defines what `path` (absolute) names, following
@@ -265,7 +429,7 @@ impl Crate {
 }
 
 /// The file-to-file imports of the crate under `src`.
-fn imports(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
+fn imports(src: &Path) -> Result<BTreeMap<String, BTreeSet<String>>, String> {
     let mut texts = BTreeMap::new();
     sources(src, src, &mut texts);
     let codes: BTreeMap<String, String> = texts
@@ -294,15 +458,22 @@ fn imports(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
     let aliases_of = |code: &str| -> BTreeSet<String> {
         uses(code)
             .into_iter()
-            .filter(|(_, path, _)| path.len() == 1 && path[0] == "crate")
-            .map(|(_, _, name)| name)
+            .filter(|(_, _, path, _)| path.len() == 1 && path[0] == "crate")
+            .map(|(_, _, _, name)| name)
             .collect()
     };
     for (file, code) in &codes {
         let aliases = aliases_of(code);
+        let inline = inline_modules(code);
         let mut exports = BTreeMap::new();
-        for (public, path, name) in uses(code) {
-            if public && let Some(absolute) = krate.absolute(file, &path, &aliases) {
+        for (at, public, path, name) in uses(code) {
+            let module = module_at(&module_of(file), &inline, at);
+            if public
+                && inline
+                    .iter()
+                    .all(|(start, end, _)| !(*start < at && at < *end))
+                && let Some(absolute) = krate.absolute(file, &module, &path, &aliases)?
+            {
                 exports.insert(name, absolute);
             }
         }
@@ -311,14 +482,16 @@ fn imports(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
     let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (file, code) in &codes {
         let aliases = aliases_of(code);
-        let mut paths: Vec<Vec<String>> = uses(code)
+        let inline = inline_modules(code);
+        let mut paths: Vec<(usize, Vec<String>)> = uses(code)
             .into_iter()
-            .filter(|(public, _, _)| !public || file != "lib.rs")
-            .map(|(_, path, _)| path)
+            .filter(|(_, public, _, _)| !public || file != "lib.rs")
+            .map(|(at, _, path, _)| (at, path))
             .collect();
         paths.extend(code_paths(code));
-        for path in paths {
-            let Some(absolute) = krate.absolute(file, &path, &aliases) else {
+        for (at, path) in paths {
+            let module = module_at(&module_of(file), &inline, at);
+            let Some(absolute) = krate.absolute(file, &module, &path, &aliases)? else {
                 continue;
             };
             if let Some(target) = krate.resolve(&absolute, 0)
@@ -328,7 +501,7 @@ fn imports(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
             }
         }
     }
-    edges
+    Ok(edges)
 }
 
 /// A cycle in the graph, as the files along it, first repeated last.
@@ -374,7 +547,7 @@ fn upward(edges: &BTreeMap<String, BTreeSet<String>>) -> Vec<String> {
 }
 
 fn check(src: &Path) -> Result<(), String> {
-    let edges = imports(src);
+    let edges = imports(src)?;
     if edges.values().map(BTreeSet::len).sum::<usize>() < 20 {
         return Err(format!("the import scan found almost nothing: {edges:?}"));
     }

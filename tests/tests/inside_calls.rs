@@ -171,9 +171,20 @@ fn consume(g: Guarded) -> u32 {
 }
 
 #[test]
-fn an_argument_dropped_by_the_call_is_dropped_inside_it_in_replay_too() {
+fn an_arguments_drop_that_makes_a_call_is_checked_in_replay_never_made_for_real() {
+    // Recording: the body drops the argument, and its call is part of the
+    // recorded call. Replay: the body does not run; the argument is dropped
+    // still replaying, so its call is checked against the recording (where
+    // it is not) instead of being made for real, perhaps with placeholder
+    // handles.
     let recording = scratch_dir("inside-drop").join("d.replay");
-    record_then_replay(&recording, |_| (consume(Guarded(5)), plain(1)));
+    let session = Session::record(&recording).expect("start recording");
+    assert_eq!((consume(Guarded(5)), plain(1)), (5, 2));
+    session.finish().expect("finish recording");
+    let session = Session::replay(&recording).expect("start replaying");
+    let message = expect_panic("the drop's call is not recorded", || consume(Guarded(5)));
+    replay_tests::assert_contains!(message, "argument 1 (`x`) of `inside_calls::plain` differs");
+    assert!(session.finish().is_err());
 }
 
 pub struct Counter {

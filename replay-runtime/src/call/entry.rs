@@ -35,8 +35,9 @@ enum Then {
     /// Replaying: the recorded results.
     Recorded,
     /// Replaying, for real: the real function (or stand-in), then its
-    /// handles bound to the recorded results, given here.
-    Live(Vec<u8>),
+    /// handles bound to the recorded results, given here, unless the
+    /// session changed meanwhile (the epoch, see `context::epoch`).
+    Live(Vec<u8>, u64),
     /// Replaying, results secret: the real function (or stand-in).
     Secret,
 }
@@ -118,7 +119,7 @@ impl Call {
         args: &A,
     ) -> Result<Call, Failure> {
         let then = match context::mode() {
-            ThreadMode::Off | ThreadMode::InCall => Then::Plain,
+            ThreadMode::Off | ThreadMode::Assumed | ThreadMode::InCall => Then::Plain,
             ThreadMode::Record => match record_begin(site, args) {
                 Ok(guard) => Then::Record(guard),
                 Err(message) => return Err(Failure(Box::new(Why::CannotRecord(message)))),
@@ -126,7 +127,7 @@ impl Call {
             ThreadMode::Replay => match replay_check(site, location, args, live)? {
                 _ if matches!(live, Live::Secret) => Then::Secret,
                 Checked::Recorded => Then::Recorded,
-                Checked::Live(recorded) => Then::Live(recorded),
+                Checked::Live(recorded) => Then::Live(recorded, context::epoch()),
             },
             ThreadMode::Diverged => {
                 let what = format!("`{}`", site.full_name());
@@ -166,21 +167,21 @@ impl Call {
             }
             Then::Recorded => {
                 // What the real function would have consumed is dropped
-                // first, as inside the recorded call: a handle given by
-                // value frees its slot before the recorded result takes it.
-                if std::mem::needs_drop::<F>() {
-                    let _inside = suspend();
-                    drop(real);
-                }
+                // first: a handle given by value frees its slot before the
+                // recorded result takes it. Still replaying: a boundary
+                // call its `Drop` makes is checked against the recording,
+                // never made for real with placeholder handles.
+                drop(real);
                 Ok(replay_finish(site, location, outs)?)
             }
-            Then::Live(recorded) => {
+            Then::Live(recorded, epoch) => {
                 let ret = {
-                    let _inside = suspend();
+                    let _inside = inside();
                     real(outs, Run::StandIn)
                 };
-                // The call ended the session (it may): nothing to bind to.
-                if !context::session_active() {
+                // The call started or ended a session (it may): nothing of
+                // this one to bind to.
+                if context::epoch() != epoch {
                     return Ok(ret);
                 }
                 replay_bind(site, location, &recorded, &ret)?;
@@ -207,21 +208,43 @@ impl Call {
                     Err(message) => Err(Failure(Box::new(Why::CannotRecord(message)))),
                 }
             }
-            Then::Recorded | Then::Live(_) | Then::Secret => {
-                let _inside = suspend();
-                Ok(real(Run::StandIn))
+            Then::Recorded | Then::Live(..) | Then::Secret => {
+                let epoch = context::epoch();
+                let ret = {
+                    let _inside = inside();
+                    real(Run::StandIn)
+                };
+                if context::epoch() == epoch {
+                    context::try_replay(self.location, |cursor| {
+                        cursor.call_done();
+                        Ok(())
+                    })?;
+                }
+                Ok(ret)
             }
         }
     }
 }
 
-/// Runs the rest of the scope inside an unrecorded call: for
-/// `#[assume_deterministic]`, whose calls run for real in every mode.
+/// Runs the rest of the scope unrecorded: for `#[assume_deterministic]`,
+/// whose calls run for real in every mode. Inside a recorded call it stays
+/// inside that call.
 #[inline]
 pub fn suspend() -> Suspended {
-    Suspended(Scope::enter(ThreadMode::InCall, Phase::Idle))
+    let mode = match context::mode() {
+        ThreadMode::InCall => ThreadMode::InCall,
+        _ => ThreadMode::Assumed,
+    };
+    Suspended(Scope::enter(mode, Phase::Idle))
 }
 
 /// Puts the thread's mode back when dropped; see [`suspend`].
 #[must_use]
 pub struct Suspended(#[allow(dead_code)] Scope);
+
+/// Inside a call that runs for real in replay: its own boundary calls go
+/// straight through, as when it was recorded.
+#[inline]
+fn inside() -> Scope {
+    Scope::enter(ThreadMode::InCall, Phase::Idle)
+}

@@ -16,6 +16,9 @@ use crate::site::Site;
 #[must_use]
 pub(crate) struct RecordGuard {
     call: Option<OpenCall>,
+    /// The session's epoch: if the call started or ended a session, the
+    /// event is not this writer's to finish.
+    epoch: u64,
     inside: Scope,
 }
 
@@ -43,7 +46,11 @@ pub(crate) fn record_begin<A: Args>(site: &'static Site, args: &A) -> Result<Rec
         None => None,
     };
     inside.set_phase(Phase::Idle);
-    Ok(RecordGuard { call, inside })
+    Ok(RecordGuard {
+        call,
+        epoch: context::epoch(),
+        inside,
+    })
 }
 
 impl RecordGuard {
@@ -55,7 +62,7 @@ impl RecordGuard {
         ret: &R,
         outs: &O,
     ) -> Result<(), String> {
-        let Some(call) = self.call.take() else {
+        let Some(call) = self.call.take().filter(|_| context::epoch() == self.epoch) else {
             return Ok(());
         };
         self.inside.set_phase(Phase::Results);
@@ -80,7 +87,9 @@ impl RecordGuard {
 
 impl Drop for RecordGuard {
     fn drop(&mut self) {
-        if let Some(call) = self.call.take() {
+        if let Some(call) = self.call.take()
+            && context::epoch() == self.epoch
+        {
             context::with_writer(|w| w.abandon_call(call));
         }
     }

@@ -196,7 +196,7 @@ pub(crate) fn before_open(order: &Order, open: Open, trying: bool) -> Plan {
     let location = Location::caller();
     let serial = context::session_serial().unwrap_or(0);
     match context::mode() {
-        ThreadMode::Off | ThreadMode::InCall => Plan::Plain,
+        ThreadMode::Off | ThreadMode::Assumed | ThreadMode::InCall => Plan::Plain,
         ThreadMode::Record => Plan::Record(serial),
         ThreadMode::Diverged => divergence::spent("the lock opened", location),
         ThreadMode::Replay => {

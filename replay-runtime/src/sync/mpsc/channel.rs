@@ -272,7 +272,9 @@ impl<T> Receiver<T> {
     #[track_caller]
     fn receive(&self, wait: Wait, location: &'static Location<'static>) -> Result<T, NoMessage> {
         match context::mode() {
-            ThreadMode::Off | ThreadMode::InCall => self.take(wait).map(|e| e.value),
+            ThreadMode::Off | ThreadMode::Assumed | ThreadMode::InCall => {
+                self.take(wait).map(|e| e.value)
+            }
             ThreadMode::Record => {
                 let got = self.take(wait);
                 context::record_thread_event(match &got {
