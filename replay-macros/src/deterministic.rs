@@ -157,10 +157,14 @@ fn body(
                     true => quote!(up_to),
                     false => quote!(new),
                 };
+                // Spanned to the parameter's type: an element type that is
+                // not plain data is blamed there.
+                let span = p.ty.span();
+                let out_raw = respan(quote!(#rt::OutRaw::#constructor), span);
                 outs.push(quote! {
                     // SAFETY: the caller of this `unsafe fn` vouches for the
                     // buffer, as for the foreign function itself.
-                    unsafe { #rt::OutRaw::#constructor(#ident, #rt::byte_len(#ident, #len)) }
+                    unsafe { #out_raw(#ident, #rt::byte_len(#ident, #len)) }
                 });
                 continue;
             }

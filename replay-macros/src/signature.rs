@@ -279,6 +279,20 @@ pub(crate) fn analyse(sig: &mut Signature, foreign: bool) -> syn::Result<Analysi
                 Type::Slice(_) => Kind::OutSlice,
                 _ => Kind::OutRef,
             },
+            (Type::Reference(r), None) if foreign && r.mutability.is_none() => {
+                errors.push(syn::Error::new_spanned(
+                    r,
+                    format!(
+                        "reference parameter `{ident}` of an extern function passes C a pointer, \
+                         and replay would record only the value it points at: an array or a C \
+                         string behind it would not be checked\n\
+                         help: take the value itself (a number, a `ContextPtr`), or wrap the \
+                         call in a `#[deterministic]` Rust function \
+                         that takes safe types (`&str`, `&[T]`)"
+                    ),
+                ));
+                Kind::Ref
+            }
             (Type::Reference(_), None) => Kind::Ref,
             (_, None) => Kind::Value,
         };

@@ -58,6 +58,7 @@ pub mod sync;
 mod testing;
 pub mod thread;
 
+pub use call::Plain;
 pub use error::{Error, Result};
 pub use handles::{Context, ContextPtr, Mapped, RawHandle};
 pub use recording::Metadata;

@@ -94,3 +94,13 @@ void *rt_get_context(void) {
     calls++;
     return context;
 }
+
+/* Fills out[0..n] with points scattered around the origin; returns n. */
+size_t rt_scatter(struct rt_point *out, size_t n) {
+    calls++;
+    for (size_t i = 0; i < n; i++) {
+        out[i].x = (int32_t)(seed() % 100) - 50;
+        out[i].y = (int32_t)(seed() % 100) - 50;
+    }
+    return n;
+}

@@ -20,6 +20,9 @@ use std::ffi::{CString, c_char, c_int, c_void};
 use replay_runtime::deterministic;
 use serde::{Deserialize, Serialize};
 
+// SAFETY: two integers: no address, no handle, every bit pattern valid.
+unsafe impl replay_runtime::Plain for Point {}
+
 /// A C `struct rt_point`, passed and returned by value.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,6 +44,8 @@ unsafe extern "C" {
     /// Writes a random number of letters (at least one) into `out`;
     /// returns how many.
     pub fn rt_read_some(#[out(len = cap, written = return)] out: *mut u8, cap: usize) -> i64;
+    /// Fills `out` with `n` random points (structs, byte for byte).
+    pub fn rt_scatter(#[out(len = n)] out: *mut Point, n: usize) -> usize;
 }
 
 #[deterministic]

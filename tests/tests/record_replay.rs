@@ -373,3 +373,15 @@ fn identities_of_threads_without_a_session_never_collide() {
     assert_ne!(after, inside);
     assert_ne!(after.thread(), here.thread());
 }
+
+#[test]
+fn structs_asserted_plain_cross_an_output_buffer_byte_for_byte() {
+    let recording = replay_tests::scratch_dir("plain-structs").join("p.replay");
+    let recorded = replay_tests::record_then_replay(&recording, |_| {
+        let mut points = [replay_tests::Point { x: 0, y: 0 }; 4];
+        // SAFETY: `points` holds 4 points.
+        let n = unsafe { replay_tests::rt_scatter(points.as_mut_ptr(), points.len()) };
+        (n, points)
+    });
+    assert_eq!(recorded.0, 4);
+}

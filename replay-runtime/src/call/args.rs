@@ -4,6 +4,7 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::plain::Plain;
 use super::show::Show;
 use crate::recording::encode::{EncodeError, encode};
 use crate::recording::format::{self, ArgValues};
@@ -187,7 +188,7 @@ impl OutRaw {
     /// As for the foreign function: unless null, `ptr` is valid for writes
     /// of `capacity` bytes.
     #[inline]
-    pub unsafe fn new<T>(ptr: *mut T, capacity: usize) -> Self {
+    pub unsafe fn new<T: Plain>(ptr: *mut T, capacity: usize) -> Self {
         let capacity = if ptr.is_null() { 0 } else { capacity };
         OutRaw {
             ptr: ptr.cast(),
@@ -205,7 +206,7 @@ impl OutRaw {
     ///
     /// As for [`new`](Self::new).
     #[inline]
-    pub unsafe fn up_to<T>(ptr: *mut T, capacity: usize) -> Self {
+    pub unsafe fn up_to<T: Plain>(ptr: *mut T, capacity: usize) -> Self {
         OutRaw {
             exact: false,
             // SAFETY: the caller's contract, the same.

@@ -9,6 +9,7 @@
 
 mod args;
 mod entry;
+mod plain;
 mod probe;
 mod record;
 mod replay;
@@ -16,6 +17,7 @@ mod show;
 
 pub use args::{Arg, Args, Out, OutRaw, OutRef, OutSlice, Outs, byte_len, count, written};
 pub use entry::{Call, Failure, Run, Suspended, done, outlined, passthrough, suspend};
+pub use plain::Plain;
 pub use probe::{DebugDecode, DebugDecodeOwned, DebugOnly, Probe, Undisplayable};
 pub use replay::Live;
 pub use show::Show;

@@ -1,0 +1,54 @@
+//! Plain data: what may be copied to and from a recording as raw bytes.
+
+/// A type whose bytes mean the same in every run: no pointers, references
+/// or handles inside, and any bit pattern foreign code writes is a valid
+/// value. Only plain data crosses a raw `#[out(len = ..)]` buffer, which
+/// is recorded and written back byte for byte; anything holding an address
+/// or a handle would come back from another run as a stale value.
+///
+/// Implemented for the integer and floating-point types, `c_void` (a
+/// buffer of untyped bytes) and arrays of plain data. For a `#[repr(C)]`
+/// struct of plain fields, assert it yourself:
+///
+/// ```
+/// #[repr(C)]
+/// struct Point {
+///     x: i32,
+///     y: i32,
+/// }
+///
+/// // SAFETY: two integers: no address, no handle, every bit pattern valid.
+/// unsafe impl replay_runtime::Plain for Point {}
+/// ```
+///
+/// # Safety
+///
+/// Implement it only for types with no pointer, reference, handle or
+/// descriptor inside (their bytes would mean nothing in another run), and
+/// for which every bit pattern is a valid value (`bool`, `char` and enums
+/// are not: C may write any byte).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not plain data: its bytes may hold an address or a handle, which means nothing in another run",
+    label = "copied byte for byte by `#[out(..)]`",
+    note = "if its bytes mean the same in every run (no pointers, no handles, any bit pattern valid), say so: `unsafe impl replay_runtime::Plain for {Self} {{}}`",
+    note = "a handle (a descriptor, a pointer C owns) is declared `#[mapped]` and returned, not written into a buffer"
+)]
+pub unsafe trait Plain {}
+
+macro_rules! plain {
+    ($($t:ty),*) => {$(
+        // SAFETY: a number: no address, and every bit pattern is one.
+        unsafe impl Plain for $t {}
+    )*};
+}
+
+plain!(
+    u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize, f32, f64
+);
+
+// SAFETY: untyped bytes, which C may write as it likes; never read as a
+// value.
+unsafe impl Plain for core::ffi::c_void {}
+
+// SAFETY: elements of plain data, laid out with no padding of their own.
+unsafe impl<T: Plain, const N: usize> Plain for [T; N] {}
