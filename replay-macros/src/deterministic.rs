@@ -214,14 +214,14 @@ fn body(
         #[allow(unused_mut)]
         let mut __replay_real = #real;
         use #krate::__private_2 as __replay;
+        #[allow(unused_imports)]
+        use __replay::probes::*;
         if #rt::passthrough() {
             return __replay_real(#(#passed),*);
         }
         #site
         let __replay_at = ::core::panic::Location::caller();
         #rt::done(#rt::outlined(move || {
-            #[allow(unused_imports)]
-            use #rt::probes::*;
             let __replay_call = #rt::Call::begin(#site_ref, __replay_at, #live, &(#(#inputs,)*))?;
             #run
         }))
@@ -384,7 +384,21 @@ fn expand_foreign(args: &DeterministicArgs, mut block: ItemForeignMod) -> syn::R
         let idents = analysis.params.iter().map(|p| &p.ident);
         // SAFETY of the real call: the wrapper is `unsafe` exactly when the
         // declaration is, so the caller has vouched for it.
-        let real = quote!(move |#(#params),*| -> #ret { unsafe { #declared(#(#idents),*) } });
+        // A value passed by value is C's from now on: a handle among them
+        // frees its slot, as the real call consumes it without a drop.
+        let given: Vec<_> = analysis
+            .params
+            .iter()
+            .filter(|p| matches!(p.kind, Kind::Value))
+            .map(|p| {
+                let ident = &p.ident;
+                quote!((&&__replay::handles::GiveAway(&#ident)).give_away();)
+            })
+            .collect();
+        let real = quote!(move |#(#params),*| -> #ret {
+            #(#given)*
+            unsafe { #declared(#(#idents),*) }
+        });
         let name = ident.to_string();
         let body = body(args, &name, &analysis, real);
         let mut sig = f.sig.clone();

@@ -111,7 +111,11 @@ fn expand_struct(args: &MappedArgs, item: ItemStruct) -> syn::Result<TokenStream
     };
     let release = args.drop.as_ref().map(|path| quote!(#path(self);));
     let raw_assoc = quote_spanned!(raw_ty.span()=> type Raw = #raw_ty;);
+    // Passed by value to C, a handle must be exactly its raw value.
+    let transparent = (!item.attrs.iter().any(|a| a.path().is_ident("repr")))
+        .then(|| quote!(#[repr(transparent)]));
     Ok(quote! {
+        #transparent
         #item
 
         const _: () = {

@@ -244,15 +244,17 @@ pub mod __private_2 {
     /// one glob import: how an argument is shown, and a receiver's slot.
     pub mod probes {
         pub use crate::call::{DebugDecode, DebugDecodeOwned, DebugOnly, Undisplayable};
-        pub use crate::handles::mapped::{ReceiverMapped, ReceiverOther};
+        pub use crate::handles::mapped::{
+            GiveAwayMapped, GiveAwayOther, ReceiverMapped, ReceiverOther,
+        };
     }
 
     /// What `#[mapped]` and `#[assume_deterministic]` generate calls to.
     pub mod handles {
         pub use crate::handles::assume::{CheckMapped, CheckOther, HandleCheck, skip_assumed};
         pub use crate::handles::mapped::{
-            Receiver, ReceiverMapped, ReceiverOther, ReceiverProbe, debug, deserialize, dropped,
-            serialize,
+            GiveAway, Receiver, ReceiverMapped, ReceiverOther, ReceiverProbe, debug, deserialize,
+            dropped, serialize,
         };
     }
 }

@@ -104,3 +104,20 @@ size_t rt_scatter(struct rt_point *out, size_t n) {
     }
     return n;
 }
+
+/* A table of handles C hands out: numbered from 1000, like descriptors. */
+static int32_t next_handle = 1000;
+static int32_t open_handles = 0;
+
+int32_t rt_handle_open(void) {
+    calls++;
+    open_handles++;
+    return next_handle++;
+}
+
+/* Takes the handle over: closes it; returns how many are still open. */
+int32_t rt_handle_close(int32_t h) {
+    calls++;
+    (void)h;
+    return --open_handles;
+}

@@ -48,6 +48,18 @@ unsafe extern "C" {
     pub fn rt_scatter(#[out(len = n)] out: *mut Point, n: usize) -> usize;
 }
 
+/// A handle the C library hands out and takes back.
+#[replay_runtime::mapped]
+pub struct CHandle(i32);
+
+#[deterministic]
+unsafe extern "C" {
+    /// A new handle.
+    pub safe fn rt_handle_open() -> CHandle;
+    /// Takes `h` over and closes it; returns how many are still open.
+    pub safe fn rt_handle_close(h: CHandle) -> i32;
+}
+
 #[deterministic]
 unsafe extern "C" {
     /// Hands C a context pointer to keep.

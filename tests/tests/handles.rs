@@ -335,3 +335,22 @@ fn a_context_argument_is_shown_by_its_slot_in_a_report() {
     assert_contains!(message, "with _p = ContextPtr(#1.0)");
     assert!(session.finish().is_err());
 }
+
+#[test]
+fn a_handle_passed_by_value_to_c_frees_its_slot() {
+    use replay_tests::{rt_handle_close, rt_handle_open};
+    let recording = scratch_dir("handles-by-value").join("c.replay");
+    let seen = replay_tests::record_then_replay(&recording, |_| {
+        let first = rt_handle_open();
+        let shown = format!("{first:?}");
+        let open = rt_handle_close(first);
+        // The slot C's close took over is free: the next handle takes it,
+        // one generation on, so a stale copy could never pass for it.
+        let second = rt_handle_open();
+        (shown, open, format!("{second:?}"), rt_handle_close(second))
+    });
+    assert_eq!(
+        seen,
+        ("CHandle #0.0".to_owned(), 0, "CHandle #0.1".to_owned(), 0)
+    );
+}

@@ -176,6 +176,46 @@ impl<T: ?Sized> ReceiverOther<T> for ReceiverProbe<T> {
     }
 }
 
+/// A value passed by value to a foreign function, which takes it over:
+/// if it is a `#[mapped]` handle, its slot is freed (C now owns, or has
+/// released, what it named), as dropping it would, without its `drop`
+/// function running. Chosen by autoref specialisation:
+/// `(&&GiveAway(&value)).give_away()` with [`GiveAwayMapped`] and
+/// [`GiveAwayOther`] in scope.
+pub struct GiveAway<'a, T: ?Sized>(pub &'a T);
+
+/// Handles: their slot is freed.
+pub trait GiveAwayMapped {
+    /// Frees the handle's slot.
+    fn give_away(&self);
+}
+
+impl<T: Mapped> GiveAwayMapped for &GiveAway<'_, T> {
+    fn give_away(&self) {
+        let raw = self.0.raw();
+        if matches!(context::phase(), Phase::Display | Phase::Collect) {
+            return;
+        }
+        context::with_handles(|h| match h.resolve(raw) {
+            Resolved::Placeholder { index, .. } => h.free(index),
+            Resolved::Real { .. } => {
+                h.release(raw.to_bits());
+            }
+            Resolved::Stale { .. } | Resolved::Unknown => {}
+        });
+    }
+}
+
+/// Anything else: nothing.
+pub trait GiveAwayOther {
+    /// Does nothing.
+    fn give_away(&self);
+}
+
+impl<T: ?Sized> GiveAwayOther for GiveAway<'_, T> {
+    fn give_away(&self) {}
+}
+
 /// `Deserialize` for a `#[mapped]` struct: in replay, occupies the recorded
 /// slot and wraps its placeholder.
 pub fn deserialize<'de, M: Mapped, D: Deserializer<'de>>(deserializer: D) -> Result<M, D::Error> {
