@@ -13,7 +13,9 @@
 //! memory stays bounded whatever a file claims.
 
 mod decode;
+mod lex;
 mod signature;
+mod types;
 
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};

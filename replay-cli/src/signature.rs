@@ -12,6 +12,10 @@
 /// huge); real ones are far shorter.
 pub const LONGEST: usize = 4096;
 
+use crate::lex::{Token, lex};
+pub use crate::types::Type;
+use crate::types::named;
+
 /// Types nested deeper than this are not parsed (recursion is bounded).
 const DEEPEST: u32 = 32;
 
@@ -29,47 +33,6 @@ pub struct Signature {
     pub outputs: Vec<Type>,
 }
 
-/// A type, as far as its postcard encoding goes.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Type {
-    Unit,
-    Bool,
-    /// An unsigned integer of this many bits: a byte for 8, else a varint.
-    Unsigned(u32),
-    /// A signed integer of this many bits: a byte for 8, else a zigzag varint.
-    Signed(u32),
-    F32,
-    F64,
-    Char,
-    /// C's `char`: a byte, signed on some platforms and not on others.
-    CChar,
-    /// `str`, `String`: a length, then UTF-8.
-    Str,
-    /// `Vec<T>`, `[T]`: a length, then the elements.
-    Seq(Box<Type>),
-    /// `[T; N]`: the elements, no length.
-    Array(Box<Type>, u64),
-    Option(Box<Type>),
-    Result(Box<Type>, Box<Type>),
-    Tuple(Vec<Type>),
-    /// What a `*mut T` output buffer records: a length, then raw bytes.
-    Bytes,
-    /// A type whose name does not tell its encoding.
-    Unknown,
-}
-
-impl Type {
-    /// Its encoding takes no bytes at all.
-    pub fn is_zero_sized(&self) -> bool {
-        match self {
-            Type::Unit => true,
-            Type::Tuple(types) => types.iter().all(Type::is_zero_sized),
-            Type::Array(elem, len) => *len == 0 || elem.is_zero_sized(),
-            _ => false,
-        }
-    }
-}
-
 impl Signature {
     /// Parses a recorded signature; `None` if it is not one this parser
     /// understands (its calls are then shown undecoded).
@@ -85,58 +48,6 @@ impl Signature {
         let signature = parser.signature()?;
         parser.peek().is_none().then_some(signature)
     }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Token<'a> {
-    Ident(&'a str),
-    Lifetime,
-    /// An integer literal; `None` when it is not a plain decimal one.
-    Int(Option<u64>),
-    PathSep,
-    Arrow,
-    Punct(char),
-}
-
-fn lex(text: &str) -> Option<Vec<Token<'_>>> {
-    let word = |c: char| c.is_alphanumeric() || c == '_';
-    let mut tokens = Vec::new();
-    let mut rest = text.trim_start();
-    while let Some(c) = rest.chars().next() {
-        let (token, len) = if rest.starts_with("::") {
-            (Token::PathSep, 2)
-        } else if rest.starts_with("->") {
-            (Token::Arrow, 2)
-        } else if c == '\'' {
-            let len = 1 + rest[1..].find(|c| !word(c)).unwrap_or(rest.len() - 1);
-            (Token::Lifetime, len)
-        } else if word(c) {
-            let len = rest.find(|c| !word(c)).unwrap_or(rest.len());
-            let token = if c.is_ascii_digit() {
-                Token::Int(integer(&rest[..len]))
-            } else {
-                Token::Ident(&rest[..len])
-            };
-            (token, len)
-        } else {
-            (Token::Punct(c), c.len_utf8())
-        };
-        tokens.push(token);
-        rest = rest[len..].trim_start();
-    }
-    Some(tokens)
-}
-
-/// A decimal literal such as `4`, `1_000` or `4usize`.
-fn integer(literal: &str) -> Option<u64> {
-    let end = literal
-        .find(|c: char| !c.is_ascii_digit() && c != '_')
-        .unwrap_or(literal.len());
-    let (digits, suffix) = literal.split_at(end);
-    if !["", "u8", "u16", "u32", "u64", "u128", "usize"].contains(&suffix) {
-        return None;
-    }
-    digits.replace('_', "").parse().ok()
 }
 
 /// How a parameter is recorded.
@@ -395,55 +306,6 @@ impl<'a> Parser<'a> {
             }
         }
         Some(args)
-    }
-}
-
-/// The type a standard name stands for, given its generic arguments.
-fn named(name: &str, args: Vec<Type>) -> Type {
-    let count = args.len();
-    let mut args = args.into_iter();
-    let mut arg = || Box::new(args.next().unwrap_or(Type::Unknown));
-    match (name, count) {
-        ("Vec" | "VecDeque", 1) => Type::Seq(arg()),
-        ("Option", 1) => Type::Option(arg()),
-        ("Result", 2) => Type::Result(arg(), arg()),
-        // Serde encodes a box as what it holds.
-        ("Box", 1) => *arg(),
-        ("String", 0) => Type::Str,
-        (_, 0) => primitive(name),
-        _ => Type::Unknown,
-    }
-}
-
-/// Rust's primitive types, and the C types of `core::ffi`,
-/// `std::os::raw` and `libc` whose encoding is the same on every
-/// platform. Integers other than bytes are varints, so a C type only needs
-/// its signedness and its widest size (`c_long` is 32 or 64 bits).
-/// `wchar_t` is left out: its sign differs between platforms.
-fn primitive(name: &str) -> Type {
-    match name {
-        "bool" => Type::Bool,
-        "char" => Type::Char,
-        "str" => Type::Str,
-        "f32" | "c_float" => Type::F32,
-        "f64" | "c_double" => Type::F64,
-        "u8" | "c_uchar" | "uint8_t" => Type::Unsigned(8),
-        "u16" | "c_ushort" | "uint16_t" => Type::Unsigned(16),
-        "u32" | "c_uint" | "uint32_t" | "uid_t" | "gid_t" | "mode_t" | "socklen_t" => {
-            Type::Unsigned(32)
-        }
-        "u64" | "usize" | "c_ulong" | "c_ulonglong" | "uint64_t" | "size_t" | "uintptr_t" => {
-            Type::Unsigned(64)
-        }
-        "u128" => Type::Unsigned(128),
-        "i8" | "c_schar" | "int8_t" => Type::Signed(8),
-        "i16" | "c_short" | "int16_t" => Type::Signed(16),
-        "i32" | "c_int" | "int32_t" | "pid_t" => Type::Signed(32),
-        "i64" | "isize" | "c_long" | "c_longlong" | "int64_t" | "ssize_t" | "intptr_t"
-        | "ptrdiff_t" | "off_t" | "time_t" => Type::Signed(64),
-        "i128" => Type::Signed(128),
-        "c_char" => Type::CChar,
-        _ => Type::Unknown,
     }
 }
 

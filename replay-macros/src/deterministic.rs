@@ -6,12 +6,13 @@
 //! to `Call::run` (`::replay_runtime::__private_2`), where the logic lives.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned};
+use quote::{format_ident, quote};
 use syn::spanned::Spanned;
 use syn::{FnArg, ForeignItem, Item, ItemFn, ItemForeignMod, Pat, Safety, Signature};
 
-use crate::attr::{DeterministicArgs, Len};
+use crate::attr::DeterministicArgs;
 use crate::signature::{self, Analysis, Kind};
+use crate::wrapper::body;
 use crate::{Errors, with_errors};
 
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
@@ -59,190 +60,6 @@ fn strip_out_attrs(item: &mut Item) {
             }
         }
     }
-}
-
-/// The wrapper's body: a site, the real call as a closure, and the `match`.
-fn body(
-    args: &DeterministicArgs,
-    name: &str,
-    analysis: &Analysis,
-    real: TokenStream,
-) -> TokenStream {
-    let krate = &args.krate;
-    // One alias for the runtime's paths, declared in the wrapper's body.
-    let rt = quote!(__replay);
-    let signature = analysis.display(&args.secret);
-    // Secret parameters are neither recorded nor checked.
-    let recorded = || {
-        analysis
-            .inputs()
-            .filter(|p| !args.secret.contains(&p.ident))
-    };
-    // Each recorded input's position among the parameters, and name.
-    let receiver_name = analysis.shared_receiver.then(|| quote!((1u16, "self")));
-    let names = receiver_name.into_iter().chain(recorded().map(|p| {
-        let (position, name) = (p.position, p.ident.to_string());
-        quote!((#position, #name))
-    }));
-    let path_end = format!("::{name}");
-    let site = if analysis.is_method {
-        quote! {
-            static __REPLAY_SITE: #rt::Site = #rt::Site::method(#name, #signature, &[#(#names),*]);
-        }
-    } else {
-        quote! {
-            static __REPLAY_SITE: #rt::Site = #rt::Site::new(
-                ::core::concat!(::core::module_path!(), #path_end), #signature, &[#(#names),*]);
-        }
-    };
-    // `&self` goes first: its slot, if `Self` is a `#[mapped]` handle.
-    let receiver = analysis.shared_receiver.then(|| {
-        quote! {
-            (&&&&#rt::Probe(&#rt::handles::Receiver::new(
-                self,
-                (&&#rt::handles::ReceiverProbe::of(self)).slot(),
-            )))
-            .arg()
-        }
-    });
-    let inputs: Vec<_> = receiver
-        .into_iter()
-        .chain(recorded().map(|p| {
-            let ident = &p.ident;
-            let value = match p.kind {
-                Kind::Ref => quote!(#ident),
-                _ => quote!(&#ident),
-            };
-            // Every token spanned to the parameter's type, so that a type
-            // that is not `Serialize` is blamed there, not on the attribute.
-            let span = p.ty.span();
-            let rt = respan(rt.clone(), span);
-            quote_spanned!(span=> (&&&&#rt::Probe(#value)).arg())
-        }))
-        .collect();
-    // The out-parameters, built once; the real function writes through them.
-    let mut outs = Vec::new();
-    let mut written = Vec::new();
-    let mut call_args = Vec::new();
-    for p in &analysis.params {
-        let ident = &p.ident;
-        let at = syn::Index::from(outs.len());
-        let out = match &p.kind {
-            Kind::Value | Kind::Ref => {
-                call_args.push(quote!(#ident));
-                continue;
-            }
-            Kind::OutRef | Kind::OutSlice if args.secret_return.is_some() => {
-                call_args.push(quote!(&mut *#ident));
-                continue;
-            }
-            Kind::OutRaw(_) if args.secret_return.is_some() => {
-                call_args.push(quote!(#ident));
-                continue;
-            }
-            Kind::OutRef => quote!(#rt::OutRef(&mut *#ident)),
-            Kind::OutSlice => quote!(#rt::OutSlice(&mut *#ident)),
-            Kind::OutRaw(out) => {
-                let len = match &out.len {
-                    Len::Param(len) => quote_spanned!(len.span()=> #rt::count(#len)),
-                    Len::Literal(len) => quote!(#len),
-                };
-                if out.written_by_return {
-                    written.push(quote! {
-                        __replay_outs.#at.wrote(#rt::written(&__replay_ret, #rt::byte_len(#ident, 1)));
-                    });
-                }
-                call_args.push(quote!(#ident));
-                let constructor = match out.written_by_return {
-                    true => quote!(up_to),
-                    false => quote!(new),
-                };
-                // Spanned to the parameter's type: an element type that is
-                // not plain data is blamed there.
-                let span = p.ty.span();
-                let out_raw = respan(quote!(#rt::OutRaw::#constructor), span);
-                outs.push(quote! {
-                    // SAFETY: the caller of this `unsafe fn` vouches for the
-                    // buffer, as for the foreign function itself.
-                    unsafe { #out_raw(#ident, #rt::byte_len(#ident, #len)) }
-                });
-                continue;
-            }
-        };
-        call_args.push(quote!(&mut *__replay_outs.#at.0));
-        outs.push(out);
-    }
-    // In replay, a call runs for real (or through its stand-in) when asked.
-    let live = match (&args.replay_with, &args.path) {
-        _ if args.secret_return.is_some() => quote!(#rt::Live::Secret),
-        (Some(_), _) => quote!(#rt::Live::Always),
-        (None, Some(path)) => quote!(#rt::Live::IfPath(#rt::as_path(&#path))),
-        (None, None) => quote!(#rt::Live::IfHandles),
-    };
-    let real_call = quote!(__replay_real(#(#call_args),*));
-    let call = match &args.replay_with {
-        Some(stand_in) => quote! {
-            match __replay_run {
-                #rt::Run::Real => #real_call,
-                #rt::Run::StandIn => #stand_in(#(#call_args),*),
-            }
-        },
-        None => real_call,
-    };
-    let run = if args.secret_return.is_some() {
-        quote!(__replay_call.run_secret(move |__replay_run| #call))
-    } else if written.is_empty() {
-        quote!(__replay_call.run(&mut (#(#outs,)*), move |__replay_outs, __replay_run| #call))
-    } else {
-        quote! {
-            __replay_call.run(&mut (#(#outs,)*), move |__replay_outs, __replay_run| {
-                let __replay_ret = #call;
-                #(#written)*
-                __replay_ret
-            })
-        }
-    };
-    let passed = analysis.call_args();
-    let site_ref = match analysis.is_method {
-        true => quote!(__REPLAY_SITE.owner(::core::any::type_name::<Self>)),
-        false => quote!(&__REPLAY_SITE),
-    };
-    // Out of line, so that the wrapper's off path stays small enough to
-    // inline; a failure comes back out to be raised here, at the caller.
-    quote! {
-        // `mut`: a body that mutates through `&mut self` makes it `FnMut`.
-        #[allow(unused_mut)]
-        let mut __replay_real = #real;
-        use #krate::__private_2 as __replay;
-        #[allow(unused_imports)]
-        use __replay::probes::*;
-        if #rt::passthrough() {
-            return __replay_real(#(#passed),*);
-        }
-        #site
-        let __replay_at = ::core::panic::Location::caller();
-        #rt::done(#rt::outlined(move || {
-            let __replay_call = #rt::Call::begin(#site_ref, __replay_at, #live, &(#(#inputs,)*))?;
-            #run
-        }))
-    }
-}
-
-/// `tokens` with every span set to `span`.
-fn respan(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
-    tokens
-        .into_iter()
-        .map(|mut tree| {
-            if let proc_macro2::TokenTree::Group(group) = &tree {
-                let mut inner =
-                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
-                inner.set_span(span);
-                tree = proc_macro2::TokenTree::Group(inner);
-            }
-            tree.set_span(span);
-            tree
-        })
-        .collect()
 }
 
 /// The closure's parameters: the original patterns, with their types.

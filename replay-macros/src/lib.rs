@@ -2,11 +2,11 @@
 //! re-exports them: `use replay_runtime::deterministic;`.
 //!
 //! Each attribute parses its input and hands it to one `expand` function:
-//! `#[deterministic]` in `deterministic.rs`, `#[assume_deterministic]` in
-//! `assume.rs`, `#[mapped]` in `mapped.rs`, `#[replay_runtime::test]` in
-//! `test.rs`. Arguments (theirs, and those of `#[out]` and
-//! `#[should_panic]`) are parsed in `attr.rs`; parameters are classified in
-//! `signature.rs`.
+//! `#[deterministic]` in `deterministic.rs` (the wrapper's body in
+//! `wrapper.rs`), `#[assume_deterministic]` in `assume.rs`, `#[mapped]` in
+//! `mapped.rs`, `#[replay_runtime::test]` in `test.rs`. Arguments (theirs,
+//! and those of `#[out]` and `#[should_panic]`) are parsed in `attr/`
+//! (`reader.rs` reads them); parameters are classified in `signature.rs`.
 //!
 //! Every attribute takes `crate = path::to::replay_runtime`, for crates that
 //! re-export the runtime: the generated code reaches the runtime through
@@ -20,6 +20,7 @@ mod signature;
 mod test;
 #[cfg(test)]
 mod tests;
+mod wrapper;
 
 use proc_macro::TokenStream;
 
