@@ -168,6 +168,12 @@ impl Scope {
         })
     }
 
+    /// Whether the thread's session is still the one the scope began in.
+    #[inline(always)]
+    pub(crate) fn same_session(&self) -> bool {
+        epoch() == self.epoch
+    }
+
     /// Changes the phase while the scope lives (it is restored with the
     /// mode when the scope ends).
     #[inline(always)]
@@ -181,7 +187,7 @@ impl Drop for Scope {
     fn drop(&mut self) {
         CONTEXT.with(|c| {
             c.phase.set(self.phase);
-            if c.mode.get() != ThreadMode::Diverged && c.epoch.get() == self.epoch {
+            if c.mode.get() != ThreadMode::Diverged && self.same_session() {
                 c.mode.set(self.mode);
             }
         });

@@ -67,15 +67,17 @@ fn program_name(name: &str) -> &str {
 
 /// A note saying that another program made the recording, if one did.
 fn other_program(recorded: &Metadata) -> Option<String> {
-    let ours = Metadata::current().program;
+    // Read once: every replaying thread's cursor asks.
+    static OURS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let ours = OURS.get_or_init(|| Metadata::current().program);
     let theirs = &recorded.program;
-    (!ours.is_empty() && !theirs.is_empty() && program_name(&ours) != program_name(theirs)).then(
+    (!ours.is_empty() && !theirs.is_empty() && program_name(ours) != program_name(theirs)).then(
         || {
             format!(
                 "note: the recording was made by another program, `{}`; this is `{}`: \
                  is it the right recording?",
                 crate::recording::printable(theirs),
-                crate::recording::printable(&ours)
+                crate::recording::printable(ours)
             )
         },
     )

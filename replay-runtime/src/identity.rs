@@ -99,23 +99,21 @@ pub struct Identity {
 impl Identity {
     /// The next identity of this thread.
     pub fn next() -> Identity {
-        let (thread, number) = NEXT.with(|n| {
+        let inside = crate::context::mode() == crate::context::ThreadMode::InCall;
+        NEXT.with(|n| {
             let (mut thread, number) = n.get();
             if thread == UNASSIGNED {
                 // Relaxed: only uniqueness matters, which the counter gives.
                 thread = WITHOUT_SESSION.fetch_sub(1, Ordering::Relaxed);
-                n.set((thread, number));
             }
-            (thread, number)
-        });
-        if crate::context::mode() == crate::context::ThreadMode::InCall {
-            return Identity {
-                thread,
-                number: in_call(crate::context::call_index()),
-            };
-        }
-        NEXT.with(|n| n.set((thread, number + 1)));
-        Identity { thread, number }
+            if inside {
+                n.set((thread, number));
+                let number = in_call(crate::context::call_index());
+                return Identity { thread, number };
+            }
+            n.set((thread, number + 1));
+            Identity { thread, number }
+        })
     }
 
     /// The identity's number: its position in its thread's creation order.

@@ -185,10 +185,7 @@ impl Call {
                     return Ok(ret);
                 }
                 replay_bind(site, location, &recorded, &ret)?;
-                context::try_replay(location, |cursor| {
-                    cursor.call_done();
-                    Ok(())
-                })?;
+                ran(location)?;
                 Ok(ret)
             }
             Then::Secret => unreachable!("a call with secret results is run by `run_secret`"),
@@ -215,15 +212,21 @@ impl Call {
                     real(Run::StandIn)
                 };
                 if context::epoch() == epoch {
-                    context::try_replay(self.location, |cursor| {
-                        cursor.call_done();
-                        Ok(())
-                    })?;
+                    ran(self.location)?;
                 }
                 Ok(ret)
             }
         }
     }
+}
+
+/// Counts a replayed call that ran for real, once it has: its body saw
+/// the same call number as when it was recorded.
+fn ran(location: &'static Location<'static>) -> Result<(), Divergence> {
+    context::try_replay(location, |cursor| {
+        cursor.call_done();
+        Ok(())
+    })
 }
 
 /// Runs the rest of the scope unrecorded: for `#[assume_deterministic]`,

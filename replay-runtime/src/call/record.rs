@@ -16,9 +16,8 @@ use crate::site::Site;
 #[must_use]
 pub(crate) struct RecordGuard {
     call: Option<OpenCall>,
-    /// The session's epoch: if the call started or ended a session, the
-    /// event is not this writer's to finish.
-    epoch: u64,
+    /// Inside the call; if the call started or ended a session
+    /// (`Scope::same_session`), the event is not this writer's to finish.
     inside: Scope,
 }
 
@@ -46,11 +45,7 @@ pub(crate) fn record_begin<A: Args>(site: &'static Site, args: &A) -> Result<Rec
         None => None,
     };
     inside.set_phase(Phase::Idle);
-    Ok(RecordGuard {
-        call,
-        epoch: context::epoch(),
-        inside,
-    })
+    Ok(RecordGuard { call, inside })
 }
 
 impl RecordGuard {
@@ -62,7 +57,7 @@ impl RecordGuard {
         ret: &R,
         outs: &O,
     ) -> Result<(), String> {
-        let Some(call) = self.call.take().filter(|_| context::epoch() == self.epoch) else {
+        let Some(call) = self.call.take().filter(|_| self.inside.same_session()) else {
             return Ok(());
         };
         self.inside.set_phase(Phase::Results);
@@ -88,7 +83,7 @@ impl RecordGuard {
 impl Drop for RecordGuard {
     fn drop(&mut self) {
         if let Some(call) = self.call.take()
-            && context::epoch() == self.epoch
+            && self.inside.same_session()
         {
             context::with_writer(|w| w.abandon_call(call));
         }

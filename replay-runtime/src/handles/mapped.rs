@@ -192,17 +192,9 @@ pub trait GiveAwayMapped {
 
 impl<T: Mapped> GiveAwayMapped for &GiveAway<'_, T> {
     fn give_away(&self) {
-        let raw = self.0.raw();
-        if matches!(context::phase(), Phase::Display | Phase::Collect) {
-            return;
-        }
-        context::with_handles(|h| match h.resolve(raw) {
-            Resolved::Placeholder { index, .. } => h.free(index),
-            Resolved::Real { .. } => {
-                h.release(raw.to_bits());
-            }
-            Resolved::Stale { .. } | Resolved::Unknown => {}
-        });
+        // What dropping it does to its slot; whether it was real does not
+        // matter: its `drop` function is C's business now.
+        let _ = dropped(self.0);
     }
 }
 
