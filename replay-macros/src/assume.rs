@@ -83,7 +83,7 @@ fn expand_fn(args: &AssumeArgs, item: TokenStream) -> syn::Result<TokenStream> {
     }
     errors.finish()?;
     let krate = &args.krate;
-    let rt = quote!(#krate::__private_2);
+    let rt = quote!(#krate::__private_3);
     // Handles among the arguments: a replay placeholder has no live value
     // to give the real function, so the call is skipped, saying why.
     let checks: Vec<_> = f

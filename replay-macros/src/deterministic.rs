@@ -3,16 +3,16 @@
 //! The generated code checks the thread's mode (one thread-local load) and
 //! without a session calls the real function; otherwise it hands the
 //! arguments to `Call::begin` and the out-parameters and the real function
-//! to `Call::run` (`::replay_runtime::__private_2`), where the logic lives.
+//! to `Call::run` (`::replay_runtime::__private_3`), where the logic lives.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{FnArg, ForeignItem, Item, ItemFn, ItemForeignMod, Pat, Safety, Signature};
+use syn::{FnArg, ForeignItem, Item, ItemFn, ItemForeignMod, Pat, Safety, Signature, Type};
 
-use crate::attr::DeterministicArgs;
+use crate::attr::{DeterministicArgs, is_pointer_attr};
 use crate::signature::{self, Analysis, Kind};
-use crate::wrapper::body;
+use crate::wrapper::{body, respan};
 use crate::{Errors, with_errors};
 
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
@@ -39,7 +39,8 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     })
 }
 
-/// Removes `#[out(...)]` from every parameter of the item.
+/// Removes `#[out(..)]`, `#[inout(..)]` and `#[input(..)]` from every
+/// parameter of the item.
 fn strip_out_attrs(item: &mut Item) {
     let sigs: Vec<&mut Signature> = match item {
         Item::Fn(f) => vec![&mut f.sig],
@@ -56,7 +57,7 @@ fn strip_out_attrs(item: &mut Item) {
     for sig in sigs {
         for input in &mut sig.inputs {
             if let FnArg::Typed(arg) = input {
-                arg.attrs.retain(|a| !a.path().is_ident("out"));
+                arg.attrs.retain(|a| !is_pointer_attr(a));
             }
         }
     }
@@ -193,12 +194,27 @@ fn expand_foreign(args: &DeterministicArgs, mut block: ItemForeignMod) -> syn::R
             }
         };
         let params = closure_params(&analysis);
-        let ret = &analysis.ret;
+        let krate = &args.krate;
+        let ret = match analysis.returns_c_str {
+            true => quote!(__replay::CStrRet),
+            false => analysis.ret.to_token_stream(),
+        };
         let ident = f.sig.ident.clone();
         // The declaration stays in place, renamed, linking to the same symbol;
         // the wrapper takes its name.
         let declared = format_ident!("__replay_extern_{}", ident);
-        let idents = analysis.params.iter().map(|p| &p.ident);
+        // A `&Handle` reaches C as the raw handle it wraps.
+        let passed = analysis.params.iter().map(|p| {
+            let ident = &p.ident;
+            match p.kind {
+                Kind::Ref => {
+                    // Spanned to the type: one that is not a handle is blamed there.
+                    let raw = respan(quote!(__replay::Mapped::raw), p.ty.span());
+                    quote!(#raw(#ident))
+                }
+                _ => quote!(#ident),
+            }
+        });
         // SAFETY of the real call: the wrapper is `unsafe` exactly when the
         // declaration is, so the caller has vouched for it.
         // A value passed by value is C's from now on: a handle among them
@@ -212,14 +228,30 @@ fn expand_foreign(args: &DeterministicArgs, mut block: ItemForeignMod) -> syn::R
                 quote!((&&__replay::handles::GiveAway(&#ident)).give_away();)
             })
             .collect();
+        let call = quote!(unsafe { #declared(#(#passed),*) });
+        let call = match analysis.returns_c_str {
+            true => quote!(__replay::CStrRet(#call)),
+            false => call,
+        };
         let real = quote!(move |#(#params),*| -> #ret {
             #(#given)*
-            unsafe { #declared(#(#idents),*) }
+            #call
         });
         let name = ident.to_string();
         let body = body(args, &name, &analysis, real);
         let mut sig = f.sig.clone();
         rename_params(&mut sig, &analysis);
+        let typed = f.sig.inputs.iter_mut().filter_map(|a| match a {
+            FnArg::Typed(t) => Some(t),
+            FnArg::Receiver(_) => None,
+        });
+        for (arg, param) in typed.zip(&analysis.params) {
+            if let (Kind::Ref, Type::Reference(r)) = (&param.kind, &*arg.ty) {
+                let elem = &r.elem;
+                let raw = quote_spanned!(r.span()=> <#elem as #krate::Mapped>::Raw);
+                *arg.ty = syn::parse2(raw)?;
+            }
+        }
         sig.safety = match sig.safety {
             Safety::Safe(_) => Safety::Default,
             _ => Safety::Unsafe(Default::default()),

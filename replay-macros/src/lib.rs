@@ -16,6 +16,7 @@ mod assume;
 mod attr;
 mod deterministic;
 mod mapped;
+mod pointers;
 mod signature;
 mod test;
 #[cfg(test)]

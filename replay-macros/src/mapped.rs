@@ -101,7 +101,7 @@ fn expand_struct(args: &MappedArgs, item: ItemStruct) -> syn::Result<TokenStream
     errors.finish()?;
 
     let krate = &args.krate;
-    let rt = quote!(#krate::__private_2);
+    let rt = quote!(#krate::__private_3);
     let name = &item.ident;
     let name_str = name.to_string();
     let raw_ty = &field.ty;
@@ -196,7 +196,7 @@ fn fallback(krate: &Path, mut item: Item, error: syn::Error) -> TokenStream {
     // The wrapped type when there is one field, so that code using it
     // type-checks; otherwise any raw handle type.
     let raw = raw.unwrap_or_else(|| syn::parse_quote!(usize));
-    let rt = quote!(#krate::__private_2);
+    let rt = quote!(#krate::__private_3);
     let name = ident.to_string();
     let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
     let mut de_generics = generics.clone();

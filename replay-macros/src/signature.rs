@@ -4,10 +4,11 @@
 use proc_macro2::TokenStream;
 use quote::{ToTokens, format_ident, quote};
 use syn::spanned::Spanned;
-use syn::{FnArg, Pat, PointerMutability, ReturnType, Signature, Type};
+use syn::{FnArg, Pat, ReturnType, Signature, Type};
 
 use crate::Errors;
-use crate::attr::{Len, OutAttr};
+use crate::attr::PointerAttr;
+use crate::pointers::{check_lengths, classify, classify_marked, is_c_char};
 
 /// The most inputs, and the most outputs, one wrapped function may have
 /// (the runtime implements its traits for tuples up to this size).
@@ -23,8 +24,48 @@ pub(crate) enum Kind {
     OutRef,
     /// `&mut [T]`: as `OutRef`, element by element.
     OutSlice,
-    /// `*mut T` with `#[out(...)]`: a raw output buffer.
-    OutRaw(Box<OutAttr>),
+    /// `*mut T` with `#[out(..)]`: a raw output buffer.
+    OutRaw(Box<PointerAttr>),
+    /// `*mut T` with `#[inout(..)]`: read, then written, by the call.
+    InOutRaw(Box<PointerAttr>),
+    /// `*const c_char` (or `#[input] *mut c_char`): a nullable C string.
+    CStr,
+    /// `#[input(len = ..)] *const T`: an array of plain data.
+    InArray(Box<PointerAttr>),
+    /// `#[input(len = ..)]` or `#[input(null_terminated)]` on
+    /// `*const *const c_char`: an array of C strings.
+    InStrings(Box<PointerAttr>),
+}
+
+impl Kind {
+    /// Whether the call reads it: recorded, and checked on replay.
+    pub(crate) fn is_input(&self) -> bool {
+        matches!(
+            self,
+            Kind::Value
+                | Kind::Ref
+                | Kind::CStr
+                | Kind::InArray(_)
+                | Kind::InStrings(_)
+                | Kind::InOutRaw(_)
+        )
+    }
+
+    /// Whether the call writes it: recorded, and written back on replay.
+    pub(crate) fn is_output(&self) -> bool {
+        matches!(
+            self,
+            Kind::OutRef | Kind::OutSlice | Kind::OutRaw(_) | Kind::InOutRaw(_)
+        )
+    }
+
+    /// The pointer attribute it was marked with.
+    pub(crate) fn pointer_attr(&self) -> Option<&PointerAttr> {
+        match self {
+            Kind::OutRaw(a) | Kind::InOutRaw(a) | Kind::InArray(a) | Kind::InStrings(a) => Some(a),
+            _ => None,
+        }
+    }
 }
 
 pub(crate) struct Param {
@@ -44,6 +85,10 @@ pub(crate) struct Analysis {
     pub(crate) params: Vec<Param>,
     /// The return type; `()` when there is none.
     pub(crate) ret: Type,
+    /// An extern function returns a borrowed C string (`*const c_char`).
+    pub(crate) returns_c_str: bool,
+    /// A function of an extern block: `&T` is a `#[mapped]` handle.
+    pub(crate) foreign: bool,
     /// `self` is a parameter, or `Self` appears: the site is named after the type.
     pub(crate) is_method: bool,
     /// The method takes `&self`: recorded (as its slot, for a `#[mapped]`
@@ -72,9 +117,7 @@ impl Analysis {
     }
 
     pub(crate) fn inputs(&self) -> impl Iterator<Item = &Param> {
-        self.params
-            .iter()
-            .filter(|p| matches!(p.kind, Kind::Value | Kind::Ref))
+        self.params.iter().filter(|p| p.kind.is_input())
     }
 
     /// The arguments the real function is called with.
@@ -152,7 +195,7 @@ fn check_nested_param(ty: &Type, errors: &mut Errors) {
     walk(ty, &mut nested);
 }
 
-const IMPL_TRAIT: &str = "`impl Trait` cannot be recorded: the recorded value needs a \
+pub(crate) const IMPL_TRAIT: &str = "`impl Trait` cannot be recorded: the recorded value needs a \
                           concrete type; use a generic parameter or a named type";
 
 /// Errors for a return type that replay cannot produce from the recording.
@@ -214,8 +257,8 @@ pub(crate) fn analyse(sig: &mut Signature, foreign: bool) -> syn::Result<Analysi
             FnArg::Typed(arg) => arg,
         };
         is_method |= mentions_self(arg.ty.to_token_stream());
-        let out = match OutAttr::take(&mut arg.attrs) {
-            Ok(out) => out.map(Ok),
+        let attr = match PointerAttr::take(&mut arg.attrs) {
+            Ok(attr) => attr.map(Ok),
             // Marked, but wrongly: report that, not the missing mark.
             Err(e) => {
                 errors.push(e);
@@ -228,73 +271,13 @@ pub(crate) fn analyse(sig: &mut Signature, foreign: bool) -> syn::Result<Analysi
         };
         let ty = (*arg.ty).clone();
         display.push((Some(ident.clone()), ty.to_token_stream().to_string()));
-        check_nested_param(&ty, &mut errors);
-        let kind = match (&ty, out) {
-            (_, Some(Err(()))) => Kind::Value,
-            (Type::ImplTrait(_), _) => {
-                errors.push(syn::Error::new_spanned(&ty, IMPL_TRAIT));
-                Kind::Value
-            }
-            (Type::Ptr(ptr), Some(Ok(out))) => {
-                if let PointerMutability::Const(_) = &ptr.mutability {
-                    errors.push(syn::Error::new_spanned(
-                        ptr,
-                        "an output buffer must be `*mut`: `#[out]` marks memory the \
-                         function writes",
-                    ));
-                }
-                if !foreign {
-                    errors.push(syn::Error::new_spanned(
-                        &out.attr,
-                        "`#[out]` marks raw output buffers of extern functions; a Rust \
-                         function takes `&mut [T]` instead",
-                    ));
-                }
-                Kind::OutRaw(Box::new(out))
-            }
-            (_, Some(Ok(out))) => {
-                errors.push(syn::Error::new_spanned(
-                    &out.attr,
-                    "`#[out]` applies to raw pointer parameters (`*mut T`); `&mut T` and \
-                     `&mut [T]` are recorded as outputs without it",
-                ));
-                Kind::Value
-            }
-            (Type::Ptr(ptr), None) => {
-                errors.push(syn::Error::new_spanned(
-                    ptr,
-                    format!(
-                        "raw pointer parameter `{ident}` cannot be recorded: an address \
-                         means nothing in another run, and its length is unknown\n\
-                         help: if the function writes through it, mark it as an output \
-                         buffer with its length parameter: `#[out(len = count)] {ident}: ...` \
-                         (add `written = return` when the return value counts the elements \
-                         written); otherwise wrap the call in a `#[deterministic]` Rust \
-                         function that takes safe types"
-                    ),
-                ));
-                Kind::Value
-            }
-            (Type::Reference(r), None) if r.mutability.is_some() => match &*r.elem {
-                Type::Slice(_) => Kind::OutSlice,
-                _ => Kind::OutRef,
-            },
-            (Type::Reference(r), None) if foreign && r.mutability.is_none() => {
-                errors.push(syn::Error::new_spanned(
-                    r,
-                    format!(
-                        "reference parameter `{ident}` of an extern function passes C a pointer, \
-                         and replay would record only the value it points at: an array or a C \
-                         string behind it would not be checked\n\
-                         help: take the value itself (a number, a `ContextPtr`), or wrap the \
-                         call in a `#[deterministic]` Rust function \
-                         that takes safe types (`&str`, `&[T]`)"
-                    ),
-                ));
-                Kind::Ref
-            }
-            (Type::Reference(_), None) => Kind::Ref,
-            (_, None) => Kind::Value,
+        if !matches!(ty, Type::Ptr(_)) {
+            check_nested_param(&ty, &mut errors);
+        }
+        let kind = match attr {
+            Some(Err(())) => Kind::Value,
+            Some(Ok(attr)) => classify_marked(&ident, &ty, attr, foreign, &mut errors),
+            None => classify(&ident, &ty, foreign, &mut errors),
         };
         params.push(Param {
             position: u16::try_from(index + 1).unwrap_or(u16::MAX),
@@ -305,52 +288,34 @@ pub(crate) fn analyse(sig: &mut Signature, foreign: bool) -> syn::Result<Analysi
         });
     }
 
-    for param in &params {
-        if let Kind::OutRaw(out) = &param.kind
-            && out.written_by_return
-            && matches!(sig.output, ReturnType::Default)
-        {
-            errors.push(syn::Error::new_spanned(
-                &out.attr,
-                "`written = return` needs the function to return the number of elements \
-                 written, but it returns nothing",
-            ));
-        }
-    }
+    check_lengths(&params, &sig.output, &mut errors);
 
-    // `len = count` must name a parameter passed by value.
-    for param in &params {
-        if let Kind::OutRaw(out) = &param.kind
-            && let Len::Param(len) = &out.len
-        {
-            let found = params
-                .iter()
-                .any(|p| p.ident == *len && matches!(p.kind, Kind::Value));
-            if !found {
-                errors.push(syn::Error::new(
-                    len.span(),
-                    format!("`len = {len}` must name an integer parameter of this function"),
-                ));
-            }
-        }
-    }
-
+    let returns_c_str = foreign
+        && matches!(&sig.output, ReturnType::Type(_, ty)
+            if matches!(&**ty, Type::Ptr(p) if matches!(p.mutability, syn::PointerMutability::Const(_)) && is_c_char(&p.elem)));
     let ret: Type = match &sig.output {
         ReturnType::Default => syn::parse_quote!(()),
         ReturnType::Type(_, ty) => {
-            check_return(ty, &mut errors);
+            if !returns_c_str {
+                check_return(ty, &mut errors);
+            }
             (**ty).clone()
         }
     };
 
     let mut counts = (0, 0);
     for param in &params {
-        let (count, what) = match param.kind {
-            Kind::Value | Kind::Ref => (&mut counts.0, "inputs"),
-            _ => (&mut counts.1, "outputs"),
-        };
-        *count += 1;
-        if *count == MAX_PARAMS + 1 {
+        for (counted, count, what) in [
+            (param.kind.is_input(), &mut counts.0, "inputs"),
+            (param.kind.is_output(), &mut counts.1, "outputs"),
+        ] {
+            if !counted {
+                continue;
+            }
+            *count += 1;
+            if *count != MAX_PARAMS + 1 {
+                continue;
+            }
             errors.push(syn::Error::new_spanned(
                 &param.pat,
                 format!(
@@ -370,6 +335,8 @@ pub(crate) fn analyse(sig: &mut Signature, foreign: bool) -> syn::Result<Analysi
     Ok(Analysis {
         params,
         ret,
+        returns_c_str,
+        foreign,
         is_method,
         shared_receiver,
         shown: display,

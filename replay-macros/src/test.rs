@@ -77,7 +77,7 @@ fn expand_fn(args: &TestArgs, item: TokenStream) -> syn::Result<TokenStream> {
     };
     let rt = {
         let krate = &args.krate;
-        quote!(#krate::__private_2)
+        quote!(#krate::__private_3)
     };
     let session = quote! {
         #rt::test_session(

@@ -6,7 +6,7 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use crate::attr::{DeterministicArgs, Len};
+use crate::attr::{DeterministicArgs, Len, PointerAttr, Written};
 use crate::signature::{Analysis, Kind};
 
 /// The wrapper's body: a site, the real call as a closure, and the `match`.
@@ -57,15 +57,33 @@ pub(crate) fn body(
         .into_iter()
         .chain(recorded().map(|p| {
             let ident = &p.ident;
-            let value = match p.kind {
-                Kind::Ref => quote!(#ident),
-                _ => quote!(&#ident),
-            };
             // Every token spanned to the parameter's type, so that a type
-            // that is not `Serialize` is blamed there, not on the attribute.
+            // that is not `Serialize` (or not plain data) is blamed there,
+            // not on the attribute.
             let span = p.ty.span();
             let rt = respan(rt.clone(), span);
-            quote_spanned!(span=> (&&&&#rt::Probe(#value)).arg())
+            let pointed =
+                |value: TokenStream| respan(quote!(#rt::Arg::rendered(&unsafe { #value })), span);
+            match &p.kind {
+                Kind::Ref if analysis.foreign => quote_spanned!(span=> #rt::Arg::handle(#ident)),
+                Kind::Ref => quote_spanned!(span=> (&&&&#rt::Probe(#ident)).arg()),
+                Kind::CStr => pointed(quote!(#rt::CStrIn::new(#ident))),
+                Kind::InArray(attr) | Kind::InOutRaw(attr) => {
+                    let len = len(&rt, attr);
+                    pointed(quote!(#rt::ArrayIn::new(#ident, #len)))
+                }
+                Kind::InStrings(attr) => {
+                    let len = match attr.null_terminated {
+                        true => quote!(::core::option::Option::None),
+                        false => {
+                            let len = len(&rt, attr);
+                            quote!(::core::option::Option::Some(#len))
+                        }
+                    };
+                    pointed(quote!(#rt::StringsIn::new(#ident, #len)))
+                }
+                _ => quote_spanned!(span=> (&&&&#rt::Probe(&#ident)).arg()),
+            }
         }))
         .collect();
     // The out-parameters, built once; the real function writes through them.
@@ -76,44 +94,39 @@ pub(crate) fn body(
         let ident = &p.ident;
         let at = syn::Index::from(outs.len());
         let out = match &p.kind {
-            Kind::Value | Kind::Ref => {
-                call_args.push(quote!(#ident));
-                continue;
-            }
             Kind::OutRef | Kind::OutSlice if args.secret_return.is_some() => {
                 call_args.push(quote!(&mut *#ident));
                 continue;
             }
-            Kind::OutRaw(_) if args.secret_return.is_some() => {
-                call_args.push(quote!(#ident));
-                continue;
-            }
             Kind::OutRef => quote!(#rt::OutRef(&mut *#ident)),
             Kind::OutSlice => quote!(#rt::OutSlice(&mut *#ident)),
-            Kind::OutRaw(out) => {
-                let len = match &out.len {
-                    Len::Param(len) => quote_spanned!(len.span()=> #rt::count(#len)),
-                    Len::Literal(len) => quote!(#len),
-                };
-                if out.written_by_return {
-                    written.push(quote! {
-                        __replay_outs.#at.wrote(#rt::written(&__replay_ret, #rt::byte_len(#ident, 1)));
-                    });
+            Kind::OutRaw(attr) | Kind::InOutRaw(attr) if args.secret_return.is_none() => {
+                let len = len(&rt, attr);
+                match &attr.written {
+                    Some(Written::Return) => written.push(quote! {
+                        __replay_outs.#at.wrote(#rt::written(&__replay_ret));
+                    }),
+                    Some(Written::Deref(count)) => written.push(quote! {
+                        // SAFETY: as for the call itself, which just wrote it.
+                        __replay_outs.#at.wrote(unsafe { #rt::deref_count(#count) });
+                    }),
+                    None => {}
                 }
+                let exact = attr.written.is_none();
                 call_args.push(quote!(#ident));
-                let constructor = match out.written_by_return {
-                    true => quote!(up_to),
-                    false => quote!(new),
-                };
                 // Spanned to the parameter's type: an element type that is
-                // not plain data is blamed there.
+                // neither plain data nor a handle is blamed there.
                 let span = p.ty.span();
-                let out_raw = respan(quote!(#rt::OutRaw::#constructor), span);
+                let probe = respan(quote!((&#rt::OutProbe(#ident)).buffer), span);
                 outs.push(quote! {
                     // SAFETY: the caller of this `unsafe fn` vouches for the
                     // buffer, as for the foreign function itself.
-                    unsafe { #out_raw(#ident, #rt::byte_len(#ident, #len)) }
+                    unsafe { #probe(#len, #exact) }
                 });
+                continue;
+            }
+            _ => {
+                call_args.push(quote!(#ident));
                 continue;
             }
         };
@@ -151,6 +164,8 @@ pub(crate) fn body(
         }
     };
     let passed = analysis.call_args();
+    // A borrowed C string crosses as `CStrRet`; the wrapper returns the pointer.
+    let unwrap = analysis.returns_c_str.then(|| quote!(.0));
     let site_ref = match analysis.is_method {
         true => quote!(__REPLAY_SITE.owner(::core::any::type_name::<Self>)),
         false => quote!(&__REPLAY_SITE),
@@ -161,18 +176,29 @@ pub(crate) fn body(
         // `mut`: a body that mutates through `&mut self` makes it `FnMut`.
         #[allow(unused_mut)]
         let mut __replay_real = #real;
-        use #krate::__private_2 as __replay;
+        use #krate::__private_3 as __replay;
         #[allow(unused_imports)]
         use __replay::probes::*;
         if #rt::passthrough() {
-            return __replay_real(#(#passed),*);
+            return __replay_real(#(#passed),*)#unwrap;
         }
         #site
         let __replay_at = ::core::panic::Location::caller();
         #rt::done(#rt::outlined(move || {
             let __replay_call = #rt::Call::begin(#site_ref, __replay_at, #live, &(#(#inputs,)*))?;
             #run
-        }))
+        }))#unwrap
+    }
+}
+
+/// A pointer attribute's element count, read before the call.
+fn len(rt: &TokenStream, attr: &PointerAttr) -> TokenStream {
+    match &attr.len {
+        Some(Len::Param(len)) => quote_spanned!(len.span()=> #rt::count(#len)),
+        // Always inside an `unsafe` block of the caller's.
+        Some(Len::Deref(len)) => quote_spanned!(len.span()=> #rt::deref_count(#len)),
+        Some(Len::Literal(len)) => quote!(#len),
+        None => quote!(0),
     }
 }
 

@@ -229,12 +229,14 @@ pub use replay_macros::assume_deterministic;
 /// version: a macro crate and a runtime that disagree fail to compile
 /// loudly, naming it, instead of misbehaving.
 #[doc(hidden)]
-pub mod __private_2 {
+pub mod __private_3 {
     pub use crate::call::{
-        Arg, Args, Call, DebugDecode, DebugDecodeOwned, DebugOnly, Failure, Live, Out, OutRaw,
-        OutRef, OutSlice, Outs, Probe, Run, Show, Suspended, Undisplayable, byte_len, count, done,
+        Arg, Args, ArrayIn, CStrIn, CStrRet, Call, DebugDecode, DebugDecodeOwned, DebugOnly,
+        Failure, Live, Out, OutBuffer, OutHandles, OutProbe, OutRaw, OutRef, OutSlice, Outs, Probe,
+        ReadPtr, Render, Run, Show, StringsIn, Suspended, Undisplayable, count, deref_count, done,
         outlined, passthrough, suspend, written,
     };
+    pub use crate::handles::Mapped;
     pub use crate::policy::as_path;
     pub use crate::site::Site;
     pub use crate::testing::{TestSession, run_panicking_test, run_test, test_session};
@@ -243,7 +245,9 @@ pub mod __private_2 {
     /// The autoref-specialisation traits a wrapper brings into scope with
     /// one glob import: how an argument is shown, and a receiver's slot.
     pub mod probes {
-        pub use crate::call::{DebugDecode, DebugDecodeOwned, DebugOnly, Undisplayable};
+        pub use crate::call::{
+            DebugDecode, DebugDecodeOwned, DebugOnly, OutBuffer, OutHandle, OutPlain, Undisplayable,
+        };
         pub use crate::handles::mapped::{
             GiveAwayMapped, GiveAwayOther, ReceiverMapped, ReceiverOther,
         };

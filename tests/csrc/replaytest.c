@@ -121,3 +121,77 @@ int32_t rt_handle_close(int32_t h) {
     (void)h;
     return --open_handles;
 }
+
+/* A label that changes from call to call, in a buffer C owns: a borrowed
+   return, valid until the next call. NULL when n is negative. */
+const char *rt_label(int32_t n) {
+    static _Thread_local char label[32];
+    calls++;
+    if (n < 0) return 0;
+    snprintf(label, sizeof label, "label-%d-%u", n, seed() % 1000);
+    return label;
+}
+
+/* The total length of the strings of parts (NULL-terminated), plus a
+   random amount below 10. */
+int32_t rt_total_len(const char *const *parts) {
+    int32_t total = 0;
+    calls++;
+    for (; *parts; parts++) total += (int32_t)strlen(*parts);
+    return total + (int32_t)(seed() % 10);
+}
+
+/* How many of the n strings start with prefix (a NULL string never does),
+   plus a random amount below 10. */
+int32_t rt_count_prefixed(const char *prefix, const char **names, int32_t n) {
+    int32_t count = 0;
+    size_t len = prefix ? strlen(prefix) : 0;
+    calls++;
+    for (int32_t i = 0; i < n; i++) {
+        if (names[i] && strncmp(names[i], prefix ? prefix : "", len) == 0) count++;
+    }
+    return count + (int32_t)(seed() % 10) * 100;
+}
+
+/* zlib's in/out pattern: *dest_len holds dest's capacity on entry and the
+   number of bytes written on return (a random number up to it), each byte
+   the matching byte of src plus a random amount. */
+int32_t rt_fill_upto(uint8_t *dest, size_t *dest_len, const uint8_t *src, size_t src_len) {
+    size_t n;
+    calls++;
+    n = *dest_len == 0 ? 0 : 1 + seed() % *dest_len;
+    for (size_t i = 0; i < n; i++) {
+        dest[i] = (uint8_t)((i < src_len ? src[i] : 0) + seed() % 3);
+    }
+    *dest_len = n;
+    return 0;
+}
+
+/* An object C allocates and hands back through an out-parameter, as
+   sqlite3_open does with its sqlite3 **. */
+struct rt_object {
+    int64_t id;
+    int32_t uses;
+};
+
+int32_t rt_object_open(int64_t base, struct rt_object **out) {
+    calls++;
+    *out = malloc(sizeof **out);
+    if (!*out) return -1;
+    (*out)->id = base + (int64_t)(seed() % 1000);
+    (*out)->uses = 0;
+    return 0;
+}
+
+/* The object's id and how many times it was asked; a NULL object is -1. */
+int64_t rt_object_id(const struct rt_object *o) {
+    calls++;
+    if (!o) return -1;
+    ((struct rt_object *)o)->uses++;
+    return o->id * 100 + o->uses;
+}
+
+void rt_object_close(struct rt_object *o) {
+    calls++;
+    free(o);
+}

@@ -19,7 +19,7 @@ pub struct Pair {
 unsafe extern "C" {
     // A struct holding a pointer, copied byte for byte, would come back stale.
     fn fill_stream(#[out(len = 1)] stream: *mut Stream) -> i32;
-    // A handle is returned, not written into a buffer.
+    // A handle C writes (`sqlite3 **`) is recorded as a handle, not as bytes.
     fn open_db(#[out(len = 1)] db: *mut Db) -> i32;
     // A struct of plain fields is refused until its author says it is plain.
     fn fill_pair(#[out(len = 1)] pair: *mut Pair) -> i32;

@@ -11,7 +11,10 @@
 use proc_macro2::TokenStream;
 use syn::{Attribute, Expr, Ident, LitStr, Path, Token};
 
+mod pointer;
 mod reader;
+
+pub(crate) use pointer::{Direction, Len, PointerAttr, Written, is_pointer_attr};
 
 use reader::{Accepted, as_ident, default_crate, parse_args};
 
@@ -138,88 +141,6 @@ impl AssumeArgs {
     }
 }
 
-/// How many elements an output buffer holds.
-pub(crate) enum Len {
-    /// Another parameter of the function.
-    Param(Ident),
-    /// A constant.
-    Literal(syn::LitInt),
-}
-
-const NEEDS_LEN: &str = "an output buffer needs its length: `#[out(len = count)]`, \
-                         where `count` is the parameter holding the number of elements \
-                         the buffer can take";
-
-/// `#[out(len = count)]` or `#[out(len = count, written = return)]` on a
-/// `*mut T` parameter of an extern function.
-pub(crate) struct OutAttr {
-    pub(crate) attr: Attribute,
-    pub(crate) len: Len,
-    /// The return value says how many elements were written.
-    pub(crate) written_by_return: bool,
-}
-
-impl OutAttr {
-    /// Finds and parses `#[out(...)]` among a parameter's attributes,
-    /// removing it (rustc must not see it).
-    pub(crate) fn take(attrs: &mut Vec<Attribute>) -> syn::Result<Option<OutAttr>> {
-        let Some(index) = attrs.iter().position(|a| a.path().is_ident("out")) else {
-            return Ok(None);
-        };
-        let attr = attrs.remove(index);
-        if let Some(again) = attrs.iter().find(|a| a.path().is_ident("out")) {
-            return Err(syn::Error::new_spanned(
-                again,
-                "a parameter takes one `#[out(...)]`",
-            ));
-        }
-        let syn::Meta::List(list) = &attr.meta else {
-            return Err(syn::Error::new_spanned(&attr, NEEDS_LEN));
-        };
-        let mut errors = Errors::default();
-        let mut len = None;
-        let mut written_by_return = false;
-        parse_args(list.tokens.clone(), &[LEN, WRITTEN], &mut errors, |arg| {
-            let value = arg.value()?;
-            match (arg.accepted.name, as_ident(&value), value) {
-                ("len", Some(ident), _) => len = Some(Len::Param(ident)),
-                (
-                    "len",
-                    None,
-                    Expr::Lit(syn::ExprLit {
-                        lit: syn::Lit::Int(lit),
-                        ..
-                    }),
-                ) => len = Some(Len::Literal(lit)),
-                ("len", _, other) => {
-                    return Err(syn::Error::new_spanned(
-                        other,
-                        "`len` must name a parameter of this function or be an integer",
-                    ));
-                }
-                (_, _, Expr::Return(r)) if r.expr.is_none() => written_by_return = true,
-                (_, _, other) => {
-                    return Err(syn::Error::new_spanned(
-                        other,
-                        "`written` only accepts `return`: `written = return` means the \
-                         return value counts the elements written",
-                    ));
-                }
-            }
-            Ok(())
-        });
-        errors.finish()?;
-        let Some(len) = len else {
-            return Err(syn::Error::new_spanned(&attr, NEEDS_LEN));
-        };
-        Ok(Some(OutAttr {
-            attr,
-            len,
-            written_by_return,
-        }))
-    }
-}
-
 /// `#[should_panic]`, `#[should_panic = "text"]` or
 /// `#[should_panic(expected = "text")]` on a recorded test.
 pub(crate) struct ShouldPanic {
@@ -282,12 +203,6 @@ const RECORDING: Accepted = Accepted::new(
     "path",
     "`path = \"tests/recordings/name.replay\"` (relative to the crate)",
 );
-const LEN: Accepted = Accepted {
-    hint: ", where `count` is the parameter holding the number of elements the buffer \
-           can take",
-    ..Accepted::new("len", "`len = count`")
-};
-const WRITTEN: Accepted = Accepted::new("written", "`written = return`");
 const EXPECTED: Accepted = Accepted {
     hint: ", with the text the panic's message must contain",
     ..Accepted::new("expected", "`expected = \"text\"`")

@@ -1,13 +1,14 @@
 //! A call's values as the wrapper hands them over: input arguments
-//! ([`Arg`], [`Args`]) and out-parameters ([`Out`], [`Outs`]).
+//! ([`Arg`], [`Args`]) and out-parameters ([`Out`], [`Outs`]); raw output
+//! buffers are in `out_raw.rs`.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::plain::Plain;
-use super::show::Show;
+use super::show::{Render, Show, debug, decode_debug};
+use crate::handles::Mapped;
 use crate::recording::encode::{EncodeError, encode};
-use crate::recording::format::{self, ArgValues};
+use crate::recording::format::ArgValues;
 
 /// One input argument of a call, borrowed for recording or checking.
 pub struct Arg<'a, T: ?Sized> {
@@ -20,6 +21,27 @@ impl<'a, T: ?Sized + Serialize> Arg<'a, T> {
     #[inline]
     pub fn new(value: &'a T, show: Show<T>) -> Self {
         Arg { value, show }
+    }
+}
+
+impl<'a, M: Mapped> Arg<'a, M> {
+    /// Borrows a `#[mapped]` handle an extern function takes by reference.
+    #[inline]
+    pub fn handle(value: &'a M) -> Self {
+        let show = Show {
+            actual: Some(debug::<M>),
+            recorded: Some(decode_debug::<M>),
+        };
+        Arg::new(value, show)
+    }
+}
+
+impl<'a, T: Serialize + Render> Arg<'a, T> {
+    /// Borrows a value C passed as a pointer ([`CStrIn`](super::CStrIn)
+    /// and the like), which renders itself.
+    #[inline]
+    pub fn rendered(value: &'a T) -> Self {
+        Arg::new(value, Show::rendered())
     }
 }
 
@@ -165,115 +187,6 @@ impl<T: Serialize + DeserializeOwned> Out for OutSlice<'_, T> {
         }
         *bytes = rest;
         Ok(())
-    }
-}
-
-/// A raw output buffer of an extern function: `#[out(len = ...)]`.
-pub struct OutRaw {
-    ptr: *mut u8,
-    capacity: usize,
-    written: usize,
-    /// The call fills the whole buffer (no `written = return`): replay
-    /// must find exactly as many bytes recorded as the buffer holds now.
-    exact: bool,
-}
-
-impl OutRaw {
-    /// A buffer of `capacity` bytes, all of which the call is taken to
-    /// write unless [`wrote`](Self::wrote) says less. A null pointer is an
-    /// empty buffer.
-    ///
-    /// # Safety
-    ///
-    /// As for the foreign function: unless null, `ptr` is valid for writes
-    /// of `capacity` bytes.
-    #[inline]
-    pub unsafe fn new<T: Plain>(ptr: *mut T, capacity: usize) -> Self {
-        let capacity = if ptr.is_null() { 0 } else { capacity };
-        OutRaw {
-            ptr: ptr.cast(),
-            capacity,
-            written: capacity,
-            exact: true,
-        }
-    }
-
-    /// A buffer of `capacity` bytes of which the call writes a part, which
-    /// its return value counts (`written = return`; see
-    /// [`wrote`](Self::wrote)).
-    ///
-    /// # Safety
-    ///
-    /// As for [`new`](Self::new).
-    #[inline]
-    pub unsafe fn up_to<T: Plain>(ptr: *mut T, capacity: usize) -> Self {
-        OutRaw {
-            exact: false,
-            // SAFETY: the caller's contract, the same.
-            ..unsafe { OutRaw::new(ptr, capacity) }
-        }
-    }
-
-    /// The call reports writing the first `bytes` bytes
-    /// (`written = return`).
-    #[inline]
-    pub fn wrote(&mut self, bytes: usize) {
-        self.written = bytes.min(self.capacity);
-    }
-}
-
-/// The byte length of `count` elements of the pointee of `_ptr`.
-#[inline]
-pub fn byte_len<T>(_ptr: *const T, count: usize) -> usize {
-    count.saturating_mul(std::mem::size_of::<T>())
-}
-
-/// An output buffer's element count from its length parameter (`len = n`);
-/// a negative count is an empty buffer.
-#[inline]
-pub fn count<T: TryInto<usize>>(n: T) -> usize {
-    n.try_into().unwrap_or(0)
-}
-
-/// How many bytes a call reports writing through its return value
-/// (`written = return`): negative or unrepresentable means none.
-#[inline]
-pub fn written<T: Copy + TryInto<usize>>(ret: &T, element: usize) -> usize {
-    (*ret).try_into().unwrap_or(0).saturating_mul(element)
-}
-
-impl Out for OutRaw {
-    fn encode(&self, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
-        let bytes: &[u8] = if self.written == 0 {
-            &[]
-        } else {
-            // SAFETY: `new`'s contract: valid for `capacity >= written` bytes.
-            unsafe { std::slice::from_raw_parts(self.ptr, self.written) }
-        };
-        encode(&Bytes(bytes), buf)
-    }
-    fn decode(&mut self, bytes: &mut &[u8]) -> Result<(), String> {
-        let data = format::take_blob(bytes).ok_or("the recorded buffer is cut short")?;
-        if data.len() > self.capacity || (self.exact && data.len() != self.capacity) {
-            return Err(format!(
-                "the recorded buffer holds {} bytes but the buffer passed now holds {}",
-                data.len(),
-                self.capacity
-            ));
-        }
-        // SAFETY: `new`'s contract, and `data.len() <= capacity` just above.
-        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), self.ptr, data.len()) };
-        Ok(())
-    }
-}
-
-/// Serializes a byte slice as postcard bytes (a length, then the bytes),
-/// not as a sequence of `u8`s.
-struct Bytes<'a>(&'a [u8]);
-
-impl Serialize for Bytes<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_bytes(self.0)
     }
 }
 

@@ -4,20 +4,25 @@
 //! Generated code stays thin: it names a [`Site`](crate::site::Site),
 //! borrows its arguments as [`Arg`]s for [`Call::begin`], and hands its
 //! out-parameters (as [`Out`]s) and the real function to [`Call::run`].
-//! The roles live apart: `entry` (those two), `args` (the values), `show`
-//! and `probe` (rendering them for reports), `record` and `replay`.
+//! The roles live apart: `entry` (those two), `args` (the values),
+//! `c_values` and `out_raw` (values C passes as pointers), `show` and
+//! `probe` (rendering them for reports), `record` and `replay`.
 
 mod args;
+mod c_values;
 mod entry;
+mod out_raw;
 mod plain;
 mod probe;
 mod record;
 mod replay;
 mod show;
 
-pub use args::{Arg, Args, Out, OutRaw, OutRef, OutSlice, Outs, byte_len, count, written};
+pub use args::{Arg, Args, Out, OutRef, OutSlice, Outs};
+pub use c_values::{ArrayIn, CStrIn, CStrRet, ReadPtr, StringsIn, deref_count};
 pub use entry::{Call, Failure, Run, Suspended, done, outlined, passthrough, suspend};
+pub use out_raw::{OutBuffer, OutHandle, OutHandles, OutPlain, OutProbe, OutRaw, count, written};
 pub use plain::Plain;
 pub use probe::{DebugDecode, DebugDecodeOwned, DebugOnly, Probe, Undisplayable};
 pub use replay::Live;
-pub use show::Show;
+pub use show::{Render, Show};

@@ -2,9 +2,11 @@
 
 /// A type whose bytes mean the same in every run: no pointers, references
 /// or handles inside, and any bit pattern foreign code writes is a valid
-/// value. Only plain data crosses a raw `#[out(len = ..)]` buffer, which
-/// is recorded and written back byte for byte; anything holding an address
-/// or a handle would come back from another run as a stale value.
+/// value. Only plain data crosses a raw `#[out(len = ..)]`, `#[inout(..)]`
+/// or `#[input(..)]` buffer, which is recorded (and written back) byte for
+/// byte; anything holding an address
+/// or a handle would come back from another run as a stale value (a
+/// handle C writes is a `#[mapped]` type instead, recorded as its slot).
 ///
 /// Implemented for the integer and floating-point types, `c_void` (a
 /// buffer of untyped bytes) and arrays of plain data. For a `#[repr(C)]`
@@ -29,9 +31,9 @@
 /// are not: C may write any byte).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not plain data: its bytes may hold an address or a handle, which means nothing in another run",
-    label = "copied byte for byte by `#[out(..)]`",
+    label = "copied byte for byte to and from the recording",
     note = "if its bytes mean the same in every run (no pointers, no handles, any bit pattern valid), say so: `unsafe impl replay_runtime::Plain for {Self} {{}}`",
-    note = "a handle (a descriptor, a pointer C owns) is declared `#[mapped]` and returned, not written into a buffer"
+    note = "a handle (a descriptor, a pointer C owns) is a `#[mapped]` type; C writing one (`T**`) is `#[out(len = 1)] p: *mut Handle`"
 )]
 pub unsafe trait Plain {}
 

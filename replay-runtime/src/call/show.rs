@@ -32,6 +32,26 @@ impl<T: ?Sized> Clone for Show<T> {
 }
 impl<T: ?Sized> Copy for Show<T> {}
 
+/// A value that renders itself for reports: the actual value, and the
+/// recorded one from its bytes. For the values C passes as pointers,
+/// whose recorded form is not their own type.
+pub trait Render {
+    /// The actual value, as a report shows it.
+    fn actual(&self) -> String;
+    /// The recorded value at the front of `bytes`, as a report shows it.
+    fn recorded(bytes: &[u8]) -> Option<String>;
+}
+
+impl<T: Render> Show<T> {
+    /// The renderers of a [`Render`] type.
+    pub fn rendered() -> Self {
+        Show {
+            actual: Some(T::actual),
+            recorded: Some(T::recorded),
+        }
+    }
+}
+
 pub(super) fn debug<T: Debug + ?Sized>(value: &T) -> String {
     format!("{value:?}")
 }

@@ -1,0 +1,254 @@
+//! Values C passes as pointers, read as the values they point at: a C
+//! string, an input array, an array of C strings, and a borrowed C string
+//! returned. Each is recorded as the value, never as the address.
+
+use std::ffi::{CStr, c_char};
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::plain::Plain;
+use super::show::Render;
+use crate::context;
+
+/// Serializes bytes as postcard bytes (a length, then the bytes), not as a
+/// sequence of `u8`s one by one.
+pub(super) struct Bytes<'a>(pub(super) &'a [u8]);
+
+impl Serialize for Bytes<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(self.0)
+    }
+}
+
+/// A pointer C reads through, `*const T` or `*mut T` alike.
+pub trait ReadPtr<T>: Copy {
+    /// The pointer, as `*const`.
+    fn as_const(self) -> *const T;
+}
+
+impl<T> ReadPtr<T> for *const T {
+    #[inline]
+    fn as_const(self) -> *const T {
+        self
+    }
+}
+
+impl<T> ReadPtr<T> for *mut T {
+    #[inline]
+    fn as_const(self) -> *const T {
+        self
+    }
+}
+
+/// The count a pointer parameter holds (`len = *count`, `written =
+/// *count`); null, negative or unrepresentable means none.
+///
+/// # Safety
+///
+/// As for the foreign function: `ptr` is null or valid for a read.
+#[inline]
+pub unsafe fn deref_count<T: Copy + TryInto<usize>>(ptr: impl ReadPtr<T>) -> usize {
+    let ptr = ptr.as_const();
+    if ptr.is_null() {
+        return 0;
+    }
+    // SAFETY: the caller's contract.
+    unsafe { ptr.read() }.try_into().unwrap_or(0)
+}
+
+/// A nullable C string's bytes, without the NUL.
+fn c_str<'a>(ptr: *const c_char) -> Option<&'a [u8]> {
+    // SAFETY: the callers' contract: null or a NUL-terminated string that
+    // outlives the call.
+    (!ptr.is_null()).then(|| unsafe { CStr::from_ptr(ptr) }.to_bytes())
+}
+
+fn serialize_c_str<S: Serializer>(bytes: Option<&[u8]>, s: S) -> Result<S::Ok, S::Error> {
+    match bytes {
+        Some(bytes) => s.serialize_some(&Bytes(bytes)),
+        None => s.serialize_none(),
+    }
+}
+
+/// A nullable C string as reports show it: `NULL`, or the text.
+fn show_c_str(bytes: Option<&[u8]>) -> String {
+    match bytes {
+        Some(bytes) => format!("{:?}", String::from_utf8_lossy(bytes)),
+        None => "NULL".to_owned(),
+    }
+}
+
+/// A `*const c_char` argument: a C string, or null; recorded as its bytes.
+pub struct CStrIn<'a>(Option<&'a [u8]>);
+
+impl CStrIn<'_> {
+    /// Reads the string at `ptr`.
+    ///
+    /// # Safety
+    ///
+    /// As for the foreign function: `ptr` is null or points at a
+    /// NUL-terminated string that outlives the call.
+    #[inline]
+    pub unsafe fn new(ptr: impl ReadPtr<c_char>) -> Self {
+        CStrIn(c_str(ptr.as_const()))
+    }
+}
+
+impl Serialize for CStrIn<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serialize_c_str(self.0, s)
+    }
+}
+
+impl Render for CStrIn<'_> {
+    fn actual(&self) -> String {
+        show_c_str(self.0)
+    }
+    fn recorded(bytes: &[u8]) -> Option<String> {
+        let (value, _) = postcard::take_from_bytes::<Option<Vec<u8>>>(bytes).ok()?;
+        Some(show_c_str(value.as_deref()))
+    }
+}
+
+/// A `#[input(len = n)]` argument: `n` elements of plain data, recorded as
+/// their bytes. A null pointer is an empty array.
+pub struct ArrayIn<'a>(&'a [u8]);
+
+impl ArrayIn<'_> {
+    /// Reads `len` elements at `ptr`.
+    ///
+    /// # Safety
+    ///
+    /// As for the foreign function: unless null, `ptr` is valid for reads
+    /// of `len` elements.
+    #[inline]
+    pub unsafe fn new<T: Plain>(ptr: impl ReadPtr<T>, len: usize) -> Self {
+        let ptr = ptr.as_const();
+        if ptr.is_null() || len == 0 {
+            return ArrayIn(&[]);
+        }
+        let bytes = len.saturating_mul(size_of::<T>());
+        // SAFETY: the caller's contract; plain data has no padding that
+        // matters (`Plain`'s contract) and is read as bytes only.
+        ArrayIn(unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), bytes) })
+    }
+}
+
+impl Serialize for ArrayIn<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(self.0)
+    }
+}
+
+impl Render for ArrayIn<'_> {
+    fn actual(&self) -> String {
+        show_bytes(self.0)
+    }
+    fn recorded(bytes: &[u8]) -> Option<String> {
+        let (value, _) = postcard::take_from_bytes::<Vec<u8>>(bytes).ok()?;
+        Some(show_bytes(&value))
+    }
+}
+
+/// An array's bytes for a report: its length and up to 32 of them in hex.
+fn show_bytes(bytes: &[u8]) -> String {
+    let shown: String = bytes.iter().take(32).map(|b| format!("{b:02x}")).collect();
+    let more = if bytes.len() > 32 { ".." } else { "" };
+    format!("{} byte(s): {shown}{more}", bytes.len())
+}
+
+/// A `#[input(len = n)]` or `#[input(null_terminated)]` array of C
+/// strings (`*const *const c_char`), each one nullable.
+pub struct StringsIn<'a>(Vec<Option<&'a [u8]>>);
+
+impl StringsIn<'_> {
+    /// Reads `len` C strings at `ptr`, or, with `None`, up to the first
+    /// null pointer. A null `ptr` is an empty array.
+    ///
+    /// # Safety
+    ///
+    /// As for the foreign function: unless null, `ptr` points at `len`
+    /// pointers (or at pointers ending with a null one), each null or a
+    /// NUL-terminated string that outlives the call.
+    pub unsafe fn new<P: ReadPtr<c_char>>(ptr: impl ReadPtr<P>, len: Option<usize>) -> Self {
+        let ptr = ptr.as_const();
+        let mut strings = Vec::new();
+        if ptr.is_null() {
+            return StringsIn(strings);
+        }
+        for i in 0.. {
+            if len.is_some_and(|len| i >= len) {
+                break;
+            }
+            // SAFETY: the caller's contract: element `i` is in the array.
+            let element = unsafe { ptr.add(i).read() }.as_const();
+            if len.is_none() && element.is_null() {
+                break;
+            }
+            strings.push(c_str(element));
+        }
+        StringsIn(strings)
+    }
+}
+
+impl Serialize for StringsIn<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for string in &self.0 {
+            seq.serialize_element(&string.map(Bytes))?;
+        }
+        seq.end()
+    }
+}
+
+fn show_strings<'a>(strings: impl Iterator<Item = Option<&'a [u8]>>) -> String {
+    let shown: Vec<String> = strings.map(show_c_str).collect();
+    format!("[{}]", shown.join(", "))
+}
+
+impl Render for StringsIn<'_> {
+    fn actual(&self) -> String {
+        show_strings(self.0.iter().copied())
+    }
+    fn recorded(bytes: &[u8]) -> Option<String> {
+        let (value, _) = postcard::take_from_bytes::<Vec<Option<Vec<u8>>>>(bytes).ok()?;
+        Some(show_strings(value.iter().map(Option::as_deref)))
+    }
+}
+
+/// A borrowed C string a foreign function returns (`-> *const c_char`).
+/// Recorded as its bytes; in replay, a pointer to a copy that lives as long
+/// as the thread's session.
+pub struct CStrRet(pub *const c_char);
+
+impl Serialize for CStrRet {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serialize_c_str(c_str(self.0), s)
+    }
+}
+
+impl<'de> Deserialize<'de> for CStrRet {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let Some(mut bytes) = Option::<Vec<u8>>::deserialize(d)? else {
+            return Ok(CStrRet(std::ptr::null()));
+        };
+        if bytes.contains(&0) {
+            return Err(serde::de::Error::custom(
+                "the recorded C string holds a NUL byte",
+            ));
+        }
+        bytes.push(0);
+        let string = CStr::from_bytes_with_nul(&bytes)
+            .map(Box::from)
+            .map_err(serde::de::Error::custom)?;
+        Ok(CStrRet(context::keep(string)))
+    }
+}
+
+impl fmt::Debug for CStrRet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&show_c_str(c_str(self.0)))
+    }
+}
