@@ -6,11 +6,12 @@
 //! to `Call::run` (`::replay_runtime::__private_3`), where the logic lives.
 
 use proc_macro2::TokenStream;
-use quote::{ToTokens, format_ident, quote, quote_spanned};
+use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{FnArg, ForeignItem, Item, ItemFn, ItemForeignMod, Pat, Safety, Signature, Type};
+use syn::{FnArg, ForeignItem, Item, ItemFn, ItemForeignMod, Pat, Signature, Type};
 
 use crate::attr::{DeterministicArgs, is_pointer_attr};
+use crate::foreign;
 use crate::signature::{self, Analysis, Kind};
 use crate::wrapper::{body, respan};
 use crate::{Errors, with_errors};
@@ -76,7 +77,7 @@ fn closure_params(analysis: &Analysis) -> Vec<TokenStream> {
 }
 
 /// Gives every typed parameter of the wrapper a plain name.
-fn rename_params(sig: &mut Signature, analysis: &Analysis) {
+pub(crate) fn rename_params(sig: &mut Signature, analysis: &Analysis) {
     let typed = sig.inputs.iter_mut().filter_map(|a| match a {
         FnArg::Typed(t) => Some(t),
         FnArg::Receiver(_) => None,
@@ -202,7 +203,7 @@ fn expand_foreign(args: &DeterministicArgs, mut block: ItemForeignMod) -> syn::R
         let ident = f.sig.ident.clone();
         // The declaration stays in place, renamed, linking to the same symbol;
         // the wrapper takes its name.
-        let declared = format_ident!("__replay_extern_{}", ident);
+        let declared = foreign::declared_name(&ident);
         // A `&Handle` reaches C as the raw handle it wraps.
         let passed = analysis.params.iter().map(|p| {
             let ident = &p.ident;
@@ -252,46 +253,7 @@ fn expand_foreign(args: &DeterministicArgs, mut block: ItemForeignMod) -> syn::R
                 *arg.ty = syn::parse2(raw)?;
             }
         }
-        sig.safety = match sig.safety {
-            Safety::Safe(_) => Safety::Default,
-            _ => Safety::Unsafe(Default::default()),
-        };
-        // The wrapper takes the declaration's docs and the attributes that
-        // concern its callers; `cfg` stays on both.
-        let carried = f.attrs.iter().filter(|a| {
-            [
-                "doc",
-                "cfg",
-                "cfg_attr",
-                "deprecated",
-                "must_use",
-                "allow",
-                "expect",
-            ]
-            .iter()
-            .any(|name| a.path().is_ident(name))
-        });
-        let vis = &f.vis;
-        wrappers.push(quote! {
-            #(#carried)*
-            #[allow(non_snake_case)]
-            #[inline]
-            #[track_caller]
-            #vis #sig {
-                #body
-            }
-        });
-        if !f.attrs.iter().any(|a| a.path().is_ident("link_name")) {
-            let symbol = ident.to_string();
-            f.attrs.push(syn::parse_quote!(#[link_name = #symbol]));
-        }
-        f.attrs.retain(|a| {
-            !["doc", "deprecated", "must_use"]
-                .iter()
-                .any(|name| a.path().is_ident(name))
-        });
-        f.vis = syn::Visibility::Inherited;
-        f.sig.ident = declared;
+        wrappers.push(foreign::wrap(f, sig, body));
     }
     errors.finish()?;
     Ok(quote! {

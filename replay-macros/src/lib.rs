@@ -15,6 +15,7 @@
 mod assume;
 mod attr;
 mod deterministic;
+mod foreign;
 mod mapped;
 mod pointers;
 mod signature;

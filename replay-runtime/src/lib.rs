@@ -217,10 +217,35 @@ pub use replay_macros::test;
 /// ```
 ///
 /// Nothing it produces may flow back into the program: it takes only
-/// immutable inputs (no `&mut`, no raw pointers) and returns nothing. A
-/// `#[mapped]` handle argument with no real value in replay (a
-/// placeholder) makes the call be skipped, saying so on standard error.
-/// The one argument is `crate = path::to::replay_runtime`.
+/// immutable inputs (no `&mut`, no raw pointers) and returns nothing,
+/// unless `pure` asserts that its result depends on its arguments alone.
+/// A pure function may return a value, and on an extern block it declares
+/// pure foreign functions (`*const T` inputs allowed, `*mut` not):
+///
+/// ```
+/// use std::ffi::c_char;
+///
+/// use replay_runtime::assume_deterministic;
+///
+/// #[assume_deterministic(pure)]
+/// unsafe extern "C" {
+///     fn strlen(s: *const c_char) -> usize;
+/// }
+///
+/// #[assume_deterministic(pure)]
+/// fn checksum(bytes: &[u8]) -> u32 {
+///     bytes.iter().map(|&b| u32::from(b)).sum()
+/// }
+///
+/// // SAFETY: a NUL-terminated string.
+/// assert_eq!(unsafe { strlen(c"four".as_ptr()) }, 4);
+/// assert_eq!(checksum(b"ab"), 195);
+/// ```
+///
+/// A `#[mapped]` handle argument with no real value in replay (a
+/// placeholder) makes a call that returns nothing be skipped, saying so on
+/// standard error, and one that returns a value panic, saying why. The
+/// arguments are `pure` and `crate = path::to::replay_runtime`.
 #[cfg(feature = "macros")]
 pub use replay_macros::assume_deterministic;
 
@@ -255,7 +280,9 @@ pub mod __private_3 {
 
     /// What `#[mapped]` and `#[assume_deterministic]` generate calls to.
     pub mod handles {
-        pub use crate::handles::assume::{CheckMapped, CheckOther, HandleCheck, skip_assumed};
+        pub use crate::handles::assume::{
+            CheckMapped, CheckOther, HandleCheck, needs_live, skip_assumed,
+        };
         pub use crate::handles::mapped::{
             GiveAway, Receiver, ReceiverMapped, ReceiverOther, ReceiverProbe, debug, deserialize,
             dropped, serialize,

@@ -1,4 +1,4 @@
-// `#[assume_deterministic]` takes no argument but `crate = path`.
+// `#[assume_deterministic]` takes no argument but `pure` and `crate = path`.
 use replay_runtime::assume_deterministic;
 
 #[assume_deterministic(x)]

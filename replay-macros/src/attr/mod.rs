@@ -126,15 +126,22 @@ impl TestArgs {
 /// Arguments of `#[assume_deterministic(...)]`: only where the runtime is.
 pub(crate) struct AssumeArgs {
     pub(crate) krate: Path,
+    /// `pure`: the user asserts the result depends on the arguments alone,
+    /// so the function may return it.
+    pub(crate) pure: bool,
 }
 
 impl AssumeArgs {
     pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> AssumeArgs {
         let mut args = AssumeArgs {
             krate: default_crate(),
+            pure: false,
         };
-        parse_args(tokens, &[CRATE], errors, |arg| {
-            args.krate = arg.path()?;
+        parse_args(tokens, &[PURE, CRATE], errors, |arg| {
+            match arg.accepted.name {
+                "crate" => args.krate = arg.path()?,
+                _ => args.pure = true,
+            }
             Ok(())
         });
         args
@@ -191,6 +198,10 @@ impl ShouldPanic {
     }
 }
 
+const PURE: Accepted = Accepted {
+    hint: " (the result depends on the arguments alone)",
+    ..Accepted::new("pure", "`pure`")
+};
 const CRATE: Accepted = Accepted::new("crate", "`crate = path::to::replay_runtime`");
 const REPLAY_WITH: Accepted = Accepted::new("replay_with", "`replay_with = path::to::stand_in`");
 const PATH: Accepted = Accepted {

@@ -73,3 +73,26 @@ pub fn skip_assumed(
     );
     true
 }
+
+/// For `#[assume_deterministic(pure)]`: a call that returns a value cannot
+/// be skipped, so a handle argument with no real value stops it, saying
+/// which and why.
+#[track_caller]
+pub fn needs_live(
+    function: &str,
+    location: &std::panic::Location<'_>,
+    placeholders: &[(&str, Option<String>)],
+) {
+    if let Some((param, handle)) = placeholders
+        .iter()
+        .find_map(|(p, h)| Some((p, h.as_ref()?)))
+    {
+        panic!(
+            "replay cannot run `{function}` at {location}: its argument `{param}` is \
+             {handle}, which has no real value in this replay, and the function must \
+             return a value\n\
+             help: record the call with `#[deterministic]`, or declare the handle's file \
+             live so that it has a real value"
+        );
+    }
+}
