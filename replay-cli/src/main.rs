@@ -224,7 +224,7 @@ fn stats(file: &Path) -> Result<(), Error> {
         // hostile file's huge name is never hashed per call). The `Arc`
         // kept beside its address keeps the address from being reused.
         let mut sites: HashMap<*const u8, (Arc<str>, usize)> = HashMap::new();
-        let (mut calls, mut meetings, mut ended) = (0u64, 0u64, false);
+        let (mut calls, mut meetings, mut callbacks, mut ended) = (0u64, 0u64, 0u64, false);
         for entry in recording.entries(thread)? {
             match entry? {
                 Entry::Call {
@@ -256,11 +256,18 @@ fn stats(file: &Path) -> Result<(), Error> {
                     counted.bytes += size(&arguments) + size(&results);
                 }
                 Entry::Thread(_) => meetings += 1,
+                Entry::Callback { .. } => callbacks += 1,
                 Entry::End => ended = true,
+                // The start of a call that called back, a callback's return.
+                _ => {}
             }
         }
+        let callbacks = match callbacks {
+            0 => String::new(),
+            n => format!(", {n} callback(s)"),
+        };
         lines.push(format!(
-            "  thread {thread}: {calls} call(s), {meetings} thread event(s){}",
+            "  thread {thread}: {calls} call(s){callbacks}, {meetings} thread event(s){}",
             if ended { "" } else { ", no end marker" }
         ));
     }

@@ -11,16 +11,17 @@ use syn::spanned::Spanned;
 use syn::{FnArg, ForeignItem, Item, ItemFn, ItemForeignMod, Pat, Signature, Type};
 
 use crate::attr::{DeterministicArgs, is_pointer_attr};
-use crate::foreign;
 use crate::signature::{self, Analysis, Kind};
 use crate::wrapper::{body, respan};
 use crate::{Errors, with_errors};
+use crate::{callback, foreign};
 
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
     let args = DeterministicArgs::parse(args, &mut errors);
     let parsed = syn::parse2::<Item>(item.clone());
     let result = parsed.clone().and_then(|parsed| match parsed {
+        Item::Fn(f) if args.callback.is_some() => callback::expand(&args, f),
         Item::Fn(f) => expand_fn(&args, f),
         Item::ForeignMod(m) => expand_foreign(&args, m),
         other => Err(syn::Error::new(
@@ -65,7 +66,7 @@ fn strip_out_attrs(item: &mut Item) {
 }
 
 /// The closure's parameters: the original patterns, with their types.
-fn closure_params(analysis: &Analysis) -> Vec<TokenStream> {
+pub(crate) fn closure_params(analysis: &Analysis) -> Vec<TokenStream> {
     analysis
         .params
         .iter()

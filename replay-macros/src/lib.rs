@@ -14,6 +14,7 @@
 
 mod assume;
 mod attr;
+mod callback;
 mod deterministic;
 mod foreign;
 mod mapped;

@@ -39,6 +39,7 @@ const C_PATTERNS: &str = "help: say what C does with it: `#[input(len = count)]`
 /// string; anything else must say what it is. `&T` passes a handle.
 pub(crate) fn classify(ident: &syn::Ident, ty: &Type, foreign: bool, errors: &mut Errors) -> Kind {
     match ty {
+        _ if is_fn_pointer(ty) => Kind::FnPtr,
         Type::ImplTrait(_) => {
             errors.push(syn::Error::new_spanned(ty, IMPL_TRAIT));
             Kind::Value
@@ -93,6 +94,22 @@ pub(crate) fn classify(ident: &syn::Ident, ty: &Type, foreign: bool, errors: &mu
         }
         Type::Reference(_) => Kind::Ref,
         _ => Kind::Value,
+    }
+}
+
+/// Whether `ty` is a function pointer, or an `Option` of one.
+pub(crate) fn is_fn_pointer(ty: &Type) -> bool {
+    match ty {
+        Type::FnPtr(_) => true,
+        Type::Paren(p) => is_fn_pointer(&p.elem),
+        Type::Group(g) => is_fn_pointer(&g.elem),
+        Type::Path(p) => p.path.segments.last().is_some_and(|s| {
+            s.ident == "Option"
+                && matches!(&s.arguments, syn::PathArguments::AngleBracketed(a)
+                    if a.args.len() == 1
+                        && matches!(a.args.first(), Some(syn::GenericArgument::Type(t)) if is_fn_pointer(t)))
+        }),
+        _ => false,
     }
 }
 

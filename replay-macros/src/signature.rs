@@ -35,6 +35,9 @@ pub(crate) enum Kind {
     /// `#[input(len = ..)]` or `#[input(null_terminated)]` on
     /// `*const *const c_char`: an array of C strings.
     InStrings(Box<PointerAttr>),
+    /// A function pointer (`Option<unsafe extern "C" fn(..)>`): recorded as
+    /// which callback it is.
+    FnPtr,
 }
 
 impl Kind {
@@ -48,6 +51,7 @@ impl Kind {
                 | Kind::InArray(_)
                 | Kind::InStrings(_)
                 | Kind::InOutRaw(_)
+                | Kind::FnPtr
         )
     }
 

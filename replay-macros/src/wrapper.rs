@@ -7,7 +7,7 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use crate::attr::{DeterministicArgs, Len, PointerAttr, Written};
-use crate::signature::{Analysis, Kind};
+use crate::signature::{Analysis, Kind, Param};
 
 /// The wrapper's body: a site, the real call as a closure, and the `match`.
 pub(crate) fn body(
@@ -55,36 +55,7 @@ pub(crate) fn body(
     });
     let inputs: Vec<_> = receiver
         .into_iter()
-        .chain(recorded().map(|p| {
-            let ident = &p.ident;
-            // Every token spanned to the parameter's type, so that a type
-            // that is not `Serialize` (or not plain data) is blamed there,
-            // not on the attribute.
-            let span = p.ty.span();
-            let rt = respan(rt.clone(), span);
-            let pointed =
-                |value: TokenStream| respan(quote!(#rt::Arg::rendered(&unsafe { #value })), span);
-            match &p.kind {
-                Kind::Ref if analysis.foreign => quote_spanned!(span=> #rt::Arg::handle(#ident)),
-                Kind::Ref => quote_spanned!(span=> (&&&&#rt::Probe(#ident)).arg()),
-                Kind::CStr => pointed(quote!(#rt::CStrIn::new(#ident))),
-                Kind::InArray(attr) | Kind::InOutRaw(attr) => {
-                    let len = len(&rt, attr);
-                    pointed(quote!(#rt::ArrayIn::new(#ident, #len)))
-                }
-                Kind::InStrings(attr) => {
-                    let len = match attr.null_terminated {
-                        true => quote!(::core::option::Option::None),
-                        false => {
-                            let len = len(&rt, attr);
-                            quote!(::core::option::Option::Some(#len))
-                        }
-                    };
-                    pointed(quote!(#rt::StringsIn::new(#ident, #len)))
-                }
-                _ => quote_spanned!(span=> (&&&&#rt::Probe(&#ident)).arg()),
-            }
-        }))
+        .chain(recorded().map(|p| input(&rt, analysis, p)))
         .collect();
     // The out-parameters, built once; the real function writes through them.
     let mut outs = Vec::new();
@@ -188,6 +159,39 @@ pub(crate) fn body(
             let __replay_call = #rt::Call::begin(#site_ref, __replay_at, #live, &(#(#inputs,)*))?;
             #run
         }))#unwrap
+    }
+}
+
+/// One recorded input, as an `Arg` for `Call::begin` (or a callback's
+/// arguments).
+pub(crate) fn input(rt: &TokenStream, analysis: &Analysis, p: &Param) -> TokenStream {
+    let ident = &p.ident;
+    // Every token spanned to the parameter's type, so that a type
+    // that is not `Serialize` (or not plain data) is blamed there,
+    // not on the attribute.
+    let span = p.ty.span();
+    let rt = respan(rt.clone(), span);
+    let pointed = |value: TokenStream| respan(quote!(#rt::Arg::rendered(&unsafe { #value })), span);
+    match &p.kind {
+        Kind::Ref if analysis.foreign => quote_spanned!(span=> #rt::Arg::handle(#ident)),
+        Kind::Ref => quote_spanned!(span=> (&&&&#rt::Probe(#ident)).arg()),
+        Kind::CStr => pointed(quote!(#rt::CStrIn::new(#ident))),
+        Kind::FnPtr => pointed(quote!(#rt::CallbackIn::new(#rt::fn_address(#ident)))),
+        Kind::InArray(attr) | Kind::InOutRaw(attr) => {
+            let len = len(&rt, attr);
+            pointed(quote!(#rt::ArrayIn::new(#ident, #len)))
+        }
+        Kind::InStrings(attr) => {
+            let len = match attr.null_terminated {
+                true => quote!(::core::option::Option::None),
+                false => {
+                    let len = len(&rt, attr);
+                    quote!(::core::option::Option::Some(#len))
+                }
+            };
+            pointed(quote!(#rt::StringsIn::new(#ident, #len)))
+        }
+        _ => quote_spanned!(span=> (&&&&#rt::Probe(&#ident)).arg()),
     }
 }
 

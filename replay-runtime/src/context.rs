@@ -16,7 +16,8 @@ use crate::divergence::{self, Divergence};
 use crate::error::{Error, Result};
 use crate::handles::slots::HandleMap;
 use crate::recording::format::ThreadEvent;
-use crate::recording::writer::{Sink, StreamWriter};
+use crate::recording::sink::Sink;
+use crate::recording::writer::StreamWriter;
 use crate::shared::Shared;
 
 /// What `#[deterministic]` calls made on this thread now do.
@@ -63,6 +64,8 @@ pub(crate) enum Phase {
     /// Replay, after a call that ran for real: binding the real result's
     /// handles to the noted ones.
     Bind,
+    /// Replay, invoking a recorded callback: the callback runs its body.
+    Invoking,
 }
 
 /// A thread's session state while it runs: the stream it records or

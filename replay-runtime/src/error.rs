@@ -59,7 +59,7 @@ pub enum Error {
     /// The recording was written by another version of the file format.
     #[error(
         "recording {} uses format version {found}, but this build of replay-runtime \
-         reads version {supported}; re-record it with REPLAY_MODE=record",
+         reads versions up to {supported}; re-record it with REPLAY_MODE=record",
         path.display()
     )]
     UnsupportedVersion {
@@ -67,7 +67,7 @@ pub enum Error {
         path: PathBuf,
         /// The version in the file.
         found: u16,
-        /// The version this library reads and writes.
+        /// The newest version this library reads, the one it writes.
         supported: u16,
     },
 

@@ -41,7 +41,8 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::recording::Metadata;
-use crate::recording::format::{Event, take_varint};
+use crate::recording::event::Event;
+use crate::recording::format::take_varint;
 use crate::recording::reader::Recording;
 
 /// A recording, validated, ready to be read stream by stream.
@@ -51,6 +52,7 @@ pub struct Inspection {
 
 /// One event of a thread's stream.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Entry {
     /// A recorded call.
     Call {
@@ -64,6 +66,27 @@ pub enum Entry {
         arguments: Value,
         /// The recorded result and out-parameters.
         results: Value,
+    },
+    /// A call whose foreign function called back into Rust begins: the
+    /// callbacks and the calls they made follow, then the call itself
+    /// (an [`Entry::Call`], numbered when it returned).
+    Opened {
+        /// The function, as the recording names it.
+        function: Arc<str>,
+    },
+    /// Foreign code called a callback.
+    Callback {
+        /// The callback, as the recording names it.
+        function: Arc<str>,
+        /// Its signature as written.
+        signature: Arc<str>,
+        /// The recorded arguments.
+        arguments: Value,
+    },
+    /// The innermost callback returned.
+    Returned {
+        /// The recorded return value.
+        result: Value,
     },
     /// Where threads met (a spawn, a lock, a receive), in words.
     Thread(String),
@@ -112,6 +135,7 @@ impl Inspection {
             path: self.recording.path.clone(),
             sites: Vec::new(),
             number: 0,
+            open: Vec::new(),
         })
     }
 }
@@ -122,6 +146,8 @@ pub struct Entries {
     path: std::path::PathBuf,
     sites: Vec<(Arc<str>, Arc<str>)>,
     number: u64,
+    /// The calls open around the current event: site, digested, arguments.
+    open: Vec<(u64, bool, Vec<u8>)>,
 }
 
 impl Iterator for Entries {
@@ -151,35 +177,75 @@ impl Iterator for Entries {
                     digested,
                     args,
                     rest,
+                } => call(&mut self.number, &self.sites, site, digested, args, rest),
+                Event::OpenCall {
+                    site,
+                    digested,
+                    args,
                 } => {
-                    self.number += 1;
-                    // Validation guarantees the site was defined before.
-                    let (function, signature) = self
-                        .sites
-                        .get(site as usize)
-                        .cloned()
-                        .unwrap_or_else(|| ("?".into(), "?".into()));
-                    let arguments = if digested {
-                        Value::Digests(
-                            args.chunks_exact(8)
-                                .map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
-                                .collect(),
-                        )
-                    } else {
-                        Value::Bytes(args.to_vec())
-                    };
-                    Entry::Call {
-                        number: self.number,
-                        function,
-                        signature,
-                        arguments,
-                        results: Value::Bytes(rest.to_vec()),
+                    self.open.push((site, digested, args.to_vec()));
+                    Entry::Opened {
+                        function: site_of(&self.sites, site).0,
                     }
                 }
+                Event::CloseCall { rest } => {
+                    // Validation guarantees a call is open.
+                    let (site, digested, args) = self.open.pop().unwrap_or_default();
+                    call(&mut self.number, &self.sites, site, digested, &args, rest)
+                }
+                Event::Callback { site, args } => {
+                    let (function, signature) = site_of(&self.sites, site);
+                    Entry::Callback {
+                        function,
+                        signature,
+                        arguments: Value::Bytes(args.to_vec()),
+                    }
+                }
+                Event::Returned { ret } => Entry::Returned {
+                    result: Value::Bytes(ret.to_vec()),
+                },
                 Event::Thread(event) => Entry::Thread(event.to_string()),
                 Event::End => Entry::End,
             }));
         }
+    }
+}
+
+/// A site's name and signature.
+fn site_of(sites: &[(Arc<str>, Arc<str>)], site: u64) -> (Arc<str>, Arc<str>) {
+    // Validation guarantees the site was defined before.
+    sites
+        .get(site as usize)
+        .cloned()
+        .unwrap_or_else(|| ("?".into(), "?".into()))
+}
+
+/// A call returned: the next `number` on its thread.
+fn call(
+    number: &mut u64,
+    sites: &[(Arc<str>, Arc<str>)],
+    site: u64,
+    digested: bool,
+    args: &[u8],
+    rest: &[u8],
+) -> Entry {
+    *number += 1;
+    let (function, signature) = site_of(sites, site);
+    let arguments = if digested {
+        Value::Digests(
+            args.chunks_exact(8)
+                .map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
+                .collect(),
+        )
+    } else {
+        Value::Bytes(args.to_vec())
+    };
+    Entry::Call {
+        number: *number,
+        function,
+        signature,
+        arguments,
+        results: Value::Bytes(rest.to_vec()),
     }
 }
 
@@ -208,6 +274,15 @@ impl fmt::Display for Entry {
                 "#{number} {}({arguments}) -> {results}",
                 printable(function)
             ),
+            Entry::Opened { function } => {
+                write!(f, "> {}(..) calls back:", printable(function))
+            }
+            Entry::Callback {
+                function,
+                arguments,
+                ..
+            } => write!(f, "  <- callback {}({arguments})", printable(function)),
+            Entry::Returned { result } => write!(f, "  <- returned {result}"),
             Entry::Thread(what) => write!(f, "~ {what}"),
             Entry::End => f.write_str("(end)"),
         }

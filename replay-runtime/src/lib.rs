@@ -261,10 +261,15 @@ pub mod __private_3 {
         ReadPtr, Render, Run, Show, StringsIn, Suspended, Undisplayable, count, deref_count, done,
         outlined, passthrough, suspend, written,
     };
+    pub use crate::call::{
+        ArrayOwned, CStrOwned, Callback, CallbackIn, Registered, StringsOwned, callback,
+        callback_passthrough, fn_address, invoking, show_return, take,
+    };
     pub use crate::handles::Mapped;
     pub use crate::policy::as_path;
     pub use crate::site::Site;
     pub use crate::testing::{TestSession, run_panicking_test, run_test, test_session};
+    pub use inventory;
     pub use serde;
 
     /// The autoref-specialisation traits a wrapper brings into scope with

@@ -14,7 +14,8 @@ use crate::error::{Error, Result};
 use crate::identity;
 use crate::recording::Metadata;
 use crate::recording::reader::Recording;
-use crate::recording::writer::{Sink, StreamWriter};
+use crate::recording::sink::Sink;
+use crate::recording::writer::StreamWriter;
 use crate::shared::{Shared, SharedKind};
 
 /// What a session does with boundary calls.

@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::handles::slots::HandleMap;
 use crate::policy::LiveFiles;
 use crate::recording::reader::Recording;
-use crate::recording::writer::Sink;
+use crate::recording::sink::Sink;
 
 /// What every thread of a session shares.
 pub(crate) struct Shared {

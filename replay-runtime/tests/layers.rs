@@ -17,7 +17,7 @@ const LAYERS: &[&[&str]] = &[
     &["error.rs", "policy.rs", "site.rs"],
     &["recording/"],
     &["divergence.rs"],
-    &["cursor.rs"],
+    &["cursor/"],
     &["handles/raw.rs", "handles/slots.rs"],
     &["shared.rs"],
     &["context.rs"],
@@ -595,11 +595,11 @@ fn with_line(name: &str, file: &str, line: &str) -> PathBuf {
 #[test]
 fn an_upward_import_in_any_spelling_is_found() {
     let cases = [
-        ("plain", "cursor.rs", "use crate::session::Session;"),
-        ("lib-reexport", "cursor.rs", "use crate::Session;"),
+        ("plain", "cursor/mod.rs", "use crate::session::Session;"),
+        ("lib-reexport", "cursor/mod.rs", "use crate::Session;"),
         (
             "nested-group",
-            "cursor.rs",
+            "cursor/mod.rs",
             "use crate::{divergence::{self}, session::Session};",
         ),
         (
@@ -614,7 +614,7 @@ fn an_upward_import_in_any_spelling_is_found() {
         ),
         (
             "crate-alias",
-            "cursor.rs",
+            "cursor/mod.rs",
             "use crate as rt;\nuse rt::session::Session;",
         ),
         (

@@ -195,3 +195,45 @@ void rt_object_close(struct rt_object *o) {
     calls++;
     free(o);
 }
+
+/* Calls cb(ctx, i, label) for i in 0..n, each label random, as
+   sqlite3_exec calls its row callback; stops early when cb returns
+   nonzero. Returns how many calls were made, plus 1000 times a random
+   digit. */
+typedef int32_t (*rt_item_cb)(void *ctx, int32_t i, const char *label);
+
+int32_t rt_each(int32_t n, rt_item_cb cb, void *ctx) {
+    char label[32];
+    int32_t made = 0;
+    calls++;
+    for (int32_t i = 0; i < n; i++) {
+        snprintf(label, sizeof label, "item-%d-%u", i, seed() % 100);
+        made++;
+        if (cb && cb(ctx, i, label) != 0) break;
+    }
+    return made + 1000 * (int32_t)(seed() % 10);
+}
+
+/* Sorts values with qsort and the caller's comparator. */
+void rt_sort(int32_t *values, size_t n, int (*cmp)(const void *, const void *)) {
+    calls++;
+    qsort(values, n, sizeof *values, cmp);
+}
+
+/* A handler kept for later, as signal-style or event APIs keep one. */
+static _Thread_local rt_item_cb handler = 0;
+static _Thread_local void *handler_ctx = 0;
+
+void rt_set_handler(rt_item_cb cb, void *ctx) {
+    calls++;
+    handler = cb;
+    handler_ctx = ctx;
+}
+
+/* Fires the kept handler with a random label; returns what it returned. */
+int32_t rt_fire(int32_t i) {
+    char label[32];
+    calls++;
+    snprintf(label, sizeof label, "fired-%u", seed() % 100);
+    return handler ? handler(handler_ctx, i, label) : -1;
+}

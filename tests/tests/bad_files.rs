@@ -442,7 +442,7 @@ fn other_formats_are_named() {
 fn other_version_asks_to_re_record() {
     let dir = TempDir::new("other_version_asks_to_re_record");
     let full = record_small(&dir.join("full.replay"));
-    for version in [0u16, 2, 0x0100, u16::MAX] {
+    for version in [0u16, VERSION + 1, 0x0100, u16::MAX] {
         let mut bytes = full.clone();
         bytes[8..10].copy_from_slice(&version.to_le_bytes());
         let path = write_file(&dir, "version.replay", &bytes);
@@ -450,7 +450,7 @@ fn other_version_asks_to_re_record() {
             &path,
             &[
                 &format!("uses format version {version}"),
-                &format!("reads version {VERSION}"),
+                &format!("reads versions up to {VERSION}"),
                 "re-record it with REPLAY_MODE=record",
             ],
         );
@@ -462,11 +462,11 @@ fn other_version_asks_to_re_record() {
     }
     // Only the fixed header need be present to tell the version.
     let mut bytes = full[..HEADER_FIXED].to_vec();
-    bytes[8] = 2;
+    bytes[8] = VERSION as u8 + 1;
     let path = write_file(&dir, "version-only.replay", &bytes);
-    let error = replay_error(&path, &["uses format version 2"]);
+    let error = replay_error(&path, &[&format!("uses format version {}", VERSION + 1)]);
     assert!(
-        matches!(error, Error::UnsupportedVersion { found: 2, .. }),
+        matches!(error, Error::UnsupportedVersion { found, .. } if found == VERSION + 1),
         "{error:?}"
     );
 }
@@ -685,7 +685,7 @@ fn malformed_events_are_corrupt() {
             "undefined",
             vec![call(0)],
             first,
-            "a call names undefined function #0",
+            "an event names undefined function #0",
         ),
         (
             "out-of-order",

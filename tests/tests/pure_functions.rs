@@ -24,7 +24,9 @@ static RAN: AtomicUsize = AtomicUsize::new(0);
 #[assume_deterministic(pure)]
 fn checksum(bytes: &[u8]) -> u32 {
     RAN.fetch_add(1, Ordering::SeqCst);
-    bytes.iter().fold(7u32, |h, &b| h.wrapping_mul(31).wrapping_add(u32::from(b)))
+    bytes
+        .iter()
+        .fold(7u32, |h, &b| h.wrapping_mul(31).wrapping_add(u32::from(b)))
 }
 
 fn c_strlen(s: &str) -> usize {
@@ -51,7 +53,11 @@ fn pure_functions_run_for_real_in_replay_and_are_not_recorded() {
         }
         (greeting.clone(), sums[0], c_strlen(&greeting), abs(-5))
     });
-    assert_eq!(RAN.load(Ordering::SeqCst) - before, 4, "ran for real in both modes");
+    assert_eq!(
+        RAN.load(Ordering::SeqCst) - before,
+        4,
+        "ran for real in both modes"
+    );
     assert_eq!(seen.2, seen.0.len(), "strlen ran on the replayed greeting");
     assert_eq!(seen.3, 5);
 }

@@ -33,6 +33,8 @@ pub(crate) struct DeterministicArgs {
     pub(crate) secret: Vec<Ident>,
     /// The return value never reaches the recording.
     pub(crate) secret_return: Option<Token![return]>,
+    /// `callback`: a Rust function foreign code calls back into.
+    pub(crate) callback: Option<Ident>,
 }
 
 impl DeterministicArgs {
@@ -43,13 +45,15 @@ impl DeterministicArgs {
             path: None,
             secret: Vec::new(),
             secret_return: None,
+            callback: None,
         };
-        let accepted = [REPLAY_WITH, PATH, SECRET, CRATE];
+        let accepted = [REPLAY_WITH, PATH, SECRET, CALLBACK, CRATE];
         parse_args(tokens, &accepted, errors, |arg| {
             match arg.accepted.name {
                 "crate" => args.krate = arg.path()?,
                 "replay_with" => args.replay_with = Some(arg.path()?),
                 "path" => args.path = Some(arg.ident()?),
+                "callback" => args.callback = Some(arg.name.clone()),
                 _ => {
                     let mut bad = Errors::default();
                     for name in arg.list()? {
@@ -198,6 +202,10 @@ impl ShouldPanic {
     }
 }
 
+const CALLBACK: Accepted = Accepted {
+    hint: " (an `extern \"C\" fn` foreign code calls back into)",
+    ..Accepted::new("callback", "`callback`")
+};
 const PURE: Accepted = Accepted {
     hint: " (the result depends on the arguments alone)",
     ..Accepted::new("pure", "`pure`")

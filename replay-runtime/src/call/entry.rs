@@ -12,6 +12,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::args::{Args, Outs};
+use super::callback::resume_pending;
 use super::record::{RecordGuard, record_begin};
 use super::replay::{Checked, Live, replay_bind, replay_check, replay_finish};
 use crate::context::{self, Phase, Scope, ThreadMode};
@@ -32,8 +33,9 @@ enum Then {
     Plain,
     /// Recording: the real function, then its results.
     Record(RecordGuard),
-    /// Replaying: the recorded results.
-    Recorded,
+    /// Replaying: the recorded results, after the recorded callbacks
+    /// (`open`).
+    Recorded(bool),
     /// Replaying, for real: the real function (or stand-in), then its
     /// handles bound to the recorded results, given here, unless the
     /// session changed meanwhile (the epoch, see `context::epoch`).
@@ -126,7 +128,7 @@ impl Call {
             },
             ThreadMode::Replay => match replay_check(site, location, args, live)? {
                 _ if matches!(live, Live::Secret) => Then::Secret,
-                Checked::Recorded => Then::Recorded,
+                Checked::Recorded { open } => Then::Recorded(open),
                 Checked::Live(recorded) => Then::Live(recorded, context::epoch()),
             },
             ThreadMode::Diverged => {
@@ -160,25 +162,28 @@ impl Call {
             Then::Plain => Ok(real(outs, Run::Real)),
             Then::Record(guard) => {
                 let ret = real(outs, Run::Real);
+                // A callback panicked inside: the call is not recorded.
+                resume_pending();
                 match guard.end(site, &ret, outs) {
                     Ok(()) => Ok(ret),
                     Err(message) => Err(Failure(Box::new(Why::CannotRecord(message)))),
                 }
             }
-            Then::Recorded => {
+            Then::Recorded(open) => {
                 // What the real function would have consumed is dropped
                 // first: a handle given by value frees its slot before the
                 // recorded result takes it. Still replaying: a boundary
                 // call its `Drop` makes is checked against the recording,
                 // never made for real with placeholder handles.
                 drop(real);
-                Ok(replay_finish(site, location, outs)?)
+                Ok(replay_finish(site, location, outs, open)?)
             }
             Then::Live(recorded, epoch) => {
                 let ret = {
                     let _inside = inside();
                     real(outs, Run::StandIn)
                 };
+                resume_pending();
                 // The call started or ended a session (it may): nothing of
                 // this one to bind to.
                 if context::epoch() != epoch {
@@ -200,17 +205,19 @@ impl Call {
             Then::Plain => Ok(real(Run::Real)),
             Then::Record(guard) => {
                 let ret = real(Run::Real);
+                resume_pending();
                 match guard.end(self.site, &(), &()) {
                     Ok(()) => Ok(ret),
                     Err(message) => Err(Failure(Box::new(Why::CannotRecord(message)))),
                 }
             }
-            Then::Recorded | Then::Live(..) | Then::Secret => {
+            Then::Recorded(_) | Then::Live(..) | Then::Secret => {
                 let epoch = context::epoch();
                 let ret = {
                     let _inside = inside();
                     real(Run::StandIn)
                 };
+                resume_pending();
                 if context::epoch() == epoch {
                     ran(self.location)?;
                 }

@@ -6,23 +6,32 @@
 //! out-parameters (as [`Out`]s) and the real function to [`Call::run`].
 //! The roles live apart: `entry` (those two), `args` (the values),
 //! `c_values` and `out_raw` (values C passes as pointers), `show` and
-//! `probe` (rendering them for reports), `record` and `replay`.
+//! `probe` (rendering them for reports), `record` and `replay`, and
+//! `callback` with `rebuild` (foreign code calling back into Rust).
 
 mod args;
 mod c_values;
+mod callback;
+mod compare;
 mod entry;
 mod out_raw;
 mod plain;
 mod probe;
+mod rebuild;
 mod record;
 mod replay;
 mod show;
 
 pub use args::{Arg, Args, Out, OutRef, OutSlice, Outs};
 pub use c_values::{ArrayIn, CStrIn, CStrRet, ReadPtr, StringsIn, deref_count};
+pub use callback::{
+    Callback, CallbackIn, Registered, callback, callback_passthrough, fn_address, invoking,
+    show_return,
+};
 pub use entry::{Call, Failure, Run, Suspended, done, outlined, passthrough, suspend};
 pub use out_raw::{OutBuffer, OutHandle, OutHandles, OutPlain, OutProbe, OutRaw, count, written};
 pub use plain::Plain;
 pub use probe::{DebugDecode, DebugDecodeOwned, DebugOnly, Probe, Undisplayable};
+pub use rebuild::{ArrayOwned, CStrOwned, StringsOwned, take};
 pub use replay::Live;
 pub use show::{Render, Show};

@@ -7,8 +7,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::args::{Args, Outs};
+use super::callback::replay_inside;
+use super::compare::compare_args;
 use crate::context::{self, Phase, Scope, ThreadMode};
-use crate::divergence::{self, ArgReport, Divergence};
+use crate::divergence::Divergence;
 use crate::recording::encode::encode;
 use crate::recording::format;
 use crate::site::Site;
@@ -16,8 +18,9 @@ use crate::site::Site;
 /// How a replayed call goes on once [`replay_check`] has matched it.
 #[must_use]
 pub(crate) enum Checked {
-    /// From the recording: [`replay_finish`] returns the recorded results.
-    Recorded,
+    /// From the recording: [`replay_finish`] returns the recorded results;
+    /// `open` when foreign code called back during it.
+    Recorded { open: bool },
     /// For real (a live file, a handle with a real value, a stand-in): the
     /// wrapper calls the function, then [`replay_bind`] binds the handles
     /// it returns to the recorded results, given here.
@@ -57,7 +60,8 @@ pub(crate) fn replay_check<A: Args>(
             cursor.scratch.clear();
             format::put_args(&mut cursor.scratch, args)
         };
-        let digested = cursor.next_call(site, location)?;
+        let matched = cursor.next_call(site, location)?;
+        let digested = matched.digested;
         let notes = context::take_notes();
         if let Some(why) = notes.error {
             let summary = format!(
@@ -92,22 +96,32 @@ pub(crate) fn replay_check<A: Args>(
             Live::Always | Live::Secret => true,
         };
         if real {
+            // Its callbacks run for real too: what they did when recorded
+            // is passed over, up to its results.
+            if matched.open {
+                cursor.skip_inside(site, location)?;
+            }
             // Counted once it has run (and its results are bound), so that
             // its body sees the same call number as when recording.
             return Ok(Checked::Live(cursor.recorded_results().to_vec()));
         }
-        Ok(Checked::Recorded)
+        Ok(Checked::Recorded { open: matched.open })
     })
 }
 
-/// Replays a call, second half: returns the recorded result and writes
-/// the recorded out-parameters back.
+/// Replays a call, second half: invokes the callbacks foreign code made
+/// during it (`open`), then returns the recorded result and writes the
+/// recorded out-parameters back.
 #[inline]
 pub(crate) fn replay_finish<R: DeserializeOwned, O: Outs>(
     site: &'static Site,
     location: &'static Location<'static>,
     outs: &mut O,
+    open: bool,
 ) -> Result<R, Divergence> {
+    if open {
+        replay_inside(site, location)?;
+    }
     context::try_replay(location, |cursor| {
         let decoded = {
             let _results = Scope::enter(ThreadMode::InCall, Phase::Results);
@@ -177,49 +191,4 @@ fn decode_results<R: DeserializeOwned, O: Outs>(
     })?;
     outs.decode(&mut rest)?;
     Ok(ret)
-}
-/// Finds which argument differs from the recorded blob.
-#[cold]
-fn compare_args<A: Args>(args: &A, digested: bool, recorded: &[u8]) -> ArgReport {
-    let mut one = Vec::new();
-    let mut rest = recorded;
-    for i in 0..A::COUNT {
-        let arg = args.get(i);
-        one.clear();
-        if arg.encode(&mut one).is_err() {
-            return ArgReport::Unknown;
-        }
-        if digested {
-            let Some((theirs, tail)) = rest.split_first_chunk::<8>() else {
-                return ArgReport::Count {
-                    recorded: recorded.len() / 8,
-                    actual: A::COUNT,
-                };
-            };
-            rest = tail;
-            if u64::from_le_bytes(*theirs) != format::digest(&one) {
-                return ArgReport::Differs {
-                    index: i,
-                    recorded: None,
-                    actual: arg.show_actual(),
-                };
-            }
-        } else if rest.starts_with(&one) {
-            rest = &rest[one.len()..];
-        } else {
-            return ArgReport::Differs {
-                index: i,
-                recorded: Some(
-                    arg.show_recorded(rest)
-                        .unwrap_or_else(|| divergence::hex(rest)),
-                ),
-                actual: Some(arg.show_actual().unwrap_or_else(|| divergence::hex(&one))),
-            };
-        }
-    }
-    if rest.is_empty() {
-        ArgReport::Unknown
-    } else {
-        ArgReport::Extra
-    }
 }

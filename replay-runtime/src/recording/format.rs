@@ -4,11 +4,9 @@
 //! file   := header chunk*
 //! header := MAGIC version:u16le meta_len:u32le meta:postcard(Metadata) meta_crc:u32le
 //! chunk  := len:u32le crc:u32le stream:u32le payload[len]   (crc covers stream and payload)
-//! event  := head:varint body
 //! ```
 //!
-//! The two low bits of `head` give the event kind; the rest is the call
-//! site's number in this stream (or a sub-kind for `KIND_META`).
+//! A chunk's payload is a sequence of events, described in `event.rs`.
 
 use serde::{Deserialize, Serialize};
 
@@ -16,7 +14,10 @@ use serde::{Deserialize, Serialize};
 /// catch text-mode mangling, as PNG's signature does.
 pub(crate) const MAGIC: [u8; 8] = *b"\x89RPLAY\r\n";
 /// The format version this build writes and reads.
-pub(crate) const VERSION: u16 = 1;
+pub(crate) const VERSION: u16 = 2;
+/// The oldest format version this build reads: version 1 lacks only the
+/// events of callbacks (see `event.rs`).
+pub(crate) const OLDEST_VERSION: u16 = 1;
 /// Bytes before the metadata: magic, version, metadata length.
 pub(crate) const HEADER_FIXED: usize = MAGIC.len() + 2 + 4;
 /// Metadata is small; anything larger is corruption.
@@ -38,18 +39,6 @@ pub(crate) const KIND_CALL_DIGESTED: u64 = 1;
 pub(crate) const KIND_DEFINE: u64 = 2;
 /// Stream metadata; `head >> 2` is the sub-kind.
 pub(crate) const KIND_META: u64 = 3;
-/// Sub-kind of `KIND_META`: the stream ended cleanly (`Session::finish`).
-pub(crate) const META_END: u64 = 0;
-/// Sub-kinds of `KIND_META` for what threads do with each other; see [`ThreadEvent`].
-const META_SPAWN: u64 = 1;
-const META_LOCK: u64 = 2;
-const META_TRY_LOCK_FAILED: u64 = 3;
-const META_RECV: u64 = 4;
-const META_RECV_NONE: u64 = 5;
-const META_SELECT: u64 = 6;
-const META_READ_LOCK: u64 = 7;
-const META_TRY_SEND: u64 = 8;
-
 /// A thread event: where threads meet, as one thread saw it. Only the
 /// thread's own order is recorded; replay makes each thread wait for the
 /// same meetings.
@@ -234,126 +223,6 @@ fn put_digests<A: ArgValues + ?Sized>(
     Ok(())
 }
 
-/// One decoded event, borrowing from its chunk.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Event<'a> {
-    Define {
-        site: u64,
-        name: &'a str,
-        signature: &'a str,
-    },
-    Call {
-        site: u64,
-        digested: bool,
-        args: &'a [u8],
-        rest: &'a [u8],
-    },
-    Thread(ThreadEvent),
-    End,
-}
-
-/// Why an event could not be decoded.
-pub(crate) type EventError = &'static str;
-
-impl<'a> Event<'a> {
-    /// Decodes the event at the front of `bytes`, advancing past it.
-    pub(crate) fn take(bytes: &mut &'a [u8]) -> Result<Event<'a>, EventError> {
-        let head = take_varint(bytes).ok_or("an event header is cut short")?;
-        let tail = head >> 2;
-        match head & 3 {
-            KIND_CALL | KIND_CALL_DIGESTED => {
-                let args = take_blob(bytes).ok_or("a call's arguments are cut short")?;
-                let rest = take_blob(bytes).ok_or("a call's results are cut short")?;
-                Ok(Event::Call {
-                    site: tail,
-                    digested: head & 3 == KIND_CALL_DIGESTED,
-                    args,
-                    rest,
-                })
-            }
-            KIND_DEFINE => {
-                let name = take_blob(bytes).ok_or("a function name is cut short")?;
-                let signature = take_blob(bytes).ok_or("a function signature is cut short")?;
-                Ok(Event::Define {
-                    site: tail,
-                    name: std::str::from_utf8(name).map_err(|_| "a function name is not UTF-8")?,
-                    signature: std::str::from_utf8(signature)
-                        .map_err(|_| "a function signature is not UTF-8")?,
-                })
-            }
-            _ => {
-                let mut int = || take_varint(bytes).ok_or("a thread event is cut short");
-                Ok(Event::Thread(match tail {
-                    META_END => return Ok(Event::End),
-                    META_SPAWN => ThreadEvent::Spawn {
-                        stream: u32::try_from(int()?)
-                            .map_err(|_| "a spawned stream is out of range")?,
-                    },
-                    META_LOCK => ThreadEvent::Lock {
-                        version: int()?,
-                        reads: int()?,
-                    },
-                    META_TRY_LOCK_FAILED => ThreadEvent::TryLockFailed,
-                    META_RECV => ThreadEvent::Recv {
-                        sender: u32::try_from(int()?).map_err(|_| "a sender is out of range")?,
-                        count: int()?,
-                    },
-                    META_RECV_NONE => ThreadEvent::RecvNone(match int()? {
-                        0 => NoMessage::Empty,
-                        1 => NoMessage::Timeout,
-                        2 => NoMessage::Disconnected,
-                        _ => return Err("a receive has an unknown outcome"),
-                    }),
-                    META_SELECT => ThreadEvent::Select { branch: int()? },
-                    META_READ_LOCK => ThreadEvent::ReadLock { version: int()? },
-                    META_TRY_SEND => ThreadEvent::TrySend { outcome: int()? },
-                    _ => return Err("an event has an unknown kind"),
-                }))
-            }
-        }
-    }
-
-    /// Appends the encoding of a define event.
-    pub(crate) fn put_define(buf: &mut Vec<u8>, site: u64, name: &str, signature: &str) {
-        put_varint(buf, site << 2 | KIND_DEFINE);
-        put_varint(buf, name.len() as u64);
-        buf.extend_from_slice(name.as_bytes());
-        put_varint(buf, signature.len() as u64);
-        buf.extend_from_slice(signature.as_bytes());
-    }
-
-    /// Appends the encoding of a thread event.
-    pub(crate) fn put_thread(buf: &mut Vec<u8>, event: ThreadEvent) {
-        let (sub, a, b) = match event {
-            ThreadEvent::Spawn { stream } => (META_SPAWN, Some(u64::from(stream)), None),
-            ThreadEvent::Lock { version, reads } => (META_LOCK, Some(version), Some(reads)),
-            ThreadEvent::TryLockFailed => (META_TRY_LOCK_FAILED, None, None),
-            ThreadEvent::Recv { sender, count } => {
-                (META_RECV, Some(u64::from(sender)), Some(count))
-            }
-            ThreadEvent::RecvNone(why) => (META_RECV_NONE, Some(why as u64), None),
-            ThreadEvent::Select { branch } => (META_SELECT, Some(branch), None),
-            ThreadEvent::ReadLock { version } => (META_READ_LOCK, Some(version), None),
-            ThreadEvent::TrySend { outcome } => (META_TRY_SEND, Some(outcome), None),
-        };
-        put_varint(buf, sub << 2 | KIND_META);
-        for value in [a, b].into_iter().flatten() {
-            put_varint(buf, value);
-        }
-    }
-
-    /// The length of a receive run's encoding: its head (one byte), the
-    /// sender and the count.
-    pub(crate) fn recv_len(sender: u32, count: u64) -> usize {
-        1 + varint_len(u64::from(sender)) + varint_len(count)
-    }
-
-    /// Appends the encoding of the end-of-stream marker.
-    pub(crate) fn put_end(buf: &mut Vec<u8>) {
-        put_varint(buf, META_END << 2 | KIND_META);
-    }
-}
-
 /// Patches the one-byte length placeholder at `at` with the length of
 /// everything after it, widening the varint when the length needs it.
 #[inline(always)]
@@ -407,34 +276,5 @@ mod tests {
             assert_eq!(take_blob(&mut bytes).map(<[u8]>::len), Some(len));
             assert!(bytes.is_empty());
         }
-    }
-
-    #[test]
-    fn events_round_trip() {
-        let mut buf = Vec::new();
-        Event::put_define(&mut buf, 3, "crate::f", "fn(u8) -> u8");
-        put_varint(&mut buf, 3 << 2 | KIND_CALL);
-        buf.extend_from_slice(&[1, 42, 1, 43]);
-        Event::put_end(&mut buf);
-        let mut bytes = &buf[..];
-        assert_eq!(
-            Event::take(&mut bytes),
-            Ok(Event::Define {
-                site: 3,
-                name: "crate::f",
-                signature: "fn(u8) -> u8"
-            })
-        );
-        assert_eq!(
-            Event::take(&mut bytes),
-            Ok(Event::Call {
-                site: 3,
-                digested: false,
-                args: &[42],
-                rest: &[43]
-            })
-        );
-        assert_eq!(Event::take(&mut bytes), Ok(Event::End));
-        assert!(bytes.is_empty());
     }
 }

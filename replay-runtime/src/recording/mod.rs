@@ -4,8 +4,11 @@
 //! bytes.
 
 pub(crate) mod encode;
+pub(crate) mod event;
 pub(crate) mod format;
+mod nesting;
 pub(crate) mod reader;
+pub(crate) mod sink;
 pub(crate) mod writer;
 
 pub use format::Metadata;

@@ -5,8 +5,9 @@ use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
+use super::event::Event;
 use super::format::{
-    CHUNK_HEADER, Event, HEADER_FIXED, MAGIC, MAX_CHUNK, MAX_META, Metadata, VERSION,
+    CHUNK_HEADER, HEADER_FIXED, MAGIC, MAX_CHUNK, MAX_META, Metadata, OLDEST_VERSION, VERSION,
 };
 use crate::error::{Error, Result};
 
@@ -25,6 +26,9 @@ pub(crate) struct StreamIndex {
     pub(crate) calls: u64,
     /// Whether the stream ends with the clean end marker.
     pub(crate) ended: bool,
+    /// What the events so far left open, innermost last: a call whose
+    /// foreign function called back (`true`), or a callback (`false`).
+    open: Vec<bool>,
 }
 
 /// A recording whose every chunk and event has been checked.
@@ -105,7 +109,7 @@ impl Recording {
             return Err(truncated("the header", 0));
         }
         let version = u16::from_le_bytes([fixed[8], fixed[9]]);
-        if version != VERSION {
+        if !(OLDEST_VERSION..=VERSION).contains(&version) {
             return Err(Error::UnsupportedVersion {
                 path: path.to_owned(),
                 found: version,
@@ -185,13 +189,30 @@ impl Recording {
                         ));
                     }
                     Event::Define { .. } => *sites += 1,
-                    Event::Call { site, .. } if site >= *sites => {
+                    Event::Call { site, .. }
+                    | Event::OpenCall { site, .. }
+                    | Event::Callback { site, .. }
+                        if site >= *sites =>
+                    {
                         return Err(corrupt(
                             at,
-                            format!("a call names undefined function #{site}"),
+                            format!("an event names undefined function #{site}"),
                         ));
                     }
                     Event::Call { .. } => index.calls += 1,
+                    Event::OpenCall { .. } => index.open.push(true),
+                    Event::Callback { .. } => index.open.push(false),
+                    Event::CloseCall { .. } if index.open.pop() == Some(true) => index.calls += 1,
+                    Event::Returned { .. } if index.open.pop() == Some(false) => {}
+                    Event::CloseCall { .. } | Event::Returned { .. } => {
+                        return Err(corrupt(
+                            at,
+                            "a call's or a callback's end does not match what it began".into(),
+                        ));
+                    }
+                    Event::End if !index.open.is_empty() => {
+                        return Err(corrupt(at, format!("stream {stream} ends inside a call")));
+                    }
                     Event::End if !bytes.is_empty() => {
                         return Err(corrupt(
                             at,

@@ -1,152 +1,16 @@
 //! Staging events in memory and writing them as checksummed chunks.
 
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 
+use super::event::Event;
 use super::format::{
-    self, ArgValues, BLOCK, CHUNK_HEADER, EncodeError, Event, KIND_CALL, KIND_CALL_DIGESTED, MAGIC,
-    MAX_CHUNK, Metadata, ThreadEvent, VERSION,
+    self, ArgValues, BLOCK, CHUNK_HEADER, EncodeError, KIND_CALL, KIND_CALL_DIGESTED, MAX_CHUNK,
+    ThreadEvent,
 };
-use crate::error::{Error, Result};
+use super::sink::Sink;
 use crate::site::Site;
-
-/// The file all of a recording's streams write into.
-pub(crate) struct Sink {
-    path: PathBuf,
-    file: Mutex<File>,
-    /// The first write error; later writes are skipped and `finish` reports it.
-    failed: Mutex<Option<io::Error>>,
-    /// Bytes written so far, header included.
-    bytes: AtomicU64,
-    /// Where the recording is written until it is published at `path`
-    /// (none when `path` is a device or a pipe, written directly).
-    partial: Option<PathBuf>,
-    published: std::sync::atomic::AtomicBool,
-    /// The header written first.
-    metadata: Metadata,
-}
-
-impl Sink {
-    /// Creates the file (and its directory) and writes the header. A
-    /// regular file is written beside `path`, as `<name>.partial`, and
-    /// renamed over `path` once published: re-recording never destroys an
-    /// existing recording until the new one is written.
-    pub(crate) fn create(path: &Path) -> Result<Arc<Sink>> {
-        let io_err = |source| Error::Io {
-            action: "create",
-            path: path.to_owned(),
-            source,
-        };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(io_err)?;
-        }
-        let special = path.metadata().is_ok_and(|m| !m.is_file());
-        let partial = (!special).then(|| {
-            let mut name = path.file_name().unwrap_or_default().to_owned();
-            name.push(".partial");
-            path.with_file_name(name)
-        });
-        let mut file = File::create(partial.as_deref().unwrap_or(path)).map_err(io_err)?;
-        let metadata = Metadata::current();
-        let header = header_bytes(&metadata);
-        file.write_all(&header).map_err(|source| Error::Io {
-            action: "write",
-            path: path.to_owned(),
-            source,
-        })?;
-        let sink = Sink {
-            path: path.to_owned(),
-            file: Mutex::new(file),
-            failed: Mutex::new(None),
-            bytes: AtomicU64::new(header.len() as u64),
-            partial,
-            published: std::sync::atomic::AtomicBool::new(false),
-            metadata,
-        };
-        Ok(Arc::new(sink))
-    }
-
-    /// The header this recording starts with.
-    pub(crate) fn metadata(&self) -> &Metadata {
-        &self.metadata
-    }
-
-    /// Bytes written so far, header included.
-    pub(crate) fn bytes(&self) -> u64 {
-        self.bytes.load(Ordering::Relaxed)
-    }
-
-    fn write(&self, bytes: &[u8]) {
-        let mut failed = self.failed.lock().unwrap_or_else(PoisonError::into_inner);
-        if failed.is_some() {
-            return;
-        }
-        let mut file = self.file.lock().unwrap_or_else(PoisonError::into_inner);
-        match file.write_all(bytes) {
-            Ok(()) => {
-                self.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
-            }
-            Err(e) => *failed = Some(e),
-        }
-    }
-
-    /// Fails the recording: nothing more is written and `finish` reports why.
-    fn fail(&self, reason: String) {
-        let mut failed = self.failed.lock().unwrap_or_else(PoisonError::into_inner);
-        failed.get_or_insert_with(|| io::Error::other(reason));
-    }
-
-    /// Moves the recording to its path (once): from then on it replaces
-    /// whatever was there. Writes that follow go on into the same file.
-    pub(crate) fn publish(&self) -> io::Result<()> {
-        match &self.partial {
-            Some(partial) if !self.published.swap(true, Ordering::SeqCst) => {
-                std::fs::rename(partial, &self.path)
-            }
-            _ => Ok(()),
-        }
-    }
-
-    /// Flushes the file to the OS, publishes it, and reports the first
-    /// write error, if any (an unpublished recording stays `.partial`).
-    pub(crate) fn finish(&self) -> Result<()> {
-        let failed = self
-            .failed
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        let flushed = match failed {
-            Some(e) => Err(e),
-            None => self
-                .file
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .flush()
-                .and_then(|()| self.publish()),
-        };
-        flushed.map_err(|source| Error::Io {
-            action: "write",
-            path: self.path.clone(),
-            source,
-        })
-    }
-}
-
-/// The header: magic, version, and the checksummed metadata.
-pub(crate) fn header_bytes(meta: &Metadata) -> Vec<u8> {
-    let meta = postcard::to_stdvec(meta).unwrap_or_default();
-    let mut out = Vec::with_capacity(format::HEADER_FIXED + meta.len() + 4);
-    out.extend_from_slice(&MAGIC);
-    out.extend_from_slice(&VERSION.to_le_bytes());
-    out.extend_from_slice(&(meta.len() as u32).to_le_bytes());
-    out.extend_from_slice(&meta);
-    out.extend_from_slice(&crc32fast::hash(&meta).to_le_bytes());
-    out
-}
 
 /// Gives every stream writer a number that no other has had in this process,
 /// so a [`Site`] can cache its number in the writer that last used it.
@@ -159,7 +23,7 @@ pub(crate) struct StreamWriter {
     stream: u32,
     serial: u32,
     /// A chunk in the making: `CHUNK_HEADER` reserved bytes, then events.
-    buf: Vec<u8>,
+    pub(super) buf: Vec<u8>,
     /// Site numbers of this stream, for sites whose cache another writer took.
     sites: HashMap<usize, u32>,
     /// Calls recorded so far.
@@ -168,6 +32,24 @@ pub(crate) struct StreamWriter {
     /// the sender, and how many receives it counts. It grows only while
     /// its event is still the last thing in `buf`.
     run: Option<(usize, u32, u64)>,
+    /// The innermost call event still open (its real call is running);
+    /// each [`OpenCall`] keeps the one around it.
+    pub(super) innermost: Option<Open>,
+    /// The sites in the order they were defined (their numbers).
+    pub(super) defined: Vec<&'static Site>,
+}
+
+/// A call event still open.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Open {
+    /// Where its event starts in `buf`.
+    pub(super) start: usize,
+    /// How many sites were defined when it began: those defined later go
+    /// if it is cut off.
+    pub(super) sites: usize,
+    /// Foreign code called back during it: its event was reopened as an
+    /// `OpenCall`, and its results make a `CloseCall` (see `nesting.rs`).
+    pub(super) nested: bool,
 }
 
 impl StreamWriter {
@@ -182,6 +64,8 @@ impl StreamWriter {
             sites: HashMap::new(),
             calls: 0,
             run: None,
+            innermost: None,
+            defined: Vec::new(),
         }
     }
 
@@ -196,7 +80,7 @@ impl StreamWriter {
 
     /// The site's number in this stream, defining it on first use.
     #[inline]
-    fn site_number(&mut self, site: &'static Site) -> u64 {
+    pub(super) fn site_number(&mut self, site: &'static Site) -> u64 {
         let cached = site.cache.load(Ordering::Relaxed);
         if cached >> 32 == u64::from(self.serial) {
             return cached & 0xffff_ffff;
@@ -210,6 +94,7 @@ impl StreamWriter {
         let key = site as *const Site as usize;
         let number = *self.sites.entry(key).or_insert(next);
         if number == next {
+            self.defined.push(site);
             Event::put_define(
                 &mut self.buf,
                 u64::from(number),
@@ -240,9 +125,14 @@ impl StreamWriter {
             // The head's low bits are the kind; rewrite them in place.
             event.buf[event.start] = (event.buf[event.start] & !3) | KIND_CALL_DIGESTED as u8;
         }
-        Ok(OpenCall {
-            start: event.keep(),
-        })
+        let start = event.keep();
+        let sites = self.defined.len();
+        let outer = self.innermost.replace(Open {
+            start,
+            sites,
+            nested: false,
+        });
+        Ok(OpenCall { start, outer })
     }
 
     /// Completes a call event with its results (the return value, then the
@@ -254,6 +144,10 @@ impl StreamWriter {
         call: OpenCall,
         results: impl FnOnce(&mut Vec<u8>) -> std::result::Result<(), EncodeError>,
     ) -> std::result::Result<(), EncodeError> {
+        let open = std::mem::replace(&mut self.innermost, call.outer);
+        if let Some(open) = open.filter(|open| open.nested) {
+            return self.close_nested(call, open, results);
+        }
         let event = Partial {
             start: call.start,
             buf: &mut self.buf,
@@ -267,17 +161,45 @@ impl StreamWriter {
         Ok(())
     }
 
-    /// Cuts off a call event that will not complete (its real call panicked).
+    /// Cuts off a call event that will not complete (its real call
+    /// panicked), with whatever was recorded inside it.
     pub(crate) fn abandon_call(&mut self, call: OpenCall) {
-        self.buf.truncate(call.start.min(self.buf.len()));
+        match std::mem::replace(&mut self.innermost, call.outer) {
+            Some(open) => self.cut_off(call.start, open),
+            None => self.buf.truncate(call.start.min(self.buf.len())),
+        }
     }
 
-    /// Called after each complete event: writes the chunk once a block fills.
-    #[inline]
-    fn event_done(&mut self) {
-        self.calls += 1;
+    /// Cuts off the call event `open` from `start` on, with what was
+    /// recorded inside it, and forgets the sites defined since it began:
+    /// they are defined again when next used.
+    pub(super) fn cut_off(&mut self, start: usize, open: Open) {
+        self.buf.truncate(start.min(self.buf.len()));
+        for site in self.defined.drain(open.sites.min(self.defined.len())..) {
+            self.sites.remove(&(site as *const Site as usize));
+            site.cache.store(0, Ordering::Relaxed);
+        }
+    }
+
+    /// Ends the run of receives: something else was recorded.
+    pub(super) fn clear_run(&mut self) {
         self.run = None;
-        if self.buf.len() >= BLOCK + CHUNK_HEADER {
+    }
+
+    /// Called after each complete call event: counts it, and writes the
+    /// chunk once a block fills.
+    #[inline]
+    pub(super) fn event_done(&mut self) {
+        self.calls += 1;
+        self.maybe_flush();
+    }
+
+    /// Writes the chunk once a block fills, unless a call is open: its
+    /// event may yet be cut off.
+    #[inline]
+    pub(super) fn maybe_flush(&mut self) {
+        self.run = None;
+        if self.buf.len() >= BLOCK + CHUNK_HEADER && self.innermost.is_none() {
             self.flush();
         }
     }
@@ -360,26 +282,35 @@ impl Drop for StreamWriter {
 #[derive(Debug)]
 pub(crate) struct OpenCall {
     start: usize,
+    /// The call this one is inside of, if any.
+    outer: Option<Open>,
+}
+
+impl OpenCall {
+    /// Where its event starts.
+    pub(super) fn start(&self) -> usize {
+        self.start
+    }
 }
 
 /// An event being written: unless kept, it is cut off again when dropped,
 /// on an encoding error or a panic in a user's `Serialize` alike, so a
 /// recording never holds half an event.
-struct Partial<'a> {
-    buf: &'a mut Vec<u8>,
+pub(super) struct Partial<'a> {
+    pub(super) buf: &'a mut Vec<u8>,
     start: usize,
 }
 
 impl<'a> Partial<'a> {
     #[inline]
-    fn new(buf: &'a mut Vec<u8>) -> Self {
+    pub(super) fn new(buf: &'a mut Vec<u8>) -> Self {
         let start = buf.len();
         Partial { buf, start }
     }
 
     /// Keeps the event; returns where it starts.
     #[inline]
-    fn keep(self) -> usize {
+    pub(super) fn keep(self) -> usize {
         let start = self.start;
         std::mem::forget(self);
         start

@@ -8,11 +8,15 @@
 use std::panic::Location;
 use std::path::PathBuf;
 
-use crate::divergence::{ArgReport, Divergence, Report};
+use crate::divergence::Divergence;
 use crate::error::{Error, Result};
-use crate::recording::format::{Event, Metadata, NoMessage, ThreadEvent};
+use crate::recording::event::Event;
+use crate::recording::format::{Metadata, NoMessage, ThreadEvent};
 use crate::recording::reader::{Recording, StreamReader};
 use crate::site::Site;
+
+mod nested;
+mod report;
 
 /// A function as the recording defined it.
 struct RecordedSite {
@@ -46,12 +50,45 @@ pub(crate) struct Cursor {
     diverged: Option<String>,
     /// The run of receives under way: sender, receives left.
     run: Option<(u32, u64)>,
+    /// The current call's foreign function called back: what it did
+    /// follows, then its results (see `nested.rs`).
+    open: bool,
+}
+
+/// A recorded call matched by [`Cursor::next_call`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Matched {
+    /// Its arguments are recorded as digests.
+    pub(crate) digested: bool,
+    /// Its foreign function called back: see [`Cursor::next_inside`].
+    pub(crate) open: bool,
+}
+
+/// An event of what happened inside a call, as the stream has it.
+enum Nested {
+    /// A callback's invocation: its site and arguments.
+    Callback { site: usize, args: Vec<u8> },
+    /// A callback's return value.
+    Returned(Vec<u8>),
+    /// The call's results (now the current results).
+    Closed,
+}
+
+/// What comes next inside an open call.
+pub(crate) enum Inside {
+    /// Foreign code called the callback `name` with `args`.
+    Callback { name: String, args: Vec<u8> },
+    /// The call returned: its results are the current ones.
+    Closed,
 }
 
 /// What comes next in a stream.
 enum Next {
+    /// A call, becoming current: whether its arguments are digests.
     Call(bool),
     Thread(ThreadEvent),
+    /// What happens inside a call whose foreign function called back.
+    Nested(Nested),
     End,
 }
 
@@ -101,100 +138,8 @@ impl Cursor {
             scratch: Vec::new(),
             diverged: None,
             run: None,
+            open: false,
         })
-    }
-
-    /// The one place a divergence is made: renders the report and keeps
-    /// the first for `finish`.
-    #[cold]
-    fn diverge(&mut self, mut report: Report) -> Divergence {
-        report.notes.extend(self.other_program.clone());
-        let divergence = report.render();
-        self.diverged
-            .get_or_insert_with(|| divergence.message().to_owned());
-        divergence
-    }
-
-    /// A report on this thread's next call, at `location`.
-    fn report(
-        &self,
-        summary: String,
-        expected: String,
-        actual: String,
-        location: &'static Location<'static>,
-    ) -> Report {
-        Report {
-            path: self.path.clone(),
-            call: self.calls + 1,
-            thread: self.thread,
-            summary,
-            expected,
-            actual,
-            notes: Vec::new(),
-            hint: None,
-            location,
-        }
-    }
-
-    /// A divergence described by the caller: what went wrong, what the
-    /// recording expected and what the program did, with notes.
-    #[cold]
-    pub(crate) fn diverged(
-        &mut self,
-        summary: String,
-        expected: String,
-        actual: String,
-        notes: Vec<String>,
-        location: &'static Location<'static>,
-    ) -> Divergence {
-        let mut report = self.report(summary, expected, actual, location);
-        report.notes = notes;
-        self.diverge(report)
-    }
-
-    /// A stalled replay: the report says what every thread waits for.
-    #[cold]
-    pub(crate) fn stalled(
-        &mut self,
-        summary: String,
-        expected: String,
-        notes: Vec<String>,
-        hint: String,
-        location: &'static Location<'static>,
-    ) -> Divergence {
-        let mut report = self.report(
-            summary,
-            expected,
-            "nothing came within the stall limit".to_owned(),
-            location,
-        );
-        report.notes = notes;
-        report.hint = Some(hint);
-        self.diverge(report)
-    }
-
-    /// A report on a call to `site`, naming the recorded function.
-    fn call_report(
-        &self,
-        site: &Site,
-        location: &'static Location<'static>,
-        summary: String,
-    ) -> Report {
-        let recorded = &self.sites[self.current];
-        let mut report = self.report(
-            summary,
-            format!("a call to `{}`", recorded.name),
-            format!("a call to `{}`", site.full_name()),
-            location,
-        );
-        // Only the same function's signature can have changed.
-        if recorded.name == site.full_name() && recorded.signature != site.signature {
-            report.notes.push(format!(
-                "note: the signature changed since the recording: recorded `{}`, now `{}`",
-                recorded.signature, site.signature
-            ));
-        }
-        report
     }
 
     /// Reads up to the next recorded call or thread event, learning
@@ -223,7 +168,34 @@ impl Cursor {
                     self.recorded_rest.extend_from_slice(rest);
                     // Validation guarantees the site was defined before.
                     self.current = site as usize;
+                    self.open = false;
                     return Ok(Next::Call(digested));
+                }
+                Some(Event::OpenCall {
+                    site,
+                    digested,
+                    args,
+                }) => {
+                    self.recorded_args.clear();
+                    self.recorded_args.extend_from_slice(args);
+                    self.recorded_rest.clear();
+                    self.current = site as usize;
+                    self.open = true;
+                    return Ok(Next::Call(digested));
+                }
+                Some(Event::CloseCall { rest }) => {
+                    self.recorded_rest.clear();
+                    self.recorded_rest.extend_from_slice(rest);
+                    return Ok(Next::Nested(Nested::Closed));
+                }
+                Some(Event::Callback { site, args }) => {
+                    return Ok(Next::Nested(Nested::Callback {
+                        site: site as usize,
+                        args: args.to_vec(),
+                    }));
+                }
+                Some(Event::Returned { ret }) => {
+                    return Ok(Next::Nested(Nested::Returned(ret.to_vec())));
                 }
                 None => return Ok(Next::End),
             }
@@ -258,6 +230,10 @@ impl Cursor {
                 Ok(Next::Call(_)) => (
                     "the program did something else than call a function".to_owned(),
                     format!("a call to `{}`", self.sites[self.current].name),
+                ),
+                Ok(Next::Nested(nested)) => (
+                    "threads met where the recording has a callback's event".to_owned(),
+                    self.describe(&nested),
                 ),
                 Ok(Next::End) => (
                     "the recording is exhausted".to_owned(),
@@ -299,13 +275,12 @@ impl Cursor {
     }
 
     /// Advances to the next recorded call, checking it is to `site`.
-    /// Returns whether the recorded arguments are digests.
     #[inline]
     pub(crate) fn next_call(
         &mut self,
         site: &'static Site,
         location: &'static Location<'static>,
-    ) -> Result<bool, Divergence> {
+    ) -> Result<Matched, Divergence> {
         let next = match self.pending_receives() {
             Some(pending) => Err(pending),
             None => Ok(self.advance()),
@@ -313,14 +288,18 @@ impl Cursor {
         let (summary, expected) = match next {
             Err(pending) => pending,
             Ok(Ok(Next::Call(digested))) => {
+                let matched = Matched {
+                    digested,
+                    open: self.open,
+                };
                 let address = site as *const Site as usize;
                 let recorded = &mut self.sites[self.current];
                 if recorded.matched == address {
-                    return Ok(digested);
+                    return Ok(matched);
                 }
                 if recorded.name == site.full_name() {
                     recorded.matched = address;
-                    return Ok(digested);
+                    return Ok(matched);
                 }
                 let report = self.call_report(site, location, "another function was called".into());
                 return Err(self.diverge(report));
@@ -328,6 +307,17 @@ impl Cursor {
             Ok(Ok(Next::Thread(event))) => (
                 "the program called a function where threads met".to_owned(),
                 event.to_string(),
+            ),
+            Ok(Ok(Next::Nested(nested))) => (
+                match nested {
+                    Nested::Returned(_) => "the program called a function inside a callback \
+                                            that returned there when recorded"
+                        .to_owned(),
+                    _ => "the program called a function where the recording has a \
+                          callback's event"
+                        .to_owned(),
+                },
+                self.describe(&nested),
             ),
             Ok(Ok(Next::End)) => (
                 "the recording is exhausted".to_owned(),
@@ -362,58 +352,6 @@ impl Cursor {
         &self.recorded_rest
     }
 
-    /// A divergence on the arguments of a call to `site`.
-    #[cold]
-    pub(crate) fn diverged_on_args(
-        &mut self,
-        site: &'static Site,
-        location: &'static Location<'static>,
-        report: ArgReport,
-    ) -> Divergence {
-        let name = site.full_name();
-        let summary = match &report {
-            ArgReport::Differs { index, .. } => {
-                format!("{} of `{name}` differs", site.argument(*index))
-            }
-            ArgReport::Count { recorded, actual } => {
-                format!(
-                    "`{name}` was recorded with {recorded} arguments but is called with {actual}"
-                )
-            }
-            ArgReport::Extra => {
-                format!("`{name}` was recorded with more arguments than it is called with")
-            }
-            ArgReport::Unknown => format!("the arguments of `{name}` differ"),
-        };
-        let mut r = self.call_report(site, location, summary);
-        if let ArgReport::Differs {
-            index,
-            recorded,
-            actual,
-        } = report
-        {
-            let param = site.param_name(index);
-            let shown = |v: Option<String>| {
-                v.unwrap_or_else(|| "<large value, recorded as a digest>".into())
-            };
-            r.expected = format!("a call to `{name}` with {param} = {}", shown(recorded));
-            r.actual = format!("a call to `{name}` with {param} = {}", shown(actual));
-        }
-        self.diverge(r)
-    }
-
-    /// A divergence at a call to `site`, described by `summary`.
-    #[cold]
-    pub(crate) fn diverged_at(
-        &mut self,
-        site: &'static Site,
-        location: &'static Location<'static>,
-        summary: String,
-    ) -> Divergence {
-        let report = self.call_report(site, location, summary);
-        self.diverge(report)
-    }
-
     #[inline]
     pub(crate) fn call_done(&mut self) {
         self.calls += 1;
@@ -438,6 +376,7 @@ impl Cursor {
             (Some((_, receives)), _) => receives,
             (None, Next::Call(_)) => format!("`{}`", self.sites[self.current].name),
             (None, Next::Thread(event)) => event.to_string(),
+            (None, Next::Nested(nested)) => self.describe(&nested),
             (None, Next::End) => return Ok(()),
         };
         Err(Error::Unconsumed {

@@ -1,0 +1,263 @@
+//! Events: their kinds, decoding and encoding. A stream is a sequence of
+//! events (see `format.rs` for the file around them):
+//!
+//! ```text
+//! event := head:varint body
+//! ```
+//!
+//! The two low bits of `head` give the kind; the rest is the call site's
+//! number in this stream (or a sub-kind for `KIND_META`). A call whose
+//! foreign function called back into Rust is split in two meta events,
+//! `OpenCall` (its arguments) and `CloseCall` (its results), around what
+//! happened inside: each callback (`Callback`, its arguments), the calls
+//! it made, and its return value (`Returned`). Format version 2 added
+//! those four; version 1 has none.
+
+use super::format::{
+    KIND_CALL, KIND_CALL_DIGESTED, KIND_DEFINE, KIND_META, NoMessage, ThreadEvent, put_varint,
+    take_blob, take_varint, varint_len,
+};
+
+/// Sub-kind of `KIND_META`: the stream ended cleanly (`Session::finish`).
+const META_END: u64 = 0;
+
+/// Sub-kinds of `KIND_META` for what threads do with each other; see [`ThreadEvent`].
+const META_SPAWN: u64 = 1;
+const META_LOCK: u64 = 2;
+const META_TRY_LOCK_FAILED: u64 = 3;
+const META_RECV: u64 = 4;
+const META_RECV_NONE: u64 = 5;
+const META_SELECT: u64 = 6;
+const META_READ_LOCK: u64 = 7;
+const META_TRY_SEND: u64 = 8;
+/// Sub-kinds of `KIND_META` for callbacks; see [`Event`].
+const META_OPEN_CALL: u64 = 9;
+const META_CLOSE_CALL: u64 = 10;
+const META_CALLBACK: u64 = 11;
+const META_RETURNED: u64 = 12;
+
+/// One decoded event, borrowing from its chunk.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Event<'a> {
+    Define {
+        site: u64,
+        name: &'a str,
+        signature: &'a str,
+    },
+    Call {
+        site: u64,
+        digested: bool,
+        args: &'a [u8],
+        rest: &'a [u8],
+    },
+    /// A call whose foreign function called back: its arguments; what
+    /// happened inside follows, then [`Event::CloseCall`].
+    OpenCall {
+        site: u64,
+        digested: bool,
+        args: &'a [u8],
+    },
+    /// The results of the innermost open call.
+    CloseCall {
+        rest: &'a [u8],
+    },
+    /// Foreign code called the callback defined as `site` with `args`
+    /// (always stored whole: replay passes them to the callback).
+    Callback {
+        site: u64,
+        args: &'a [u8],
+    },
+    /// The innermost callback returned `ret`.
+    Returned {
+        ret: &'a [u8],
+    },
+    Thread(ThreadEvent),
+    End,
+}
+
+/// Why an event could not be decoded.
+pub(crate) type EventError = &'static str;
+
+impl<'a> Event<'a> {
+    /// Decodes the event at the front of `bytes`, advancing past it.
+    pub(crate) fn take(bytes: &mut &'a [u8]) -> Result<Event<'a>, EventError> {
+        let head = take_varint(bytes).ok_or("an event header is cut short")?;
+        let tail = head >> 2;
+        match head & 3 {
+            KIND_CALL | KIND_CALL_DIGESTED => {
+                let args = take_blob(bytes).ok_or("a call's arguments are cut short")?;
+                let rest = take_blob(bytes).ok_or("a call's results are cut short")?;
+                Ok(Event::Call {
+                    site: tail,
+                    digested: head & 3 == KIND_CALL_DIGESTED,
+                    args,
+                    rest,
+                })
+            }
+            KIND_DEFINE => {
+                let name = take_blob(bytes).ok_or("a function name is cut short")?;
+                let signature = take_blob(bytes).ok_or("a function signature is cut short")?;
+                Ok(Event::Define {
+                    site: tail,
+                    name: std::str::from_utf8(name).map_err(|_| "a function name is not UTF-8")?,
+                    signature: std::str::from_utf8(signature)
+                        .map_err(|_| "a function signature is not UTF-8")?,
+                })
+            }
+            _ if tail >= META_OPEN_CALL => Self::take_nested(tail, bytes),
+            _ => {
+                let mut int = || take_varint(bytes).ok_or("a thread event is cut short");
+                Ok(Event::Thread(match tail {
+                    META_END => return Ok(Event::End),
+                    META_SPAWN => ThreadEvent::Spawn {
+                        stream: u32::try_from(int()?)
+                            .map_err(|_| "a spawned stream is out of range")?,
+                    },
+                    META_LOCK => ThreadEvent::Lock {
+                        version: int()?,
+                        reads: int()?,
+                    },
+                    META_TRY_LOCK_FAILED => ThreadEvent::TryLockFailed,
+                    META_RECV => ThreadEvent::Recv {
+                        sender: u32::try_from(int()?).map_err(|_| "a sender is out of range")?,
+                        count: int()?,
+                    },
+                    META_RECV_NONE => ThreadEvent::RecvNone(match int()? {
+                        0 => NoMessage::Empty,
+                        1 => NoMessage::Timeout,
+                        2 => NoMessage::Disconnected,
+                        _ => return Err("a receive has an unknown outcome"),
+                    }),
+                    META_SELECT => ThreadEvent::Select { branch: int()? },
+                    META_READ_LOCK => ThreadEvent::ReadLock { version: int()? },
+                    META_TRY_SEND => ThreadEvent::TrySend { outcome: int()? },
+                    _ => return Err("an event has an unknown kind"),
+                }))
+            }
+        }
+    }
+
+    /// Decodes the rest of a callback's event, or of an open call's.
+    fn take_nested(sub: u64, bytes: &mut &'a [u8]) -> Result<Event<'a>, EventError> {
+        let blob = |bytes: &mut &'a [u8]| take_blob(bytes).ok_or("a callback's event is cut short");
+        Ok(match sub {
+            META_OPEN_CALL => {
+                let site = take_varint(bytes).ok_or("an open call is cut short")?;
+                let digested = match take_varint(bytes) {
+                    Some(0) => false,
+                    Some(1) => true,
+                    _ => return Err("an open call is cut short or malformed"),
+                };
+                Event::OpenCall {
+                    site,
+                    digested,
+                    args: blob(bytes)?,
+                }
+            }
+            META_CLOSE_CALL => Event::CloseCall { rest: blob(bytes)? },
+            META_CALLBACK => Event::Callback {
+                site: take_varint(bytes).ok_or("a callback's event is cut short")?,
+                args: blob(bytes)?,
+            },
+            META_RETURNED => Event::Returned { ret: blob(bytes)? },
+            _ => return Err("an event has an unknown kind"),
+        })
+    }
+
+    /// The head of an open call, for `site`, before its argument blob.
+    pub(crate) fn put_open_call_head(buf: &mut Vec<u8>, site: u64, digested: bool) {
+        put_varint(buf, META_OPEN_CALL << 2 | KIND_META);
+        put_varint(buf, site);
+        put_varint(buf, u64::from(digested));
+    }
+
+    /// The head of a close-call event, before its results' blob.
+    pub(crate) fn put_close_call_head(buf: &mut Vec<u8>) {
+        put_varint(buf, META_CLOSE_CALL << 2 | KIND_META);
+    }
+
+    /// The head of a callback's event, for `site`, before its argument blob.
+    pub(crate) fn put_callback_head(buf: &mut Vec<u8>, site: u64) {
+        put_varint(buf, META_CALLBACK << 2 | KIND_META);
+        put_varint(buf, site);
+    }
+
+    /// The head of a callback's return, before the return value's blob.
+    pub(crate) fn put_returned_head(buf: &mut Vec<u8>) {
+        put_varint(buf, META_RETURNED << 2 | KIND_META);
+    }
+
+    /// Appends the encoding of a define event.
+    pub(crate) fn put_define(buf: &mut Vec<u8>, site: u64, name: &str, signature: &str) {
+        put_varint(buf, site << 2 | KIND_DEFINE);
+        put_varint(buf, name.len() as u64);
+        buf.extend_from_slice(name.as_bytes());
+        put_varint(buf, signature.len() as u64);
+        buf.extend_from_slice(signature.as_bytes());
+    }
+
+    /// Appends the encoding of a thread event.
+    pub(crate) fn put_thread(buf: &mut Vec<u8>, event: ThreadEvent) {
+        let (sub, a, b) = match event {
+            ThreadEvent::Spawn { stream } => (META_SPAWN, Some(u64::from(stream)), None),
+            ThreadEvent::Lock { version, reads } => (META_LOCK, Some(version), Some(reads)),
+            ThreadEvent::TryLockFailed => (META_TRY_LOCK_FAILED, None, None),
+            ThreadEvent::Recv { sender, count } => {
+                (META_RECV, Some(u64::from(sender)), Some(count))
+            }
+            ThreadEvent::RecvNone(why) => (META_RECV_NONE, Some(why as u64), None),
+            ThreadEvent::Select { branch } => (META_SELECT, Some(branch), None),
+            ThreadEvent::ReadLock { version } => (META_READ_LOCK, Some(version), None),
+            ThreadEvent::TrySend { outcome } => (META_TRY_SEND, Some(outcome), None),
+        };
+        put_varint(buf, sub << 2 | KIND_META);
+        for value in [a, b].into_iter().flatten() {
+            put_varint(buf, value);
+        }
+    }
+
+    /// The length of a receive run's encoding: its head (one byte), the
+    /// sender and the count.
+    pub(crate) fn recv_len(sender: u32, count: u64) -> usize {
+        1 + varint_len(u64::from(sender)) + varint_len(count)
+    }
+
+    /// Appends the encoding of the end-of-stream marker.
+    pub(crate) fn put_end(buf: &mut Vec<u8>) {
+        put_varint(buf, META_END << 2 | KIND_META);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_round_trip() {
+        let mut buf = Vec::new();
+        Event::put_define(&mut buf, 3, "crate::f", "fn(u8) -> u8");
+        put_varint(&mut buf, 3 << 2 | KIND_CALL);
+        buf.extend_from_slice(&[1, 42, 1, 43]);
+        Event::put_end(&mut buf);
+        let mut bytes = &buf[..];
+        assert_eq!(
+            Event::take(&mut bytes),
+            Ok(Event::Define {
+                site: 3,
+                name: "crate::f",
+                signature: "fn(u8) -> u8"
+            })
+        );
+        assert_eq!(
+            Event::take(&mut bytes),
+            Ok(Event::Call {
+                site: 3,
+                digested: false,
+                args: &[42],
+                rest: &[43]
+            })
+        );
+        assert_eq!(Event::take(&mut bytes), Ok(Event::End));
+        assert!(bytes.is_empty());
+    }
+}

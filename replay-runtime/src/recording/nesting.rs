@@ -1,0 +1,97 @@
+//! Foreign code calling back into Rust during a recorded call: the call's
+//! event is reopened as an `OpenCall`, each callback is recorded as a
+//! `Callback` event with its arguments, the calls it makes follow as usual,
+//! then a `Returned` event; the call's results close it (`CloseCall`).
+//! See `event.rs` for the bytes.
+
+use super::encode::EncodeError;
+use super::event::Event;
+use super::format::{self, KIND_CALL_DIGESTED, take_varint};
+use super::writer::{Open, OpenCall, Partial, StreamWriter};
+use crate::site::Site;
+
+impl StreamWriter {
+    /// Foreign code is calling back during the innermost open call (if
+    /// any): reopens its event as an `OpenCall`, once, so that what the
+    /// callback records can follow it.
+    pub(crate) fn nest(&mut self) {
+        let Some(open) = self.innermost.as_mut() else {
+            return;
+        };
+        if open.nested {
+            return;
+        }
+        open.nested = true;
+        let start = open.start;
+        let mut rest = &self.buf[start..];
+        let Some(head) = take_varint(&mut rest) else {
+            return;
+        };
+        let head_len = self.buf.len() - start - rest.len();
+        let mut prefix = Vec::with_capacity(8);
+        Event::put_open_call_head(&mut prefix, head >> 2, head & 3 == KIND_CALL_DIGESTED);
+        self.buf.splice(start..start + head_len, prefix);
+        self.clear_run();
+    }
+
+    /// Records that foreign code called the callback `site`; `args`
+    /// appends its arguments, stored whole (replay passes them to the
+    /// callback). On an error nothing of the event is left.
+    pub(crate) fn begin_callback(
+        &mut self,
+        site: &'static Site,
+        args: impl FnOnce(&mut Vec<u8>) -> Result<(), EncodeError>,
+    ) -> Result<(), EncodeError> {
+        let number = self.site_number(site);
+        let event = Partial::new(&mut self.buf);
+        Event::put_callback_head(event.buf, number);
+        let at = event.buf.len();
+        event.buf.push(0);
+        args(event.buf)?;
+        format::patch_len(event.buf, at);
+        event.keep();
+        self.maybe_flush();
+        Ok(())
+    }
+
+    /// Records the innermost callback's return value, which `ret` appends.
+    pub(crate) fn end_callback(
+        &mut self,
+        ret: impl FnOnce(&mut Vec<u8>) -> Result<(), EncodeError>,
+    ) -> Result<(), EncodeError> {
+        let event = Partial::new(&mut self.buf);
+        Event::put_returned_head(event.buf);
+        let at = event.buf.len();
+        event.buf.push(0);
+        ret(event.buf)?;
+        format::patch_len(event.buf, at);
+        event.keep();
+        self.maybe_flush();
+        Ok(())
+    }
+
+    /// Completes a call that foreign code called back during with a
+    /// `CloseCall` event. On an error the whole call goes, with what was
+    /// recorded inside it.
+    pub(super) fn close_nested(
+        &mut self,
+        call: OpenCall,
+        open: Open,
+        results: impl FnOnce(&mut Vec<u8>) -> Result<(), EncodeError>,
+    ) -> Result<(), EncodeError> {
+        let event = Partial::new(&mut self.buf);
+        Event::put_close_call_head(event.buf);
+        let at = event.buf.len();
+        event.buf.push(0);
+        let encoded = results(event.buf);
+        if let Err(e) = encoded {
+            drop(event);
+            self.cut_off(call.start(), open);
+            return Err(e);
+        }
+        format::patch_len(event.buf, at);
+        event.keep();
+        self.event_done();
+        Ok(())
+    }
+}
