@@ -24,7 +24,7 @@ pub(crate) fn is_c_char(ty: &Type) -> bool {
 }
 
 /// Whether `ty` is a pointer to `c_char`, either way.
-fn is_c_char_ptr(ty: &Type) -> bool {
+pub(crate) fn is_c_char_ptr(ty: &Type) -> bool {
     matches!(ty, Type::Ptr(p) if is_c_char(&p.elem))
 }
 
@@ -222,6 +222,14 @@ pub(crate) fn check_lengths(params: &[Param], output: &ReturnType, errors: &mut 
             .any(|p| p.ident == *name && matches!(p.ty, Type::Ptr(_)))
     };
     for attr in params.iter().filter_map(|p| p.kind.pointer_attr()) {
+        if let Some(base) = &attr.points_into
+            && !is_pointer(base)
+        {
+            errors.push(syn::Error::new(
+                base.span(),
+                format!("`points_into = {base}` must name a pointer parameter of this function"),
+            ));
+        }
         match &attr.len {
             Some(Len::Param(len)) if !is_value(len) => errors.push(syn::Error::new(
                 len.span(),

@@ -7,6 +7,7 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use crate::attr::{DeterministicArgs, Len, PointerAttr, Written};
+use crate::pointers::is_c_char_ptr;
 use crate::signature::{Analysis, Kind, Param};
 
 /// The wrapper's body: a site, the real call as a closure, and the `match`.
@@ -88,11 +89,22 @@ pub(crate) fn body(
                 // Spanned to the parameter's type: an element type that is
                 // neither plain data nor a handle is blamed there.
                 let span = p.ty.span();
-                let probe = respan(quote!((&#rt::OutProbe(#ident)).buffer), span);
+                let c_strings = matches!(&p.ty, syn::Type::Ptr(ptr) if is_c_char_ptr(&ptr.elem));
+                let buffer = match &attr.points_into {
+                    Some(base) => respan(
+                        quote!(#rt::OutOffsets::new(#ident, #base as *const u8, #len, #exact)),
+                        span,
+                    ),
+                    None if c_strings => quote!(#rt::OutCStrings::new(#ident, #len, #exact)),
+                    None => {
+                        let probe = respan(quote!((&#rt::OutProbe(#ident)).buffer), span);
+                        quote!(#probe(#len, #exact))
+                    }
+                };
                 outs.push(quote! {
                     // SAFETY: the caller of this `unsafe fn` vouches for the
                     // buffer, as for the foreign function itself.
-                    unsafe { #probe(#len, #exact) }
+                    unsafe { #buffer }
                 });
                 continue;
             }

@@ -257,9 +257,9 @@ pub use replay_macros::assume_deterministic;
 pub mod __private_3 {
     pub use crate::call::{
         Arg, Args, ArrayIn, CStrIn, CStrRet, Call, DebugDecode, DebugDecodeOwned, DebugOnly,
-        Failure, Live, Out, OutBuffer, OutHandles, OutProbe, OutRaw, OutRef, OutSlice, Outs, Probe,
-        ReadPtr, Render, Run, Show, StringsIn, Suspended, Undisplayable, count, deref_count, done,
-        outlined, passthrough, suspend, written,
+        Failure, Live, Out, OutBuffer, OutCStrings, OutHandles, OutOffsets, OutProbe, OutRaw,
+        OutRef, OutSlice, Outs, Probe, ReadPtr, Render, Run, Show, StringsIn, Suspended,
+        Undisplayable, count, deref_count, done, outlined, passthrough, suspend, written,
     };
     pub use crate::call::{
         ArrayOwned, CStrOwned, Callback, CallbackIn, Registered, StringsOwned, callback,

@@ -37,14 +37,14 @@ unsafe extern "C" {
     /// `int sqlite3_open(const char *filename, sqlite3 **ppDb)`: a C string
     /// in, a handle out.
     fn sqlite3_open(filename: *const c_char, #[out(len = 1)] ppDb: *mut Db) -> c_int;
-    /// `pzTail` (`const char **`) would point into `zSql`, an address no
-    /// recording can hold: this program passes null, as `ContextPtr::null()`.
+    /// `pzTail` (`const char **`) points into `zSql`: recorded as an
+    /// offset, and pointed into this run's `zSql` in replay.
     fn sqlite3_prepare_v2(
         db: &Db,
         zSql: *const c_char,
         nByte: c_int,
         #[out(len = 1)] ppStmt: *mut Stmt,
-        pzTail: ContextPtr,
+        #[out(len = 1, points_into = zSql)] pzTail: *mut *const c_char,
     ) -> c_int;
     fn sqlite3_step(stmt: &Stmt) -> c_int;
     /// A borrowed C string: replay returns a copy, valid for the session.
@@ -53,6 +53,36 @@ unsafe extern "C" {
     /// Takes the handle by value: its slot is freed.
     fn sqlite3_finalize(stmt: Stmt) -> c_int;
     fn sqlite3_close(db: Db) -> c_int;
+    /// Calls `callback` for each row: in replay, replay calls it, with the
+    /// recorded rows, without SQLite.
+    fn sqlite3_exec(
+        db: &Db,
+        sql: *const c_char,
+        callback: Option<
+            unsafe extern "C" fn(ContextPtr, c_int, *mut *mut c_char, *mut *mut c_char) -> c_int,
+        >,
+        arg: ContextPtr,
+        #[out(len = 1)] errmsg: *mut *mut c_char,
+    ) -> c_int;
+}
+
+/// `sqlite3_exec`'s row callback: prints the row's columns.
+#[deterministic(callback)]
+extern "C" fn print_row(
+    _arg: ContextPtr,
+    n: c_int,
+    #[input(len = n)] values: *mut *mut c_char,
+    #[input(len = n)] _names: *mut *mut c_char,
+) -> c_int {
+    // SAFETY: SQLite passes `n` column values, each a C string (or null).
+    let columns: Vec<String> = (0..n as usize)
+        .map(|i| match unsafe { *values.add(i) } {
+            value if value.is_null() => "NULL".to_owned(),
+            value => unsafe { CStr::from_ptr(value) }.to_string_lossy().into_owned(),
+        })
+        .collect();
+    println!("exec row: {}", columns.join(" | "));
+    0
 }
 
 const SQLITE_OK: c_int = 0;
@@ -77,11 +107,11 @@ fn program(database: &str) -> Vec<String> {
     ] {
         let sql = CString::new(sql).expect("no NUL in the SQL");
         let mut stmt = MaybeUninit::<Stmt>::uninit();
-        // SAFETY: a live connection, a C string, room for the statement;
-        // no tail wanted. The statements compile, so the handle is written.
+        let mut tail = std::ptr::null();
+        // SAFETY: a live connection, a C string, room for the statement
+        // and the tail. The statements compile, so the handle is written.
         let stmt = unsafe {
-            let rc =
-                sqlite3_prepare_v2(&db, sql.as_ptr(), -1, stmt.as_mut_ptr(), ContextPtr::null());
+            let rc = sqlite3_prepare_v2(&db, sql.as_ptr(), -1, stmt.as_mut_ptr(), &mut tail);
             assert_eq!(rc, SQLITE_OK);
             stmt.assume_init()
         };
@@ -99,6 +129,14 @@ fn program(database: &str) -> Vec<String> {
         // SAFETY: each handle is given back once.
         assert_eq!(unsafe { sqlite3_finalize(stmt) }, SQLITE_OK);
     }
+    let sql = CString::new("SELECT draw, at FROM lottery ORDER BY draw").expect("no NUL");
+    // SAFETY: a live connection, a C string, a callback of the C type, and
+    // no context or error message wanted.
+    let rc = unsafe {
+        let (arg, errmsg) = (ContextPtr::null(), std::ptr::null_mut());
+        sqlite3_exec(&db, sql.as_ptr(), Some(print_row), arg, errmsg)
+    };
+    assert_eq!(rc, SQLITE_OK);
     // SAFETY: every statement is finalized.
     assert_eq!(unsafe { sqlite3_close(db) }, SQLITE_OK);
     lines

@@ -2,17 +2,19 @@
 //! `bundled` feature), recorded and replayed through its functions
 //! declared as `sqlite3.h` declares them, with no hand-written wrapper:
 //! `sqlite3 **` and `sqlite3_stmt **` handle out-parameters, handles passed
-//! by pointer and given back by value, SQL text in, borrowed C strings out.
-//! The data comes from SQLite itself (`random()`, `datetime('now')`), and
-//! a replay runs without the database file.
+//! by pointer and given back by value, SQL text in, `pzTail` pointing back
+//! into it, borrowed C strings out, and `sqlite3_exec` calling a row
+//! callback. The data comes from SQLite itself (`random()`,
+//! `datetime('now')`), and a replay runs without the database file.
 
+use std::cell::RefCell;
 use std::ffi::{CStr, CString, c_char, c_int};
 use std::mem::MaybeUninit;
 use std::path::Path;
 use std::process::{Command, Output};
 
 use libsqlite3_sys as _; // Links the SQLite it builds; its bindings are unused.
-use replay_runtime::{ContextPtr, Mode, Session, deterministic, mapped};
+use replay_runtime::{Context, ContextPtr, Mode, Session, deterministic, mapped};
 use replay_tests::{
     assert_contains, assert_success, expect_panic, path_str, record_then_replay, scratch_dir,
     stdout,
@@ -32,17 +34,12 @@ const SQLITE_ROW: c_int = 100;
 #[deterministic]
 unsafe extern "C" {
     fn sqlite3_open(filename: *const c_char, #[out(len = 1)] ppDb: *mut Db) -> c_int;
-    // `pzTail` is a `const char **` that SQLite points into `zSql`: an
-    // address, which no annotation can record (`#[out(len = 1)] pzTail:
-    // *mut *const c_char` is refused: `*const i8` is not plain data). This
-    // program never asks for the tail, so it passes null, through the one
-    // pointer-sized type that records null: `ContextPtr::null()`.
     fn sqlite3_prepare_v2(
         db: &Db,
         zSql: *const c_char,
         nByte: c_int,
         #[out(len = 1)] ppStmt: *mut Stmt,
-        pzTail: ContextPtr,
+        #[out(len = 1, points_into = zSql)] pzTail: *mut *const c_char,
     ) -> c_int;
     fn sqlite3_step(stmt: &Stmt) -> c_int;
     fn sqlite3_column_text(stmt: &Stmt, iCol: c_int) -> *const c_char;
@@ -50,12 +47,45 @@ unsafe extern "C" {
     fn sqlite3_finalize(stmt: Stmt) -> c_int;
     fn sqlite3_close(db: Db) -> c_int;
     fn sqlite3_errmsg(db: &Db) -> *const c_char;
+    fn sqlite3_exec(
+        db: &Db,
+        sql: *const c_char,
+        callback: Option<
+            unsafe extern "C" fn(ContextPtr, c_int, *mut *mut c_char, *mut *mut c_char) -> c_int,
+        >,
+        arg: ContextPtr,
+        #[out(len = 1)] errmsg: *mut *mut c_char,
+    ) -> c_int;
 }
 
-// TODO(callbacks): sqlite3_exec with a row callback, once extern blocks
-// accept callbacks: `sqlite3_exec(db: &Db, sql: *const c_char, callback:
-// extern "C" fn(..) -> c_int, arg: ContextPtr, errmsg: ..)`, recorded
-// and replayed with the rows the callback saw.
+/// `sqlite3_exec`'s row callback: prints the row, and makes a recorded
+/// call of its own (SQLite's clock, through `sqlite3_exec`'s sibling
+/// `prepare`/`step` would do as well; a recorded C call is what matters).
+#[deterministic(callback)]
+extern "C" fn print_row(
+    lines: ContextPtr,
+    n: c_int,
+    #[input(len = n)] values: *mut *mut c_char,
+    #[input(len = n)] names: *mut *mut c_char,
+) -> c_int {
+    let text = |p: *mut c_char| match p.is_null() {
+        true => "NULL".to_owned(),
+        // SAFETY: SQLite passes NUL-terminated column values and names.
+        false => unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned(),
+    };
+    let mut row = Vec::new();
+    for i in 0..usize::try_from(n).unwrap_or(0) {
+        // SAFETY: `n` values and `n` names.
+        let (value, name) = unsafe { (*values.add(i), *names.add(i)) };
+        row.push(format!("{}={}", text(name), text(value)));
+    }
+    // A recorded call inside the callback: replayed when replay invokes it.
+    let greeting = replay_tests::greet(&row.join(","));
+    // SAFETY: `lines` is the `Context` the program passed to `sqlite3_exec`.
+    let lines = unsafe { lines.as_ref::<RefCell<Vec<String>>>() };
+    lines.borrow_mut().push(format!("exec {greeting}"));
+    0
+}
 
 /// The query the program runs over what it inserted.
 const SELECT: &str = "SELECT rowid, n, at FROM t ORDER BY rowid";
@@ -73,43 +103,67 @@ fn program(dir: &Path, query: &str) -> Vec<String> {
     assert_eq!(rc, SQLITE_OK);
 
     let mut lines = Vec::new();
-    for sql in [
-        "CREATE TABLE t (n INTEGER, at TEXT)",
-        "INSERT INTO t VALUES (random(), datetime('now'))",
-        "INSERT INTO t VALUES (random(), datetime('now', '+1 day'))",
-        "INSERT INTO t VALUES (random() % 1000, 'today')",
-        query,
-        "SELECT no_such_column FROM t",
-    ] {
-        let sql = CString::new(sql).expect("no NUL");
-        let mut stmt = MaybeUninit::<Stmt>::uninit();
-        // SAFETY: a live connection, a C string, room for one handle, and
-        // no tail wanted. On an error SQLite writes a null handle.
-        let (rc, stmt) = unsafe {
-            let rc =
-                sqlite3_prepare_v2(&db, sql.as_ptr(), -1, stmt.as_mut_ptr(), ContextPtr::null());
-            (rc, stmt.assume_init())
-        };
-        if rc != SQLITE_OK {
-            // SAFETY: a live connection; the message is copied at once.
-            let message = unsafe { CStr::from_ptr(sqlite3_errmsg(&db)) };
-            lines.push(format!("error {rc}: {}", message.to_string_lossy()));
-        }
-        // SAFETY: a live statement (a null one, after an error, is done).
-        while rc == SQLITE_OK && unsafe { sqlite3_step(&stmt) } == SQLITE_ROW {
-            // SAFETY: a statement on a row of three columns; the text is
-            // copied before the next call.
-            let line = unsafe {
-                let rowid = sqlite3_column_int64(&stmt, 0);
-                let n = sqlite3_column_int64(&stmt, 1);
-                let at = CStr::from_ptr(sqlite3_column_text(&stmt, 2));
-                format!("row {rowid}: n={n} at={}", at.to_string_lossy())
+    // A script of several statements, walked with `pzTail`.
+    let script = CString::new(
+        "CREATE TABLE t (n INTEGER, at TEXT); \
+         INSERT INTO t VALUES (random(), datetime('now')); \
+         INSERT INTO t VALUES (random(), datetime('now', '+1 day')); \
+         INSERT INTO t VALUES (random() % 1000, 'today');",
+    )
+    .expect("no NUL");
+    let owned: Vec<CString> = [query, "SELECT no_such_column FROM t"]
+        .into_iter()
+        .map(|sql| CString::new(sql).expect("no NUL"))
+        .collect();
+    let mut statements = vec![script.as_ptr()];
+    statements.extend(owned.iter().map(|sql| sql.as_ptr()));
+    for first in statements {
+        let mut sql = first;
+        // SAFETY: `sql` points into a live C string (its tail).
+        while unsafe { *sql } != 0 {
+            let mut stmt = MaybeUninit::<Stmt>::uninit();
+            let mut tail = std::ptr::null();
+            // SAFETY: a live connection, a C string, room for one handle and
+            // one tail. On an error SQLite writes a null handle.
+            let (rc, stmt) = unsafe {
+                let rc = sqlite3_prepare_v2(&db, sql, -1, stmt.as_mut_ptr(), &mut tail);
+                (rc, stmt.assume_init())
             };
-            lines.push(line);
+            if rc != SQLITE_OK {
+                // SAFETY: a live connection; the message is copied at once.
+                let message = unsafe { CStr::from_ptr(sqlite3_errmsg(&db)) };
+                lines.push(format!("error {rc}: {}", message.to_string_lossy()));
+            }
+            // SAFETY: a live statement (a null one, after an error, is done).
+            while rc == SQLITE_OK && unsafe { sqlite3_step(&stmt) } == SQLITE_ROW {
+                // SAFETY: a statement on a row of three columns; the text is
+                // copied before the next call.
+                let line = unsafe {
+                    let rowid = sqlite3_column_int64(&stmt, 0);
+                    let n = sqlite3_column_int64(&stmt, 1);
+                    let at = CStr::from_ptr(sqlite3_column_text(&stmt, 2));
+                    format!("row {rowid}: n={n} at={}", at.to_string_lossy())
+                };
+                lines.push(line);
+            }
+            // SAFETY: finalized once; finalizing null is a no-op.
+            assert_eq!(unsafe { sqlite3_finalize(stmt) }, SQLITE_OK);
+            if rc != SQLITE_OK || tail.is_null() {
+                break;
+            }
+            sql = tail;
         }
-        // SAFETY: finalized once; finalizing null is a no-op.
-        assert_eq!(unsafe { sqlite3_finalize(stmt) }, SQLITE_OK);
     }
+    // The same rows through `sqlite3_exec` and its row callback.
+    let exec_lines = Context::new(RefCell::new(Vec::new()));
+    let exec = CString::new("SELECT n, at FROM t WHERE rowid > 1").expect("no NUL");
+    // SAFETY: a live connection, a C string, a callback of the C type, a
+    // context that outlives the call, and no error message wanted.
+    let rc = unsafe {
+        sqlite3_exec(&db, exec.as_ptr(), Some(print_row), exec_lines.ptr(), std::ptr::null_mut())
+    };
+    assert_eq!(rc, SQLITE_OK);
+    lines.extend(exec_lines.borrow().iter().cloned());
     // SAFETY: every statement is finalized.
     assert_eq!(unsafe { sqlite3_close(db) }, SQLITE_OK);
     lines
@@ -127,10 +181,13 @@ fn queries_replay_in_process_without_the_database() {
         program(&dir, SELECT)
     });
     assert!(!database.exists(), "replay never opened the database");
-    assert_eq!(lines.len(), 4, "{lines:?}");
+    assert_eq!(lines.len(), 6, "{lines:?}");
     assert_contains!(lines[0], "row 1: n=");
     assert_contains!(lines[2], "at=today");
     assert_contains!(lines[3], "no such column: no_such_column");
+    // The row callback ran in replay, with the rows and its own recorded call.
+    assert_contains!(lines[4], "exec hello, n=");
+    assert_contains!(lines[5], "at=today");
 }
 
 /// Runs this test binary's `test` in a child process, with `phase` and
@@ -181,7 +238,7 @@ fn a_recording_replays_in_another_process_without_the_database() {
     assert_success(&replayed);
     assert!(!database.exists(), "replay never opened the database");
     assert_eq!(printed(&replayed), printed(&recorded));
-    assert_eq!(printed(&recorded).len(), 4, "{}", stdout(&recorded));
+    assert_eq!(printed(&recorded).len(), 6, "{}", stdout(&recorded));
 
     // Without a session, SQLite makes up other numbers.
     let normal = run_child(NAME, "off", &dir);

@@ -16,6 +16,8 @@ unsafe extern "C" {
     fn fill(#[out(len = *n)] buf: *mut u8, n: usize) -> i32;
     // `written = *n` likewise.
     fn copy(#[out(len = n, written = *n)] buf: *mut u8, n: usize) -> i32;
+    // `points_into` names the pointer C writes into.
+    fn prepare(sql: *const c_char, n: i32, #[out(len = 1, points_into = n)] tail: *mut *const c_char) -> i32;
     // Both ways at once.
     fn args(#[input(len = n, null_terminated)] argv: *const *const c_char, n: usize) -> i32;
 }

@@ -54,6 +54,9 @@ pub(crate) struct PointerAttr {
     pub(crate) written: Option<Written>,
     /// `#[input(null_terminated)]`: an array of C strings ending with a null.
     pub(crate) null_terminated: bool,
+    /// `#[out(points_into = base)]`: C writes pointers into the memory of
+    /// the pointer parameter `base` (SQLite's `pzTail` into `zSql`).
+    pub(crate) points_into: Option<Ident>,
 }
 
 const NAMES: [&str; 3] = ["out", "inout", "input"];
@@ -88,6 +91,7 @@ impl PointerAttr {
             len: None,
             written: None,
             null_terminated: false,
+            points_into: None,
         };
         let tokens = match &parsed.attr.meta {
             syn::Meta::List(list) => list.tokens.clone(),
@@ -95,7 +99,7 @@ impl PointerAttr {
             syn::Meta::NameValue(_) => return Err(parsed.needs_len()),
         };
         let accepted: &[Accepted] = match direction {
-            Direction::Out => &[LEN, WRITTEN],
+            Direction::Out => &[LEN, WRITTEN, POINTS_INTO],
             Direction::InOut => &[LEN],
             Direction::Input => &[LEN, NULL_TERMINATED],
         };
@@ -104,6 +108,7 @@ impl PointerAttr {
             match arg.accepted.name {
                 "null_terminated" => parsed.null_terminated = true,
                 "len" => parsed.len = Some(len(arg.value()?)?),
+                "points_into" => parsed.points_into = Some(arg.ident()?),
                 _ => parsed.written = Some(written(arg.value()?)?),
             }
             Ok(())
@@ -176,6 +181,10 @@ const LEN: Accepted = Accepted {
     ..Accepted::new("len", "`len = count`")
 };
 const WRITTEN: Accepted = Accepted::new("written", "`written = return`");
+const POINTS_INTO: Accepted = Accepted {
+    hint: " (C writes pointers into the memory `base` points at)",
+    ..Accepted::new("points_into", "`points_into = base`")
+};
 const NULL_TERMINATED: Accepted = Accepted {
     hint: " (an array of C strings ending with a null pointer)",
     ..Accepted::new("null_terminated", "`null_terminated`")

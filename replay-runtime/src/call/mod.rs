@@ -29,7 +29,10 @@ pub use callback::{
     show_return,
 };
 pub use entry::{Call, Failure, Run, Suspended, done, outlined, passthrough, suspend};
-pub use out_raw::{OutBuffer, OutHandle, OutHandles, OutPlain, OutProbe, OutRaw, count, written};
+pub use out_raw::{
+    OutBuffer, OutCStrings, OutHandle, OutHandles, OutOffsets, OutPlain, OutProbe, OutRaw, count,
+    written,
+};
 pub use plain::Plain;
 pub use probe::{DebugDecode, DebugDecodeOwned, DebugOnly, Probe, Undisplayable};
 pub use rebuild::{ArrayOwned, CStrOwned, StringsOwned, take};

@@ -5,8 +5,10 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use std::ffi::c_char;
+
 use super::args::Out;
-use super::c_values::Bytes;
+use super::c_values::{Bytes, CStrRet, ReadPtr};
 use super::plain::Plain;
 use crate::handles::Mapped;
 use crate::recording::encode::{EncodeError, encode};
@@ -227,5 +229,153 @@ impl<T> OutPlain<T> for OutProbe<T> {
     {
         // SAFETY: the caller's contract, the same.
         unsafe { OutRaw::new(self.0, len, exact) }
+    }
+}
+
+/// An output buffer of pointers C writes into the memory of another
+/// argument (`#[out(len = 1, points_into = zSql)] pzTail: *mut *const
+/// c_char`): recorded as offsets from that argument's pointer, written
+/// back in replay as this run's pointer plus the offset. Null stays null.
+pub struct OutOffsets {
+    ptr: *mut *const u8,
+    base: *const u8,
+    capacity: usize,
+    written: usize,
+    exact: bool,
+}
+
+impl OutOffsets {
+    /// A buffer of `len` pointers into the memory `base` points at.
+    ///
+    /// # Safety
+    ///
+    /// As for [`OutRaw::new`].
+    #[inline]
+    pub unsafe fn new<T>(ptr: *mut *const T, base: *const u8, len: usize, exact: bool) -> Self {
+        let capacity = if ptr.is_null() { 0 } else { len };
+        OutOffsets {
+            ptr: ptr.cast(),
+            base,
+            capacity,
+            written: capacity,
+            exact,
+        }
+    }
+}
+
+impl OutBuffer for OutOffsets {
+    #[inline]
+    fn wrote(&mut self, elements: usize) {
+        self.written = elements.min(self.capacity);
+    }
+}
+
+impl Out for OutOffsets {
+    fn encode(&self, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
+        let mut offsets = Vec::with_capacity(self.written);
+        for i in 0..self.written {
+            // SAFETY: `new`'s contract; the call wrote these pointers.
+            let at = unsafe { self.ptr.add(i).read() };
+            let offset = match (at as usize).checked_sub(self.base as usize) {
+                _ if at.is_null() => None,
+                Some(offset) if !self.base.is_null() => Some(offset as u64),
+                _ => {
+                    return Err(serde::ser::Error::custom(
+                        "a pointer the call wrote does not point into the memory of its \
+                         `points_into` parameter",
+                    ));
+                }
+            };
+            offsets.push(offset);
+        }
+        encode(&offsets, buf)
+    }
+    fn decode(&mut self, bytes: &mut &[u8]) -> Result<(), String> {
+        let (offsets, rest) = postcard::take_from_bytes::<Vec<Option<u64>>>(bytes)
+            .map_err(|e| format!("the recorded pointers cannot be read: {e}"))?;
+        if offsets.len() > self.capacity || (self.exact && offsets.len() != self.capacity) {
+            return Err(format!(
+                "the recorded buffer holds {} pointer(s) but the buffer passed now holds {}",
+                offsets.len(),
+                self.capacity
+            ));
+        }
+        for (i, offset) in offsets.into_iter().enumerate() {
+            let at = match offset {
+                // Wrapping: the offset is only ever handed back to C, as
+                // the pointer it recorded was.
+                Some(offset) => self.base.wrapping_add(offset as usize),
+                None => std::ptr::null(),
+            };
+            // SAFETY: `new`'s contract, `i < capacity`.
+            unsafe { self.ptr.add(i).write(at) };
+        }
+        *bytes = rest;
+        Ok(())
+    }
+}
+
+/// An output buffer of C strings C writes (`char **errmsg`, declared
+/// `#[out(len = 1)] errmsg: *mut *mut c_char`): recorded as the strings;
+/// replay writes pointers to copies the thread's session keeps. What C
+/// allocated stays the caller's to free in record; in replay the copy is
+/// the session's (freeing it through a recorded call is replayed, not made).
+pub struct OutCStrings {
+    ptr: *mut *const c_char,
+    capacity: usize,
+    written: usize,
+    exact: bool,
+}
+
+impl OutCStrings {
+    /// A buffer of `len` C string pointers.
+    ///
+    /// # Safety
+    ///
+    /// As for [`OutRaw::new`]; each pointer C writes is null or a
+    /// NUL-terminated string.
+    #[inline]
+    pub unsafe fn new<P: ReadPtr<c_char>>(ptr: *mut P, len: usize, exact: bool) -> Self {
+        let capacity = if ptr.is_null() { 0 } else { len };
+        OutCStrings {
+            ptr: ptr.cast(),
+            capacity,
+            written: capacity,
+            exact,
+        }
+    }
+}
+
+impl OutBuffer for OutCStrings {
+    #[inline]
+    fn wrote(&mut self, elements: usize) {
+        self.written = elements.min(self.capacity);
+    }
+}
+
+impl Out for OutCStrings {
+    fn encode(&self, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
+        let strings: Vec<CStrRet> = (0..self.written)
+            // SAFETY: `new`'s contract; the call wrote these pointers.
+            .map(|i| CStrRet(unsafe { self.ptr.add(i).read() }))
+            .collect();
+        encode(&strings, buf)
+    }
+    fn decode(&mut self, bytes: &mut &[u8]) -> Result<(), String> {
+        let (strings, rest) = postcard::take_from_bytes::<Vec<CStrRet>>(bytes)
+            .map_err(|e| format!("the recorded C strings cannot be read: {e}"))?;
+        if strings.len() > self.capacity || (self.exact && strings.len() != self.capacity) {
+            return Err(format!(
+                "the recorded buffer holds {} string(s) but the buffer passed now holds {}",
+                strings.len(),
+                self.capacity
+            ));
+        }
+        for (i, string) in strings.into_iter().enumerate() {
+            // SAFETY: `new`'s contract, `i < capacity`.
+            unsafe { self.ptr.add(i).write(string.0) };
+        }
+        *bytes = rest;
+        Ok(())
     }
 }

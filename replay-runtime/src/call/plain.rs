@@ -32,8 +32,9 @@
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not plain data: its bytes may hold an address or a handle, which means nothing in another run",
     label = "copied byte for byte to and from the recording",
-    note = "if its bytes mean the same in every run (no pointers, no handles, any bit pattern valid), say so: `unsafe impl replay_runtime::Plain for {Self} {{}}`",
-    note = "a handle (a descriptor, a pointer C owns) is a `#[mapped]` type; C writing one (`T**`) is `#[out(len = 1)] p: *mut Handle`"
+    note = "if `{Self}` is a type of yours whose bytes mean the same in every run (no pointers, no handles, any bit pattern valid), say so: `unsafe impl replay_runtime::Plain for {Self} {{}}`",
+    note = "a handle (a descriptor, a pointer C owns) is a `#[mapped]` type; C writing one (`T**`) is `#[out(len = 1)] p: *mut Handle`",
+    note = "a C string C writes is `#[out(len = 1)] p: *mut *mut c_char`; a pointer C writes into another argument is `#[out(len = 1, points_into = that_argument)]`"
 )]
 pub unsafe trait Plain {}
 
