@@ -27,6 +27,9 @@ const BYTES: usize = 64;
 /// Shows the events of one thread, parsing each function's signature once.
 #[derive(Default)]
 pub struct Decoder {
+    /// The recording's arguments end with the `&mut` parameters' values
+    /// before the call (format version 2 on).
+    inouts: bool,
     /// By the address of the recording's shared signature string, which
     /// the key's `Arc` keeps alive (a hostile file's huge signature is
     /// never hashed per call).
@@ -34,6 +37,14 @@ pub struct Decoder {
 }
 
 impl Decoder {
+    /// A decoder for a recording of format `version`.
+    pub fn for_version(version: u16) -> Decoder {
+        Decoder {
+            inouts: version >= 2,
+            ..Decoder::default()
+        }
+    }
+
     /// The event as `replay dump` prints it.
     pub fn show(&mut self, entry: &Entry) -> String {
         let Entry::Call {
@@ -46,9 +57,10 @@ impl Decoder {
         else {
             return entry.to_string();
         };
+        let inouts = self.inouts;
         let signature = self.signature(signature);
         let decoded_arguments = match (arguments, signature) {
-            (Value::Bytes(bytes), Some(signature)) => inputs(signature, bytes),
+            (Value::Bytes(bytes), Some(signature)) => inputs(signature, bytes, inouts),
             _ => None,
         };
         let arguments = match (decoded_arguments, arguments) {
@@ -81,16 +93,26 @@ impl Decoder {
 }
 
 /// The arguments, shown `1, "abc"`.
-fn inputs(signature: &Signature, bytes: &[u8]) -> Option<String> {
-    let shown = values(&signature.inputs, bytes)?;
+fn inputs(signature: &Signature, bytes: &[u8], with_inouts: bool) -> Option<String> {
+    let inouts: &[Type] = if with_inouts { &signature.inouts } else { &[] };
+    let shown = values(signature.inputs.iter().chain(inouts), bytes)?;
     // A `&self` records nothing, or a `#[mapped]` handle's slot and
     // generation: bytes that read both ways are left undecoded.
     if signature.shared_self {
         let slot = [Type::Unsigned(32), Type::Unsigned(32)];
-        if values(slot.iter().chain(&signature.inputs), bytes).is_some() {
+        if values(slot.iter().chain(&signature.inputs).chain(inouts), bytes).is_some() {
             return None;
         }
     }
+    let inputs = signature.inputs.len();
+    let shown: Vec<String> = shown
+        .into_iter()
+        .enumerate()
+        .map(|(i, value)| match i >= inputs {
+            true => format!("in {value}"),
+            false => value,
+        })
+        .collect();
     Some(shown.join(", "))
 }
 

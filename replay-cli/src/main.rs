@@ -113,7 +113,7 @@ fn dump(file: &Path) -> Result<(), Error> {
     );
     for thread in recording.threads() {
         println!("thread {thread}:");
-        let mut decoder = Decoder::default();
+        let mut decoder = Decoder::for_version(recording.version());
         for (i, entry) in recording.entries(thread)?.enumerate() {
             println!("  {:>6}  {}", i + 1, decoder.show(&entry?));
         }
@@ -153,7 +153,9 @@ fn diff(a: &Path, b: &Path) -> Result<ExitCode, Error> {
     threads.dedup();
     let mut compared = 0u64;
     for thread in threads {
-        let mut decoder = Decoder::default();
+        // Recordings of two versions show their in/out values alike only
+        // where both have them: the left one's version decides.
+        let mut decoder = Decoder::for_version(left.version());
         let mut ours = entries(&left, thread)?;
         let mut theirs = entries(&right, thread)?;
         let mut before = VecDeque::with_capacity(CONTEXT);

@@ -31,6 +31,9 @@ pub struct Signature {
     pub ret: Type,
     /// The out-parameters (`&mut T`, `&mut [T]`, `*mut T`), in order.
     pub outputs: Vec<Type>,
+    /// The `&mut` parameters not marked `#[out]`, whose value before the
+    /// call ends the arguments (from format version 2 on).
+    pub inouts: Vec<Type>,
 }
 
 impl Signature {
@@ -54,6 +57,8 @@ impl Signature {
 enum Param {
     Input(Type),
     Output(Type),
+    /// `&mut T`: an output, and its value before the call an input.
+    InOut(Type),
     /// `&self`: see [`Signature::shared_self`].
     SharedSelf,
     /// `self`, `&mut self`, `self: Box<Self>`, a `#[secret]` parameter:
@@ -102,11 +107,16 @@ impl<'a> Parser<'a> {
             inputs: Vec::new(),
             ret: Type::Unit,
             outputs: Vec::new(),
+            inouts: Vec::new(),
         };
         while !self.eat(Token::Punct(')')) {
             match self.param()? {
                 Param::Input(ty) => signature.inputs.push(ty),
                 Param::Output(ty) => signature.outputs.push(ty),
+                Param::InOut(ty) => {
+                    signature.inouts.push(ty.clone());
+                    signature.outputs.push(ty);
+                }
                 Param::SharedSelf => signature.shared_self = true,
                 Param::OtherSelf => {}
             }
@@ -134,6 +144,17 @@ impl<'a> Parser<'a> {
             // Its type need not be one the decoder knows: skipped whole.
             self.skip_to_next_param()?;
             return Some(Param::OtherSelf);
+        }
+        // `#[out] &mut T`: only its value after the call is recorded.
+        let out = [
+            Token::Punct('#'),
+            Token::Punct('['),
+            Token::Ident("out"),
+            Token::Punct(']'),
+        ];
+        let out_only = (0..out.len()).all(|i| self.peek_at(i) == Some(out[i]));
+        if out_only {
+            self.at += out.len();
         }
         // `&self`, `& 'a self`, `&mut self`, `self`, `mut self`, `self: T`.
         let mut ahead = 0;
@@ -163,7 +184,11 @@ impl<'a> Parser<'a> {
         if reference && mutable {
             // `&mut T` records `T`, and `&mut [T]` a sequence, as `[T]` is.
             self.at += ahead;
-            return Some(Param::Output(self.ty()?));
+            let ty = self.ty()?;
+            return Some(match out_only {
+                true => Param::Output(ty),
+                false => Param::InOut(ty),
+            });
         }
         if self.eat(Token::Punct('*')) {
             let mutable = match self.next()? {

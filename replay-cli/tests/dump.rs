@@ -54,8 +54,9 @@ fn sum(values: &[i32], total: &mut i64, count: &mut i32) {
     *count = values.len() as i32;
 }
 
+/// Only writes its buffer: its value before the call is not recorded.
 #[deterministic]
-fn fill(buf: &mut [u8]) -> bool {
+fn fill(#[out] buf: &mut [u8]) -> bool {
     for (i, b) in buf.iter_mut().enumerate() {
         *b = i as u8 + 1;
     }
@@ -205,7 +206,8 @@ fn dump_shows_out_parameters_after_the_return_value() {
         assert_eq!(n, 5);
     });
     let out = replay_ok("dump", &path);
-    assert_shows(&out, "dump::sum([4, -9]) -> (), out -5, out 2");
+    // The `&mut` values before the call are arguments too, marked `in`.
+    assert_shows(&out, "dump::sum([4, -9], in 0, in 0) -> (), out -5, out 2");
     assert_shows(&out, "dump::fill() -> true, out [1, 2, 3]");
     let fd = file.as_raw_fd();
     assert_shows(&out, &format!("dump::read({fd}, 16) -> 5, out b\"hello\""));

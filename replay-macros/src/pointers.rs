@@ -76,8 +76,8 @@ pub(crate) fn classify(ident: &syn::Ident, ty: &Type, foreign: bool, errors: &mu
             Kind::Value
         }
         Type::Reference(r) if r.mutability.is_some() => match &*r.elem {
-            Type::Slice(_) => Kind::OutSlice,
-            _ => Kind::OutRef,
+            Type::Slice(_) => Kind::OutSlice(true),
+            _ => Kind::OutRef(true),
         },
         Type::Reference(r) if foreign && !is_handle_like(&r.elem) => {
             errors.push(syn::Error::new_spanned(
@@ -139,19 +139,34 @@ pub(crate) fn classify_marked(
     errors: &mut Errors,
 ) -> Kind {
     let name = attr.direction.name();
+    let bare = attr.len.is_none() && attr.written.is_none() && attr.points_into.is_none();
     let Type::Ptr(ptr) = ty else {
-        let hint = match ty {
-            Type::Reference(r) if r.mutability.is_some() => {
-                "; `&mut T` and `&mut [T]` are recorded as outputs without it"
+        let message = match ty {
+            // `#[out]` alone on `&mut`: the call only writes it.
+            Type::Reference(r) if r.mutability.is_some() && attr.direction == Direction::Out => {
+                if bare {
+                    return match &*r.elem {
+                        Type::Slice(_) => Kind::OutSlice(false),
+                        _ => Kind::OutRef(false),
+                    };
+                }
+                "`#[out]` on a `&mut` parameter takes no arguments: it says the call only \
+                 writes it, so its value before the call is not recorded"
+                    .to_owned()
             }
-            _ => "",
+            Type::Reference(r) if r.mutability.is_some() => format!(
+                "`#[{name}(..)]` does not apply to `&mut`: a `&mut` parameter is recorded \
+                 before and after the call without it, or only after with `#[out]`"
+            ),
+            _ => format!("`#[{name}(..)]` applies to raw pointer parameters of extern functions"),
         };
-        errors.push(syn::Error::new_spanned(
-            &attr.attr,
-            format!("`#[{name}(..)]` applies to raw pointer parameters of extern functions{hint}"),
-        ));
+        errors.push(syn::Error::new_spanned(&attr.attr, message));
         return Kind::Value;
     };
+    if attr.len.is_none() && attr.direction != Direction::Input {
+        errors.push(attr.needs_len());
+        return Kind::Value;
+    }
     if !foreign {
         errors.push(syn::Error::new_spanned(
             &attr.attr,

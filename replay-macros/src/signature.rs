@@ -20,10 +20,12 @@ pub(crate) enum Kind {
     Value,
     /// `&T`: recorded and checked on replay, as `T`.
     Ref,
-    /// `&mut T`: written by the call, recorded, written back on replay.
-    OutRef,
+    /// `&mut T`: written by the call, recorded, written back on replay;
+    /// its value before the call is an input too (`true`), unless the
+    /// parameter is marked `#[out]`.
+    OutRef(bool),
     /// `&mut [T]`: as `OutRef`, element by element.
-    OutSlice,
+    OutSlice(bool),
     /// `*mut T` with `#[out(..)]`: a raw output buffer.
     OutRaw(Box<PointerAttr>),
     /// `*mut T` with `#[inout(..)]`: read, then written, by the call.
@@ -59,7 +61,7 @@ impl Kind {
     pub(crate) fn is_output(&self) -> bool {
         matches!(
             self,
-            Kind::OutRef | Kind::OutSlice | Kind::OutRaw(_) | Kind::InOutRaw(_)
+            Kind::OutRef(_) | Kind::OutSlice(_) | Kind::OutRaw(_) | Kind::InOutRaw(_)
         )
     }
 
@@ -107,17 +109,31 @@ pub(crate) struct Analysis {
 impl Analysis {
     /// `fn(u64, & str) -> u64`, for the recording; a `secret` parameter
     /// shows as `#[secret] T`, so that a reader of the recording knows it
-    /// is not there.
+    /// is not there, and a `&mut` marked `#[out]` as `#[out] &mut T` (its
+    /// value before the call is not recorded either).
     pub(crate) fn display(&self, secret: &[syn::Ident]) -> String {
+        let out_only = |ident: &syn::Ident| {
+            self.params.iter().any(|p| {
+                p.ident == *ident && matches!(p.kind, Kind::OutRef(false) | Kind::OutSlice(false))
+            })
+        };
         let params: Vec<String> = self
             .shown
             .iter()
             .map(|(ident, ty)| match ident {
                 Some(ident) if secret.contains(ident) => format!("#[secret] {ty}"),
+                Some(ident) if out_only(ident) => format!("#[out] {ty}"),
                 _ => ty.clone(),
             })
             .collect();
         format!("fn({}){}", params.join(", "), self.shown_ret)
+    }
+
+    /// The `&mut` parameters whose value before the call is recorded.
+    pub(crate) fn inouts(&self) -> impl Iterator<Item = &Param> {
+        self.params
+            .iter()
+            .filter(|p| matches!(p.kind, Kind::OutRef(true) | Kind::OutSlice(true)))
     }
 
     pub(crate) fn inputs(&self) -> impl Iterator<Item = &Param> {
@@ -131,7 +147,7 @@ impl Analysis {
             .map(|p| {
                 let ident = &p.ident;
                 match p.kind {
-                    Kind::OutRef | Kind::OutSlice => quote!(&mut *#ident),
+                    Kind::OutRef(_) | Kind::OutSlice(_) => quote!(&mut *#ident),
                     _ => quote!(#ident),
                 }
             })

@@ -29,10 +29,12 @@ pub(crate) fn body(
     };
     // Each recorded input's position among the parameters, and name.
     let receiver_name = analysis.shared_receiver.then(|| quote!((1u16, "self")));
-    let names = receiver_name.into_iter().chain(recorded().map(|p| {
-        let (position, name) = (p.position, p.ident.to_string());
-        quote!((#position, #name))
-    }));
+    let names = receiver_name
+        .into_iter()
+        .chain(recorded().chain(analysis.inouts()).map(|p| {
+            let (position, name) = (p.position, p.ident.to_string());
+            quote!((#position, #name))
+        }));
     let path_end = format!("::{name}");
     let site = if analysis.is_method {
         quote! {
@@ -58,6 +60,16 @@ pub(crate) fn body(
         .into_iter()
         .chain(recorded().map(|p| input(&rt, analysis, p)))
         .collect();
+    // The value each `&mut` parameter holds before the call.
+    let inouts: Vec<_> = analysis
+        .inouts()
+        .map(|p| {
+            let ident = &p.ident;
+            let span = p.ty.span();
+            let rt = respan(rt.clone(), span);
+            quote_spanned!(span=> (&&&&#rt::Probe(&*#ident)).arg())
+        })
+        .collect();
     // The out-parameters, built once; the real function writes through them.
     let mut outs = Vec::new();
     let mut written = Vec::new();
@@ -66,12 +78,12 @@ pub(crate) fn body(
         let ident = &p.ident;
         let at = syn::Index::from(outs.len());
         let out = match &p.kind {
-            Kind::OutRef | Kind::OutSlice if args.secret_return.is_some() => {
+            Kind::OutRef(_) | Kind::OutSlice(_) if args.secret_return.is_some() => {
                 call_args.push(quote!(&mut *#ident));
                 continue;
             }
-            Kind::OutRef => quote!(#rt::OutRef(&mut *#ident)),
-            Kind::OutSlice => quote!(#rt::OutSlice(&mut *#ident)),
+            Kind::OutRef(_) => quote!(#rt::OutRef(&mut *#ident)),
+            Kind::OutSlice(_) => quote!(#rt::OutSlice(&mut *#ident)),
             Kind::OutRaw(attr) | Kind::InOutRaw(attr) if args.secret_return.is_none() => {
                 let len = len(&rt, attr);
                 match &attr.written {
@@ -168,7 +180,8 @@ pub(crate) fn body(
         #site
         let __replay_at = ::core::panic::Location::caller();
         #rt::done(#rt::outlined(move || {
-            let __replay_call = #rt::Call::begin(#site_ref, __replay_at, #live, &(#(#inputs,)*))?;
+            let __replay_call = #rt::Call::begin(
+                #site_ref, __replay_at, #live, &(#(#inputs,)*), &(#(#inouts,)*))?;
             #run
         }))#unwrap
     }

@@ -111,6 +111,13 @@ impl Inspection {
         })
     }
 
+    /// The recording's format version: from 2 on, a call's arguments end
+    /// with the value each of its `&mut` parameters (not marked `#[out]`)
+    /// held before the call.
+    pub fn version(&self) -> u16 {
+        self.recording.version
+    }
+
     /// The recording's header.
     pub fn metadata(&self) -> &Metadata {
         &self.recording.metadata

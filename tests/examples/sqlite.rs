@@ -78,7 +78,9 @@ extern "C" fn print_row(
     let columns: Vec<String> = (0..n as usize)
         .map(|i| match unsafe { *values.add(i) } {
             value if value.is_null() => "NULL".to_owned(),
-            value => unsafe { CStr::from_ptr(value) }.to_string_lossy().into_owned(),
+            value => unsafe { CStr::from_ptr(value) }
+                .to_string_lossy()
+                .into_owned(),
         })
         .collect();
     println!("exec row: {}", columns.join(" | "));

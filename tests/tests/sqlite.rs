@@ -160,7 +160,13 @@ fn program(dir: &Path, query: &str) -> Vec<String> {
     // SAFETY: a live connection, a C string, a callback of the C type, a
     // context that outlives the call, and no error message wanted.
     let rc = unsafe {
-        sqlite3_exec(&db, exec.as_ptr(), Some(print_row), exec_lines.ptr(), std::ptr::null_mut())
+        sqlite3_exec(
+            &db,
+            exec.as_ptr(),
+            Some(print_row),
+            exec_lines.ptr(),
+            std::ptr::null_mut(),
+        )
     };
     assert_eq!(rc, SQLITE_OK);
     lines.extend(exec_lines.borrow().iter().cloned());

@@ -97,6 +97,7 @@ impl PointerAttr {
             syn::Meta::List(list) => list.tokens.clone(),
             syn::Meta::Path(_) => Default::default(),
             syn::Meta::NameValue(_) => return Err(parsed.needs_len()),
+            // `#[out]` alone marks a `&mut` output only (see `pointers.rs`).
         };
         let accepted: &[Accepted] = match direction {
             Direction::Out => &[LEN, WRITTEN, POINTS_INTO],
@@ -114,9 +115,6 @@ impl PointerAttr {
             Ok(())
         });
         errors.finish()?;
-        if parsed.len.is_none() && direction != Direction::Input {
-            return Err(parsed.needs_len());
-        }
         if parsed.len.is_some() && parsed.null_terminated {
             return Err(syn::Error::new_spanned(
                 &parsed.attr,
@@ -126,7 +124,8 @@ impl PointerAttr {
         Ok(Some(parsed))
     }
 
-    fn needs_len(&self) -> syn::Error {
+    /// The error for a buffer given without its length.
+    pub(crate) fn needs_len(&self) -> syn::Error {
         let name = self.direction.name();
         syn::Error::new_spanned(
             &self.attr,

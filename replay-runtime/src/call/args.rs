@@ -76,6 +76,26 @@ pub trait Args {
     fn get(&self, index: usize) -> &dyn ErasedArg;
 }
 
+/// A call's inputs, then the values its `&mut` parameters had before the
+/// call: what the recording stores as its arguments.
+pub(crate) struct Both<'a, A, I>(pub(crate) &'a A, pub(crate) &'a I);
+
+impl<A: Args, I: Args> Args for Both<'_, A, I> {
+    const COUNT: usize = A::COUNT + I::COUNT;
+    #[inline]
+    fn encode(&self, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
+        self.0.encode(buf)?;
+        self.1.encode(buf)
+    }
+    #[allow(private_interfaces)]
+    fn get(&self, index: usize) -> &dyn ErasedArg {
+        match index.checked_sub(A::COUNT) {
+            None => self.0.get(index),
+            Some(index) => self.1.get(index),
+        }
+    }
+}
+
 /// One out-parameter: written by the real call, recorded, written back on replay.
 pub trait Out {
     /// Appends the value the real call left.

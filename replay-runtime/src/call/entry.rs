@@ -108,25 +108,27 @@ impl Failure {
 }
 
 impl Call {
-    /// Records the call's arguments, or checks them against the recording.
-    /// `location` is the caller's; `live` says when a replayed call runs
+    /// Records the call's arguments, or checks them against the recording:
+    /// its inputs, then (`inouts`) the values its `&mut` parameters hold
+    /// before the call. `location` is the caller's; `live` says when a replayed call runs
     /// for real. With [`Live::Secret`] the results stay out of the
     /// recording, and replay checks the call, then makes it for real
     /// ([`Call::run_secret`]).
     #[inline(always)]
-    pub fn begin<A: Args>(
+    pub fn begin<A: Args, I: Args>(
         site: &'static Site,
         location: &'static Location<'static>,
         live: Live<'_>,
         args: &A,
+        inouts: &I,
     ) -> Result<Call, Failure> {
         let then = match context::mode() {
             ThreadMode::Off | ThreadMode::Assumed | ThreadMode::InCall => Then::Plain,
-            ThreadMode::Record => match record_begin(site, args) {
+            ThreadMode::Record => match record_begin(site, args, inouts) {
                 Ok(guard) => Then::Record(guard),
                 Err(message) => return Err(Failure(Box::new(Why::CannotRecord(message)))),
             },
-            ThreadMode::Replay => match replay_check(site, location, args, live)? {
+            ThreadMode::Replay => match replay_check(site, location, args, inouts, live)? {
                 _ if matches!(live, Live::Secret) => Then::Secret,
                 Checked::Recorded { open } => Then::Recorded(open),
                 Checked::Live(recorded) => Then::Live(recorded, context::epoch()),

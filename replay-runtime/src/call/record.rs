@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::args::{Args, Outs};
+use super::args::{Args, Both, Outs};
 use crate::context::{self, Phase, Scope, ThreadMode};
 use crate::recording::encode::{EncodeError, encode};
 use crate::recording::writer::OpenCall;
@@ -24,7 +24,11 @@ pub(crate) struct RecordGuard {
 /// Starts recording a call: defines the site if new and encodes the
 /// arguments.
 #[inline(always)]
-pub(crate) fn record_begin<A: Args>(site: &'static Site, args: &A) -> Result<RecordGuard, String> {
+pub(crate) fn record_begin<A: Args, I: Args>(
+    site: &'static Site,
+    args: &A,
+    inouts: &I,
+) -> Result<RecordGuard, String> {
     let inside = Scope::enter(ThreadMode::InCall, Phase::Args);
     // Whatever an earlier, failed encoding noted is not this call's.
     let _ = context::take_notes();
@@ -33,7 +37,7 @@ pub(crate) fn record_begin<A: Args>(site: &'static Site, args: &A) -> Result<Rec
     // measured with callgrind on `benches/calls.rs`).
     #[allow(clippy::manual_map)]
     let began = match context::writer() {
-        Some(mut writer) => Some(writer.begin_call(site, args)),
+        Some(mut writer) => Some(writer.begin_call(site, &Both(args, inouts))),
         None => None,
     };
     let call = match began {

@@ -6,7 +6,7 @@ use std::panic::Location;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::args::{Args, Outs};
+use super::args::{Args, Both, Outs};
 use super::callback::replay_inside;
 use super::compare::compare_args;
 use crate::context::{self, Phase, Scope, ThreadMode};
@@ -44,10 +44,11 @@ pub enum Live<'a> {
 /// (panicking with a report beginning `replay diverged` when it does not
 /// match) and says whether it runs for real.
 #[inline]
-pub(crate) fn replay_check<A: Args>(
+pub(crate) fn replay_check<A: Args, I: Args>(
     site: &'static Site,
     location: &'static Location<'static>,
     args: &A,
+    inouts: &I,
     live: Live<'_>,
 ) -> Result<Checked, Divergence> {
     context::try_replay(location, |cursor| {
@@ -58,7 +59,10 @@ pub(crate) fn replay_check<A: Args>(
         let mine_digested = {
             let _args = Scope::enter(ThreadMode::InCall, Phase::Args);
             cursor.scratch.clear();
-            format::put_args(&mut cursor.scratch, args)
+            match cursor.records_inouts() {
+                true => format::put_args(&mut cursor.scratch, &Both(args, inouts)),
+                false => format::put_args(&mut cursor.scratch, args),
+            }
         };
         let matched = cursor.next_call(site, location)?;
         let digested = matched.digested;
@@ -85,7 +89,10 @@ pub(crate) fn replay_check<A: Args>(
         if digested != mine_digested || mine != cursor.recorded_args() {
             let report = {
                 let _display = Scope::enter(ThreadMode::InCall, Phase::Display);
-                compare_args(args, digested, cursor.recorded_args())
+                match cursor.records_inouts() {
+                    true => compare_args(&Both(args, inouts), digested, cursor.recorded_args()),
+                    false => compare_args(args, digested, cursor.recorded_args()),
+                }
             };
             return Err(cursor.diverged_on_args(site, location, report));
         }

@@ -53,6 +53,8 @@ pub(crate) struct Cursor {
     /// The current call's foreign function called back: what it did
     /// follows, then its results (see `nested.rs`).
     open: bool,
+    /// The recording's format version.
+    version: u16,
 }
 
 /// A recorded call matched by [`Cursor::next_call`].
@@ -139,6 +141,7 @@ impl Cursor {
             diverged: None,
             run: None,
             open: false,
+            version: recording.version,
         })
     }
 
@@ -350,6 +353,13 @@ impl Cursor {
     /// out-parameters.
     pub(crate) fn recorded_results(&self) -> &[u8] {
         &self.recorded_rest
+    }
+
+    /// Whether a call's arguments hold the value each `&mut` parameter
+    /// had before the call: from format version 2 on.
+    #[inline]
+    pub(crate) fn records_inouts(&self) -> bool {
+        self.version >= 2
     }
 
     #[inline]

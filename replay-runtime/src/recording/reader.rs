@@ -34,6 +34,8 @@ pub(crate) struct StreamIndex {
 /// A recording whose every chunk and event has been checked.
 pub(crate) struct Recording {
     pub(crate) path: PathBuf,
+    /// The file's format version.
+    pub(crate) version: u16,
     pub(crate) metadata: Metadata,
     pub(crate) streams: BTreeMap<u32, StreamIndex>,
 }
@@ -231,6 +233,7 @@ impl Recording {
         }
         Ok(Recording {
             path: path.to_owned(),
+            version,
             metadata,
             streams,
         })
