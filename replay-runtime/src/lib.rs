@@ -68,10 +68,11 @@ pub use session::{Mode, Session, Summary, current_mode};
 /// function of an `unsafe extern "C"` block.
 ///
 /// In record mode the wrapper calls the real function and records its
-/// arguments, its return value and its out-parameters (`&mut T`,
-/// `&mut [T]`, raw buffers marked `#[out]`); in replay mode it checks the
-/// arguments against the recording and returns the recorded results
-/// without calling the function; with no session it calls straight through.
+/// arguments, its return value and its out-parameters (`&mut T` and
+/// `&mut [T]`, before and after the call; raw buffers marked `#[out]`);
+/// in replay mode it checks the arguments against the recording and
+/// returns the recorded results without calling the function; with no
+/// session it calls straight through.
 ///
 /// ```
 /// use replay_runtime::{Session, deterministic};
@@ -113,14 +114,63 @@ pub use session::{Mode, Session, Summary, current_mode};
 /// | `replay_with = path::to::stand_in` | in replay, call this function (same parameters and return type) instead of returning recorded values; the call is still checked against the recording |
 /// | `path = param` | `param` holds a file path: in replay the call runs for real when the path matches the session's live-file patterns ([`Session::with_live_files`]) |
 /// | `secret(param, .., return)` | these parameters (and with `return`, the results) never reach the recording: secret parameters are not checked, and a call with secret results runs for real in replay too |
+/// | `callback` | on an `extern "C" fn` that foreign code calls back: each call during a recorded foreign call is recorded nested in it, and replayed by invoking the function with the recorded arguments (see below) |
 /// | `crate = path::to::replay_runtime` | where the runtime is, for crates that re-export it |
 ///
-/// On a parameter of an extern function, `#[out(len = count)]` marks a
-/// `*mut T` buffer of `count` elements (a parameter, or an integer) that the
-/// function writes; add `written = return` when the return value counts
-/// the elements written. See `docs/guide.md` for what each kind of
-/// parameter and return value may be; everything else is a compile error
-/// that says why.
+/// On a parameter of an extern function (or of a callback), what C does
+/// with a pointer:
+///
+/// | attribute | meaning |
+/// |---|---|
+/// | none, on `*const c_char` | a C string (or null), recorded and checked |
+/// | `#[input(len = n)]` | C reads `n` elements (of plain data, or C strings) |
+/// | `#[input(null_terminated)]` | C reads C strings up to a null pointer |
+/// | `#[out(len = n)]` | C writes `n` elements: plain data, `#[mapped]` handles (`T**`), or C strings (`char **`) |
+/// | `#[out(len = n, written = return)]`, `written = *count` | as many as the return value, or what `count` points at after the call |
+/// | `#[out(len = 1, points_into = p)]` | C writes a pointer into the memory of parameter `p` (SQLite's `pzTail`) |
+/// | `#[inout(len = n)]` | C reads, then writes, `n` elements |
+/// | `#[out]` alone, on a `&mut` | the call only writes it: its value before the call is not recorded |
+///
+/// A length is another parameter, `*count` (what a pointer parameter
+/// points at before the call), or an integer. A `&Handle` of a `#[mapped]`
+/// type passes C the raw handle; `-> *const c_char` returns a borrowed C
+/// string (a copy the session keeps, in replay); a function pointer
+/// (`Option<unsafe extern "C" fn(..)>`) is recorded as which callback it
+/// is. `docs/guide.md` has a table from C patterns to declarations;
+/// everything else is a compile error that says why.
+///
+/// ```
+/// use std::ffi::{c_char, c_int};
+///
+/// use replay_runtime::{ContextPtr, deterministic};
+///
+/// // `qsort`'s comparator, replayed when a recorded sort is replayed.
+/// #[deterministic(callback)]
+/// extern "C" fn by_value(#[input(len = 1)] a: *const i32, #[input(len = 1)] b: *const i32) -> c_int {
+///     // SAFETY: qsort passes two elements of the array.
+///     unsafe { (*a).cmp(&*b) as c_int }
+/// }
+///
+/// #[deterministic]
+/// unsafe extern "C" {
+///     fn atoi(s: *const c_char) -> c_int;
+///     fn qsort(
+///         #[inout(len = n)] base: *mut i32,
+///         n: usize,
+///         size: usize,
+///         compar: Option<unsafe extern "C" fn(*const i32, *const i32) -> c_int>,
+///     );
+/// }
+///
+/// let mut values = [3, 1, 2];
+/// // SAFETY: a C string; `values` holds `n` elements of `size` bytes.
+/// unsafe {
+///     assert_eq!(atoi(c"42".as_ptr()), 42);
+///     qsort(values.as_mut_ptr(), 3, 4, Some(by_value));
+/// }
+/// assert_eq!(values, [1, 2, 3]);
+/// # let _ = ContextPtr::null();
+/// ```
 #[cfg(feature = "macros")]
 pub use replay_macros::deterministic;
 
