@@ -12,7 +12,11 @@ use replay_tests::{assert_contains, expect_panic, record_then_replay, scratch_di
 fn sort_in_place(values: &mut [i32]) -> usize {
     let before = values.to_vec();
     values.sort_unstable();
-    before.iter().zip(values.iter()).filter(|(a, b)| a != b).count()
+    before
+        .iter()
+        .zip(values.iter())
+        .filter(|(a, b)| a != b)
+        .count()
 }
 
 /// Fills `buf` whatever it held: its value before is not recorded.
@@ -55,7 +59,10 @@ fn other_input_through_a_mut_slice_diverges_naming_it() {
 
     let session = Session::replay(&recording).expect("replay");
     let message = expect_panic("other values to sort", || sort_in_place(&mut [9, 8, 7]));
-    assert_contains!(message, "argument 1 (`values`) of `in_out::sort_in_place` differs");
+    assert_contains!(
+        message,
+        "argument 1 (`values`) of `in_out::sort_in_place` differs"
+    );
     assert_contains!(message, "values = [3, 1, 2]");
     assert_contains!(message, "values = [9, 8, 7]");
     drop(session);

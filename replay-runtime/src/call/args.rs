@@ -82,10 +82,14 @@ pub(crate) struct Both<'a, A, I>(pub(crate) &'a A, pub(crate) &'a I);
 
 impl<A: Args, I: Args> Args for Both<'_, A, I> {
     const COUNT: usize = A::COUNT + I::COUNT;
-    #[inline]
+    #[inline(always)]
     fn encode(&self, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
         self.0.encode(buf)?;
-        self.1.encode(buf)
+        // Most calls have no `&mut` parameter: nothing to encode.
+        if I::COUNT > 0 {
+            self.1.encode(buf)?;
+        }
+        Ok(())
     }
     #[allow(private_interfaces)]
     fn get(&self, index: usize) -> &dyn ErasedArg {
@@ -116,7 +120,7 @@ macro_rules! tuples {
     ($count:expr; $($name:ident $index:tt),*) => {
         impl<$($name: ?Sized + Serialize),*> Args for ($(Arg<'_, $name>,)*) {
             const COUNT: usize = $count;
-            #[inline]
+            #[inline(always)]
             #[allow(unused_variables)]
             fn encode(&self, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
                 // One serializer for all: a tuple encodes as its elements in turn.
@@ -215,7 +219,7 @@ impl<A: Args> ArgValues for A {
     fn count(&self) -> usize {
         A::COUNT
     }
-    #[inline]
+    #[inline(always)]
     fn encode_all(&self, buf: &mut Vec<u8>) -> Result<(), EncodeError> {
         self.encode(buf)
     }

@@ -70,21 +70,23 @@ thread_local! {
     /// A panic a callback raised inside a wrapped call, kept to be raised
     /// again once the call returns to Rust: it cannot unwind through C.
     static PENDING: Cell<Option<Box<dyn Any + Send>>> = const { Cell::new(None) };
+    /// Whether `PENDING` holds one: a cell without a destructor, so that
+    /// the check after every call costs one thread-local load.
+    static IS_PENDING: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Runs `f` for a callback called inside a wrapped call: a panic is kept
 /// (see [`resume_pending`]) and C gets `R::default()`; once one is kept,
 /// further callbacks do not run.
 fn catching<R: Default>(f: impl FnOnce() -> R) -> R {
-    let pending = PENDING.take();
-    if pending.is_some() {
-        PENDING.set(pending);
+    if IS_PENDING.get() {
         return R::default();
     }
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(ret) => ret,
         Err(payload) => {
             PENDING.set(Some(payload));
+            IS_PENDING.set(true);
             R::default()
         }
     }
@@ -92,8 +94,16 @@ fn catching<R: Default>(f: impl FnOnce() -> R) -> R {
 
 /// After a wrapped call returns to Rust: raises again the panic one of
 /// its callbacks raised, if any.
-#[inline]
+#[inline(always)]
 pub(super) fn resume_pending() {
+    if IS_PENDING.get() {
+        resume();
+    }
+}
+
+#[cold]
+fn resume() {
+    IS_PENDING.set(false);
     if let Some(payload) = PENDING.take() {
         resume_unwind(payload);
     }

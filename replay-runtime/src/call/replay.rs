@@ -59,7 +59,7 @@ pub(crate) fn replay_check<A: Args, I: Args>(
         let mine_digested = {
             let _args = Scope::enter(ThreadMode::InCall, Phase::Args);
             cursor.scratch.clear();
-            match cursor.records_inouts() {
+            match I::COUNT > 0 && cursor.records_inouts() {
                 true => format::put_args(&mut cursor.scratch, &Both(args, inouts)),
                 false => format::put_args(&mut cursor.scratch, args),
             }

@@ -6,23 +6,33 @@
 
 use super::encode::EncodeError;
 use super::event::Event;
-use super::format::{self, KIND_CALL_DIGESTED, take_varint};
-use super::writer::{Open, OpenCall, Partial, StreamWriter};
+use std::sync::atomic::Ordering;
+
+use super::format::{self, KIND_CALL_DIGESTED, KIND_META, take_varint};
+use super::writer::{NONE_OPEN, OpenCall, Partial, StreamWriter};
 use crate::site::Site;
 
 impl StreamWriter {
+    /// Whether the open call event at `start` was reopened as an
+    /// `OpenCall`: a meta head, whose low bits a call's never are.
+    #[inline(always)]
+    pub(super) fn is_nested(&self, start: usize) -> bool {
+        self.buf
+            .get(start)
+            .is_some_and(|&head| u64::from(head & 3) == KIND_META)
+    }
+
     /// Foreign code is calling back during the innermost open call (if
     /// any): reopens its event as an `OpenCall`, once, so that what the
     /// callback records can follow it.
     pub(crate) fn nest(&mut self) {
-        let Some(open) = self.innermost.as_mut() else {
-            return;
-        };
-        if open.nested {
+        let start = self.innermost;
+        if start == NONE_OPEN || self.is_nested(start) {
             return;
         }
-        open.nested = true;
-        let start = open.start;
+        // Nothing was recorded inside the call before: every site defined
+        // from now on goes if it is cut off.
+        self.nested.push(self.defined.len());
         let mut rest = &self.buf[start..];
         let Some(head) = take_varint(&mut rest) else {
             return;
@@ -76,7 +86,6 @@ impl StreamWriter {
     pub(super) fn close_nested(
         &mut self,
         call: OpenCall,
-        open: Open,
         results: impl FnOnce(&mut Vec<u8>) -> Result<(), EncodeError>,
     ) -> Result<(), EncodeError> {
         let event = Partial::new(&mut self.buf);
@@ -86,12 +95,26 @@ impl StreamWriter {
         let encoded = results(event.buf);
         if let Err(e) = encoded {
             drop(event);
-            self.cut_off(call.start(), open);
+            self.cut_off(call.start());
             return Err(e);
         }
         format::patch_len(event.buf, at);
         event.keep();
+        self.nested.pop();
         self.event_done();
         Ok(())
+    }
+
+    /// Cuts off the nested call event from `start` on, with what was
+    /// recorded inside it, and forgets the sites defined since foreign
+    /// code first called back during it: they are defined again when next
+    /// used.
+    pub(super) fn cut_off(&mut self, start: usize) {
+        self.buf.truncate(start.min(self.buf.len()));
+        let first = self.nested.pop().unwrap_or(self.defined.len());
+        for site in self.defined.drain(first.min(self.defined.len())..) {
+            self.sites.remove(&(site as *const Site as usize));
+            site.cache.store(0, Ordering::Relaxed);
+        }
     }
 }

@@ -25,32 +25,27 @@ pub(crate) struct StreamWriter {
     /// A chunk in the making: `CHUNK_HEADER` reserved bytes, then events.
     pub(super) buf: Vec<u8>,
     /// Site numbers of this stream, for sites whose cache another writer took.
-    sites: HashMap<usize, u32>,
+    pub(super) sites: HashMap<usize, u32>,
     /// Calls recorded so far.
     calls: u64,
     /// The run of receives last recorded: where its event starts in `buf`,
     /// the sender, and how many receives it counts. It grows only while
     /// its event is still the last thing in `buf`.
     run: Option<(usize, u32, u64)>,
-    /// The innermost call event still open (its real call is running);
-    /// each [`OpenCall`] keeps the one around it.
-    pub(super) innermost: Option<Open>,
+    /// Where the innermost call event still open (its real call is
+    /// running) starts in `buf`, or [`NONE_OPEN`]; each [`OpenCall`] keeps
+    /// the one around it.
+    pub(super) innermost: usize,
+    /// For each open call foreign code called back during, innermost last:
+    /// how many sites were defined then (those defined later go if the
+    /// call is cut off). See `nesting.rs`.
+    pub(super) nested: Vec<usize>,
     /// The sites in the order they were defined (their numbers).
     pub(super) defined: Vec<&'static Site>,
 }
 
-/// A call event still open.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct Open {
-    /// Where its event starts in `buf`.
-    pub(super) start: usize,
-    /// How many sites were defined when it began: those defined later go
-    /// if it is cut off.
-    pub(super) sites: usize,
-    /// Foreign code called back during it: its event was reopened as an
-    /// `OpenCall`, and its results make a `CloseCall` (see `nesting.rs`).
-    pub(super) nested: bool,
-}
+/// No call is open.
+pub(super) const NONE_OPEN: usize = usize::MAX;
 
 impl StreamWriter {
     pub(crate) fn new(sink: Arc<Sink>, stream: u32) -> Self {
@@ -64,7 +59,8 @@ impl StreamWriter {
             sites: HashMap::new(),
             calls: 0,
             run: None,
-            innermost: None,
+            innermost: NONE_OPEN,
+            nested: Vec::new(),
             defined: Vec::new(),
         }
     }
@@ -126,12 +122,7 @@ impl StreamWriter {
             event.buf[event.start] = (event.buf[event.start] & !3) | KIND_CALL_DIGESTED as u8;
         }
         let start = event.keep();
-        let sites = self.defined.len();
-        let outer = self.innermost.replace(Open {
-            start,
-            sites,
-            nested: false,
-        });
+        let outer = std::mem::replace(&mut self.innermost, start);
         Ok(OpenCall { start, outer })
     }
 
@@ -144,9 +135,9 @@ impl StreamWriter {
         call: OpenCall,
         results: impl FnOnce(&mut Vec<u8>) -> std::result::Result<(), EncodeError>,
     ) -> std::result::Result<(), EncodeError> {
-        let open = std::mem::replace(&mut self.innermost, call.outer);
-        if let Some(open) = open.filter(|open| open.nested) {
-            return self.close_nested(call, open, results);
+        self.innermost = call.outer;
+        if self.is_nested(call.start) {
+            return self.close_nested(call, results);
         }
         let event = Partial {
             start: call.start,
@@ -164,20 +155,11 @@ impl StreamWriter {
     /// Cuts off a call event that will not complete (its real call
     /// panicked), with whatever was recorded inside it.
     pub(crate) fn abandon_call(&mut self, call: OpenCall) {
-        match std::mem::replace(&mut self.innermost, call.outer) {
-            Some(open) => self.cut_off(call.start, open),
-            None => self.buf.truncate(call.start.min(self.buf.len())),
-        }
-    }
-
-    /// Cuts off the call event `open` from `start` on, with what was
-    /// recorded inside it, and forgets the sites defined since it began:
-    /// they are defined again when next used.
-    pub(super) fn cut_off(&mut self, start: usize, open: Open) {
-        self.buf.truncate(start.min(self.buf.len()));
-        for site in self.defined.drain(open.sites.min(self.defined.len())..) {
-            self.sites.remove(&(site as *const Site as usize));
-            site.cache.store(0, Ordering::Relaxed);
+        self.innermost = call.outer;
+        if self.is_nested(call.start) {
+            self.cut_off(call.start);
+        } else {
+            self.buf.truncate(call.start.min(self.buf.len()));
         }
     }
 
@@ -199,7 +181,7 @@ impl StreamWriter {
     #[inline]
     pub(super) fn maybe_flush(&mut self) {
         self.run = None;
-        if self.buf.len() >= BLOCK + CHUNK_HEADER && self.innermost.is_none() {
+        if self.buf.len() >= BLOCK + CHUNK_HEADER && self.innermost == NONE_OPEN {
             self.flush();
         }
     }
@@ -282,8 +264,8 @@ impl Drop for StreamWriter {
 #[derive(Debug)]
 pub(crate) struct OpenCall {
     start: usize,
-    /// The call this one is inside of, if any.
-    outer: Option<Open>,
+    /// Where the call this one is inside of starts, or [`NONE_OPEN`].
+    outer: usize,
 }
 
 impl OpenCall {
