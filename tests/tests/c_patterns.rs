@@ -196,16 +196,20 @@ fn a_changed_c_string_diverges_naming_it() {
 
 #[test]
 fn a_changed_input_array_diverges_naming_it() {
-    diverges_with("c-patterns-array", &["`values`"], || {
-        for name in ["ada", "grace"] {
-            greet(name);
-        }
-        let _ = (label(1), label(-1), label(2));
-        total_len(&["one", "three", ""]);
-        count_prefixed(Some("ab"), &[Some("abc"), None, Some("xab"), Some("ab")]);
-        count_prefixed(None, &[]);
-        stats(&[3, -7, 13]);
-    });
+    diverges_with(
+        "c-patterns-array",
+        &["`values`", "values = [3, -7, 12]", "values = [3, -7, 13]"],
+        || {
+            for name in ["ada", "grace"] {
+                greet(name);
+            }
+            let _ = (label(1), label(-1), label(2));
+            total_len(&["one", "three", ""]);
+            count_prefixed(Some("ab"), &[Some("abc"), None, Some("xab"), Some("ab")]);
+            count_prefixed(None, &[]);
+            stats(&[3, -7, 13]);
+        },
+    );
 }
 
 #[test]
@@ -225,17 +229,21 @@ fn a_changed_string_in_an_array_diverges_naming_it() {
 
 #[test]
 fn a_changed_in_out_value_diverges_naming_it() {
-    diverges_with("c-patterns-inout", &["`dest_len`"], || {
-        for name in ["ada", "grace"] {
-            greet(name);
-        }
-        let _ = (label(1), label(-1), label(2));
-        total_len(&["one", "three", ""]);
-        count_prefixed(Some("ab"), &[Some("abc"), None, Some("xab"), Some("ab")]);
-        count_prefixed(None, &[]);
-        stats(&[3, -7, 12]);
-        fill_upto(17, b"hello");
-    });
+    diverges_with(
+        "c-patterns-inout",
+        &["`dest_len`", "dest_len = 16", "dest_len = 17"],
+        || {
+            for name in ["ada", "grace"] {
+                greet(name);
+            }
+            let _ = (label(1), label(-1), label(2));
+            total_len(&["one", "three", ""]);
+            count_prefixed(Some("ab"), &[Some("abc"), None, Some("xab"), Some("ab")]);
+            count_prefixed(None, &[]);
+            stats(&[3, -7, 12]);
+            fill_upto(17, b"hello");
+        },
+    );
 }
 
 #[test]

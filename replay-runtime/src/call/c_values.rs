@@ -4,6 +4,7 @@
 
 use std::ffi::{CStr, c_char};
 use std::fmt;
+use std::marker::PhantomData;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -113,9 +114,9 @@ impl Render for CStrIn<'_> {
 
 /// A `#[input(len = n)]` argument: `n` elements of plain data, recorded as
 /// their bytes. A null pointer is an empty array.
-pub struct ArrayIn<'a>(&'a [u8]);
+pub struct ArrayIn<'a, T>(&'a [u8], PhantomData<T>);
 
-impl ArrayIn<'_> {
+impl<T: Plain> ArrayIn<'_, T> {
     /// Reads `len` elements at `ptr`.
     ///
     /// # Safety
@@ -123,36 +124,39 @@ impl ArrayIn<'_> {
     /// As for the foreign function: unless null, `ptr` is valid for reads
     /// of `len` elements.
     #[inline]
-    pub unsafe fn new<T: Plain>(ptr: impl ReadPtr<T>, len: usize) -> Self {
+    pub unsafe fn new(ptr: impl ReadPtr<T>, len: usize) -> Self {
         let ptr = ptr.as_const();
         if ptr.is_null() || len == 0 {
-            return ArrayIn(&[]);
+            return ArrayIn(&[], PhantomData);
         }
         let bytes = len.saturating_mul(size_of::<T>());
         // SAFETY: the caller's contract; plain data has no padding that
         // matters (`Plain`'s contract) and is read as bytes only.
-        ArrayIn(unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), bytes) })
+        ArrayIn(
+            unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), bytes) },
+            PhantomData,
+        )
     }
 }
 
-impl Serialize for ArrayIn<'_> {
+impl<T> Serialize for ArrayIn<'_, T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_bytes(self.0)
     }
 }
 
-impl Render for ArrayIn<'_> {
+impl<T: Plain> Render for ArrayIn<'_, T> {
     fn actual(&self) -> String {
-        show_bytes(self.0)
+        T::show(self.0)
     }
     fn recorded(bytes: &[u8]) -> Option<String> {
         let (value, _) = postcard::take_from_bytes::<Vec<u8>>(bytes).ok()?;
-        Some(show_bytes(&value))
+        Some(T::show(&value))
     }
 }
 
 /// An array's bytes for a report: its length and up to 32 of them in hex.
-fn show_bytes(bytes: &[u8]) -> String {
+pub(super) fn show_bytes(bytes: &[u8]) -> String {
     let shown: String = bytes.iter().take(32).map(|b| format!("{b:02x}")).collect();
     let more = if bytes.len() > 32 { ".." } else { "" };
     format!("{} byte(s): {shown}{more}", bytes.len())

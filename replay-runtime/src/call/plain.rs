@@ -36,12 +36,34 @@
     note = "a handle (a descriptor, a pointer C owns) is a `#[mapped]` type; C writing one (`T**`) is `#[out(len = 1)] p: *mut Handle`",
     note = "a C string C writes is `#[out(len = 1)] p: *mut *mut c_char`; a pointer C writes into another argument is `#[out(len = 1, points_into = that_argument)]`"
 )]
-pub unsafe trait Plain {}
+pub unsafe trait Plain: Sized {
+    /// Elements of this type, from their bytes, as a divergence report
+    /// shows them: numbers as numbers (one alone, or `[1, 2, 3]`), other
+    /// plain data as its length and bytes in hex.
+    #[doc(hidden)]
+    fn show(bytes: &[u8]) -> String {
+        super::c_values::show_bytes(bytes)
+    }
+}
 
 macro_rules! plain {
     ($($t:ty),*) => {$(
         // SAFETY: a number: no address, and every bit pattern is one.
-        unsafe impl Plain for $t {}
+        unsafe impl Plain for $t {
+            fn show(bytes: &[u8]) -> String {
+                let values: Vec<String> = bytes
+                    .chunks_exact(size_of::<$t>())
+                    .take(32)
+                    .map(|b| <$t>::from_ne_bytes(b.try_into().expect("one element")).to_string())
+                    .collect();
+                let count = bytes.len() / size_of::<$t>();
+                match count {
+                    1 => values.concat(),
+                    _ if count > values.len() => format!("[{}, .. ({count} in all)]", values.join(", ")),
+                    _ => format!("[{}]", values.join(", ")),
+                }
+            }
+        }
     )*};
 }
 
