@@ -9,7 +9,7 @@ use std::marker::PhantomData;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::plain::Plain;
-use super::show::Render;
+use super::show::{Render, show_bytes};
 use crate::context;
 
 /// Serializes bytes as postcard bytes (a length, then the bytes), not as a
@@ -155,12 +155,6 @@ impl<T: Plain> Render for ArrayIn<'_, T> {
     }
 }
 
-/// An array's bytes for a report: its length and up to 32 of them in hex.
-pub(super) fn show_bytes(bytes: &[u8]) -> String {
-    let shown: String = bytes.iter().take(32).map(|b| format!("{b:02x}")).collect();
-    let more = if bytes.len() > 32 { ".." } else { "" };
-    format!("{} byte(s): {shown}{more}", bytes.len())
-}
 
 /// A `#[input(len = n)]` or `#[input(null_terminated)]` array of C
 /// strings (`*const *const c_char`), each one nullable.

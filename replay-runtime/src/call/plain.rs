@@ -42,7 +42,7 @@ pub unsafe trait Plain: Sized {
     /// plain data as its length and bytes in hex.
     #[doc(hidden)]
     fn show(bytes: &[u8]) -> String {
-        super::c_values::show_bytes(bytes)
+        super::show::show_bytes(bytes)
     }
 }
 

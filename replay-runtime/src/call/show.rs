@@ -61,3 +61,10 @@ pub(super) fn decode_debug<T: DeserializeOwned + Debug>(bytes: &[u8]) -> Option<
         .ok()
         .map(|(v, _)| format!("{v:?}"))
 }
+
+/// An array's bytes for a report: its length and up to 32 of them in hex.
+pub(super) fn show_bytes(bytes: &[u8]) -> String {
+    let shown: String = bytes.iter().take(32).map(|b| format!("{b:02x}")).collect();
+    let more = if bytes.len() > 32 { ".." } else { "" };
+    format!("{} byte(s): {shown}{more}", bytes.len())
+}
