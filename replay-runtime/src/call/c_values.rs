@@ -9,7 +9,7 @@ use std::marker::PhantomData;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::plain::Plain;
-use super::show::{Render, show_bytes};
+use super::show::Render;
 use crate::context;
 
 /// Serializes bytes as postcard bytes (a length, then the bytes), not as a
