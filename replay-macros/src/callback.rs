@@ -141,7 +141,7 @@ fn generate(args: &DeterministicArgs, mut f: ItemFn, analysis: &Analysis) -> Tok
             use #krate::__private_3 as __replay;
             #[allow(unused_imports)]
             use __replay::probes::*;
-            if #rt::callback_passthrough() {
+            if #rt::callback_passthrough(&__REPLAY_CALLBACK) {
                 return __replay_body(#(#idents),*);
             }
             /// Calls the callback with the arguments a recording holds.

@@ -371,7 +371,19 @@ pub(crate) fn install(
         c.epoch.set(c.epoch.get() + 1);
         c.mode.set(mode);
     });
+    // Relaxed: only a warning reads it (a callback on a thread without a
+    // session, while some thread has one).
+    INSTALLED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     Ok(installed)
+}
+
+/// Threads with a session installed, in the whole process.
+static INSTALLED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Whether any thread of the process has a session (this one or another).
+#[inline]
+pub(crate) fn any_session() -> bool {
+    INSTALLED.load(std::sync::atomic::Ordering::Relaxed) > 0
 }
 
 /// Whether this thread has a session.
@@ -403,6 +415,7 @@ impl Installed {
             c.epoch.set(c.epoch.get() + 1);
             c.mode.set(ThreadMode::Off);
         });
+        INSTALLED.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
         // Ended from inside one of its own calls (user code run while the
         // runtime holds the state): the state must outlive that call, so it
         // is leaked rather than freed under it.

@@ -283,3 +283,50 @@ fn a_panicking_callback_panics_at_the_foreign_call() {
     assert!(made % 1000 == 1);
     session.finish().expect("finish");
 }
+
+/// A callback called on a thread without a session (here a plain
+/// `std::thread`, as a thread C starts would be) runs unrecorded, and the
+/// runtime says so once. Run in a child process to read its standard error.
+#[test]
+fn a_callback_on_a_thread_without_a_session_says_it_is_not_recorded() {
+    const TEST: &str = "a_callback_on_a_thread_without_a_session_says_it_is_not_recorded";
+    if let Some(dir) = std::env::var_os("CALLBACKS_CHILD") {
+        let session =
+            Session::record(std::path::Path::new(&dir).join("thread.replay")).expect("record");
+        let seen = Context::new(Seen::default());
+        // A `ContextPtr` is an address, which a thread may take along.
+        let address = seen.ptr().as_ptr() as usize;
+        std::thread::spawn(move || {
+            // SAFETY: a `ContextPtr` is a transparent `void *`, here the
+            // address of `seen`, which outlives the thread (joined below).
+            let ctx: ContextPtr = unsafe { std::mem::transmute(address) };
+            for i in 0..2 {
+                on_item(ctx, i, c"from-a-foreign-thread".as_ptr());
+            }
+        })
+        .join()
+        .expect("the thread");
+        assert_eq!(seen.lines.borrow().len(), 2, "the callback ran");
+        session.finish().expect("finish");
+        return;
+    }
+    let dir = scratch_dir("callbacks-thread");
+    let child = std::process::Command::new(std::env::current_exe().expect("this test binary"))
+        .args(["--exact", TEST, "--nocapture", "--test-threads", "1"])
+        .env("CALLBACKS_CHILD", &dir)
+        .output()
+        .expect("run the child");
+    let stderr = String::from_utf8_lossy(&child.stderr);
+    assert!(child.status.success(), "{stderr}");
+    assert_contains!(
+        stderr,
+        "the callback `callbacks::on_item` was called on a thread without a session"
+    );
+    assert_eq!(
+        stderr
+            .matches("was called on a thread without a session")
+            .count(),
+        1,
+        "once"
+    );
+}

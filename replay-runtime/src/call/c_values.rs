@@ -155,7 +155,6 @@ impl<T: Plain> Render for ArrayIn<'_, T> {
     }
 }
 
-
 /// A `#[input(len = n)]` or `#[input(null_terminated)]` array of C
 /// strings (`*const *const c_char`), each one nullable.
 pub struct StringsIn<'a>(Vec<Option<&'a [u8]>>);

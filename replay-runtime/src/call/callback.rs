@@ -109,11 +109,34 @@ fn resume() {
     }
 }
 
-/// Whether a callback goes straight to its body: no session. (Inside a
-/// wrapped call it does not: that is where callbacks are recorded.)
+/// Whether a callback goes straight to its body: no session on this
+/// thread. (Inside a wrapped call it does not: that is where callbacks
+/// are recorded.) Called on a thread without a session while another
+/// thread has one, it runs unrecorded, and says so once per process.
 #[inline(always)]
-pub fn callback_passthrough() -> bool {
-    context::mode() == ThreadMode::Off
+pub fn callback_passthrough(callback: &'static Callback) -> bool {
+    if context::mode() != ThreadMode::Off {
+        return false;
+    }
+    if context::any_session() {
+        unknown_thread(callback);
+    }
+    true
+}
+
+/// The warning of [`callback_passthrough`].
+#[cold]
+fn unknown_thread(callback: &'static Callback) {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        eprintln!(
+            "replay: the callback `{}` was called on a thread without a session (a thread \
+             foreign code started, or one not spawned through replay_runtime::thread) while \
+             another thread records or replays: it runs, unrecorded, and replay will not \
+             call it; this is said once",
+            callback.site.full_name()
+        );
+    }
 }
 
 /// Runs a callback's `body`, invoked by foreign code (or, in replay, by
