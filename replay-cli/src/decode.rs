@@ -34,6 +34,9 @@ pub struct Decoder {
     /// the key's `Arc` keeps alive (a hostile file's huge signature is
     /// never hashed per call).
     signatures: HashMap<*const u8, (Arc<str>, Option<Signature>)>,
+    /// The signatures of the callbacks under way, innermost last: their
+    /// return values come later.
+    callbacks: Vec<Arc<str>>,
 }
 
 impl Decoder {
@@ -47,15 +50,43 @@ impl Decoder {
 
     /// The event as `replay dump` prints it.
     pub fn show(&mut self, entry: &Entry) -> String {
-        let Entry::Call {
-            number,
-            function,
-            signature,
-            arguments,
-            results,
-        } = entry
-        else {
-            return entry.to_string();
+        let (number, function, signature, arguments, results) = match entry {
+            Entry::Call {
+                number,
+                function,
+                signature,
+                arguments,
+                results,
+            } => (number, function, signature, arguments, results),
+            Entry::Callback {
+                function,
+                signature,
+                arguments,
+            } => {
+                self.callbacks.push(signature.clone());
+                let parsed = self.signature(signature);
+                let shown = match (arguments, parsed) {
+                    (Value::Bytes(bytes), Some(parsed)) => inputs(parsed, bytes, false),
+                    _ => None,
+                };
+                let arguments = shown.unwrap_or_else(|| arguments.to_string());
+                return format!("  <- callback {}({arguments})", printable(function));
+            }
+            Entry::Returned { result } => {
+                let signature = self.callbacks.pop();
+                let parsed = signature.as_ref().and_then(|s| self.signature(s));
+                let shown = match (result, parsed) {
+                    (Value::Bytes(bytes), Some(parsed)) => {
+                        values(std::iter::once(&parsed.ret), bytes).map(|v| v.concat())
+                    }
+                    _ => None,
+                };
+                return format!(
+                    "  <- returned {}",
+                    shown.unwrap_or_else(|| result.to_string())
+                );
+            }
+            _ => return entry.to_string(),
         };
         let inouts = self.inouts;
         let signature = self.signature(signature);
@@ -280,6 +311,41 @@ impl Reader<'_> {
                 if len > BYTES {
                     let _ = write!(shown, "… ({len} bytes)");
                 }
+                self.show(&shown);
+            }
+            Type::CStr => match self.byte()? {
+                0 => self.show("NULL"),
+                1 => {
+                    let len = self.len()?;
+                    let bytes = self.take(len)?;
+                    let text = String::from_utf8_lossy(&bytes[..len.min(CHARS)]).into_owned();
+                    let more = if len > CHARS { "…" } else { "" };
+                    self.show(&format!("c{text:?}{more}"));
+                }
+                _ => return None,
+            },
+            Type::FnPtr => match self.byte()? {
+                0 => self.show("NULL"),
+                1 => {
+                    let len = self.len()?;
+                    let name = std::str::from_utf8(self.take(len)?).ok()?.to_owned();
+                    let shown = match name.as_str() {
+                        "" => "a function not marked as a callback".to_owned(),
+                        name => format!("callback {}", printable(name)),
+                    };
+                    self.show(&shown);
+                }
+                _ => return None,
+            },
+            Type::Handle(name) => {
+                let index = u32::try_from(self.varint(32)?).ok()?;
+                let generation = u32::try_from(self.varint(32)?).ok()?;
+                let shown = match index {
+                    u32::MAX => format!("{name} (not a handle of the session)"),
+                    // A null `ContextPtr`.
+                    0xffff_fffe => "NULL".to_owned(),
+                    _ => format!("{name} #{index}.{generation}"),
+                };
                 self.show(&shown);
             }
             Type::Seq(elem) => {

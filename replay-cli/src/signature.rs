@@ -59,11 +59,29 @@ enum Param {
     Output(Type),
     /// `&mut T`: an output, and its value before the call an input.
     InOut(Type),
+    /// `#[inout(..)] *mut T`: an input (in declaration order) and an output.
+    InputOutput(Type, Type),
     /// `&self`: see [`Signature::shared_self`].
     SharedSelf,
     /// `self`, `&mut self`, `self: Box<Self>`, a `#[secret]` parameter:
     /// not recorded.
     OtherSelf,
+}
+
+/// A pointer attribute in a recorded signature.
+enum Marked {
+    Input,
+    InOut,
+    Out { points_into: bool },
+}
+
+/// What a pointer points at, as far as decoding goes.
+enum Pointee {
+    /// `c_char`: a C string.
+    Char,
+    /// `*const c_char` or `*mut c_char`: an array of C strings.
+    CharPtr,
+    Other,
 }
 
 struct Parser<'a> {
@@ -117,6 +135,10 @@ impl<'a> Parser<'a> {
                     signature.inouts.push(ty.clone());
                     signature.outputs.push(ty);
                 }
+                Param::InputOutput(input, output) => {
+                    signature.inputs.push(input);
+                    signature.outputs.push(output);
+                }
                 Param::SharedSelf => signature.shared_self = true,
                 Param::OtherSelf => {}
             }
@@ -145,17 +167,32 @@ impl<'a> Parser<'a> {
             self.skip_to_next_param()?;
             return Some(Param::OtherSelf);
         }
-        // `#[out] &mut T`: only its value after the call is recorded.
-        let out = [
+        // `#[out] &mut T` (only its value after the call is recorded), or
+        // what C does with a pointer: `#[input(..)]`, `#[out(..)]`,
+        // `#[inout(..)]`.
+        // `#[mapped] &T`: a handle an extern function takes.
+        let mapped = [
             Token::Punct('#'),
             Token::Punct('['),
-            Token::Ident("out"),
+            Token::Ident("mapped"),
             Token::Punct(']'),
+            Token::Punct('&'),
         ];
-        let out_only = (0..out.len()).all(|i| self.peek_at(i) == Some(out[i]));
-        if out_only {
-            self.at += out.len();
+        if (0..mapped.len()).all(|i| self.peek_at(i) == Some(mapped[i])) {
+            self.at += mapped.len();
+            let mut name = String::from("?");
+            while let Some(token) = self.peek() {
+                match token {
+                    Token::Punct(',' | ')') => break,
+                    Token::Ident(ident) => name = ident.to_owned(),
+                    _ => {}
+                }
+                self.at += 1;
+            }
+            return Some(Param::Input(Type::Handle(name)));
         }
+        let marked = self.pointer_attr()?;
+        let out_only = matches!(marked, Some(Marked::Out { .. }));
         // `&self`, `& 'a self`, `&mut self`, `self`, `mut self`, `self: T`.
         let mut ahead = 0;
         let reference = self.peek() == Some(Token::Punct('&'));
@@ -196,14 +233,87 @@ impl<'a> Parser<'a> {
                 Token::Ident("const") => false,
                 _ => return None,
             };
+            let pointee = self.pointee();
             self.ty()?;
-            return Some(if mutable {
-                Param::Output(Type::Bytes)
-            } else {
-                Param::Input(Type::Unknown)
+            return Some(match (marked, pointee) {
+                (None, Pointee::Char) if !mutable => Param::Input(Type::CStr),
+                // Recorded before pointers showed their attribute: a `*mut`
+                // was always an output buffer.
+                (None, _) if mutable => Param::Output(Type::Bytes),
+                (None, _) => Param::Input(Type::Unknown),
+                (Some(Marked::Input), Pointee::CharPtr) => {
+                    Param::Input(Type::Seq(Box::new(Type::CStr)))
+                }
+                (Some(Marked::Input), _) => Param::Input(Type::Bytes),
+                (Some(Marked::InOut), _) => Param::InputOutput(Type::Bytes, Type::Bytes),
+                (Some(Marked::Out { points_into: true }), _) => Param::Output(Type::Seq(Box::new(
+                    Type::Option(Box::new(Type::Unsigned(64))),
+                ))),
+                (Some(Marked::Out { .. }), Pointee::CharPtr) => {
+                    Param::Output(Type::Seq(Box::new(Type::CStr)))
+                }
+                (Some(Marked::Out { .. }), _) => Param::Output(Type::Bytes),
             });
         }
         Some(Param::Input(self.ty()?))
+    }
+
+    /// A pointer attribute, if one comes next: `#[input(..)]`, `#[inout(..)]`,
+    /// `#[out]` or `#[out(..)]`. `None` inside when there is none; `None`
+    /// outside when it is malformed.
+    fn pointer_attr(&mut self) -> Option<Option<Marked>> {
+        let kind = match (self.peek(), self.peek_at(1), self.peek_at(2)) {
+            (Some(Token::Punct('#')), Some(Token::Punct('[')), Some(Token::Ident(kind)))
+                if ["input", "inout", "out"].contains(&kind) =>
+            {
+                kind
+            }
+            _ => return Some(None),
+        };
+        self.at += 3;
+        let mut points_into = false;
+        if self.eat(Token::Punct('(')) {
+            let mut depth = 1u32;
+            while depth > 0 {
+                match self.next()? {
+                    Token::Punct('(') => depth += 1,
+                    Token::Punct(')') => depth -= 1,
+                    Token::Ident("points_into") => points_into = true,
+                    _ => {}
+                }
+            }
+        }
+        self.expect(Token::Punct(']'))?;
+        Some(Some(match kind {
+            "input" => Marked::Input,
+            "inout" => Marked::InOut,
+            _ => Marked::Out { points_into },
+        }))
+    }
+
+    /// What the pointer being read points at, from the tokens after its
+    /// `*const`/`*mut` (not consumed).
+    fn pointee(&self) -> Pointee {
+        let is_char = |at: usize| {
+            // `c_char`, or a path ending in it.
+            let mut at = at;
+            while let (Some(Token::Ident(_)), Some(Token::PathSep)) =
+                (self.peek_at(at), self.peek_at(at + 1))
+            {
+                at += 2;
+            }
+            self.peek_at(at) == Some(Token::Ident("c_char"))
+        };
+        if is_char(0) {
+            return Pointee::Char;
+        }
+        if self.peek_at(0) == Some(Token::Punct('*'))
+            && matches!(self.peek_at(1), Some(Token::Ident("mut" | "const")))
+            && is_char(2)
+        {
+            return Pointee::CharPtr;
+        }
+        Pointee::Other
     }
 
     /// Skips tokens up to the `,` or `)` that ends this parameter,
@@ -240,12 +350,33 @@ impl<'a> Parser<'a> {
                 self.ty()
             }
             Token::Punct('*') => {
-                match self.next()? {
-                    Token::Ident("mut" | "const") => {}
+                let constant = match self.next()? {
+                    Token::Ident("mut") => false,
+                    Token::Ident("const") => true,
                     _ => return None,
-                }
+                };
+                let pointee = self.pointee();
                 self.ty()?;
-                Some(Type::Unknown)
+                // A borrowed C string returned.
+                Some(match (constant, pointee) {
+                    (true, Pointee::Char) => Type::CStr,
+                    _ => Type::Unknown,
+                })
+            }
+            // A function pointer: `unsafe extern "C" fn(..) -> T`.
+            Token::Ident("unsafe" | "extern" | "fn") => {
+                let mut depth = 0u32;
+                while let Some(token) = self.peek() {
+                    match token {
+                        Token::Punct(',' | '>') if depth == 0 => break,
+                        Token::Punct(')') if depth == 0 => break,
+                        Token::Punct('(' | '[' | '<') => depth += 1,
+                        Token::Punct(')' | ']' | '>') => depth -= 1,
+                        _ => {}
+                    }
+                    self.at += 1;
+                }
+                Some(Type::FnPtr)
             }
             Token::Punct('(') => {
                 let mut types = Vec::new();
@@ -286,7 +417,7 @@ impl<'a> Parser<'a> {
                 };
                 self.path(first)
             }
-            Token::Ident("dyn" | "impl" | "fn" | "unsafe" | "extern") => None,
+            Token::Ident("dyn" | "impl") => None,
             Token::Ident(first) => self.path(first),
             _ => None,
         }
@@ -389,6 +520,43 @@ mod tests {
         assert_eq!(s.inputs, [Type::Signed(32), Type::Unsigned(64)]);
         assert_eq!(s.outputs, [Type::Bytes]);
         assert_eq!(s.ret, Type::Signed(64));
+    }
+
+    #[test]
+    fn reads_what_c_pointers_hold_from_their_attributes() {
+        let cstr = || Type::CStr;
+        let s = parse(
+            "fn(#[mapped] & Db, * const c_char, # [input (len = n)] * const i32, c_int, \
+             # [input (null_terminated)] * const * const std :: ffi :: c_char, \
+             # [inout (len = 1)] * mut c_ulong, # [out (len = 1 , points_into = sql)] \
+             * mut * const c_char, # [out (len = 1)] * mut * mut c_char, \
+             Option < unsafe extern \"C\" fn (ContextPtr, c_int) -> c_int >) -> * const c_char",
+        );
+        assert_eq!(
+            s.inputs,
+            [
+                Type::Handle("Db".to_owned()),
+                cstr(),
+                Type::Bytes,
+                Type::Signed(32),
+                Type::Seq(Box::new(cstr())),
+                Type::Bytes,
+                Type::FnPtr,
+            ]
+        );
+        assert_eq!(
+            s.outputs,
+            [
+                Type::Bytes,
+                Type::Seq(Box::new(Type::Option(Box::new(Type::Unsigned(64))))),
+                Type::Seq(Box::new(cstr())),
+            ]
+        );
+        assert_eq!(s.ret, cstr());
+        // `#[out]` alone on a `&mut`: not an input; unmarked, it is one too.
+        let s = parse("fn(#[out] & mut [u8], & mut u32)");
+        assert_eq!(s.inouts, [Type::Unsigned(32)]);
+        assert_eq!(s.outputs.len(), 2);
     }
 
     #[test]

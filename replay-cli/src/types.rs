@@ -27,6 +27,13 @@ pub enum Type {
     Tuple(Vec<Type>),
     /// What a `*mut T` output buffer records: a length, then raw bytes.
     Bytes,
+    /// A C string (`*const c_char`): an `Option` of a length and bytes.
+    CStr,
+    /// A function pointer passed to C: an `Option` of the name of the
+    /// callback it is (empty for a function not marked as one).
+    FnPtr,
+    /// A `#[mapped]` handle of this type: its slot's index and generation.
+    Handle(String),
     /// A type whose name does not tell its encoding.
     Unknown,
 }
@@ -50,11 +57,17 @@ pub(crate) fn named(name: &str, args: Vec<Type>) -> Type {
     let mut arg = || Box::new(args.next().unwrap_or(Type::Unknown));
     match (name, count) {
         ("Vec" | "VecDeque", 1) => Type::Seq(arg()),
-        ("Option", 1) => Type::Option(arg()),
+        // A function pointer records its own `Option`.
+        ("Option", 1) => match *arg() {
+            Type::FnPtr => Type::FnPtr,
+            inner => Type::Option(Box::new(inner)),
+        },
         ("Result", 2) => Type::Result(arg(), arg()),
         // Serde encodes a box as what it holds.
         ("Box", 1) => *arg(),
         ("String", 0) => Type::Str,
+        // A context pointer is recorded as a handle is: its slot.
+        ("ContextPtr", 0) => Type::Handle("ContextPtr".to_owned()),
         (_, 0) => primitive(name),
         _ => Type::Unknown,
     }

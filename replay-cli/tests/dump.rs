@@ -330,3 +330,70 @@ fn diff_shows_values_decoded_as_dump_does() {
     assert_shows(&out, "#2 dump::step(-2, \"a\") -> -202");
     assert_shows(&out, "#2 dump::step(-2, \"b\") -> -202");
 }
+
+/// libc's `qsort`'s comparator, as a recorded callback.
+#[deterministic(callback)]
+extern "C" fn by_value(
+    #[input(len = 1)] a: *const i32,
+    #[input(len = 1)] b: *const i32,
+) -> std::ffi::c_int {
+    // SAFETY: qsort passes two elements of the array.
+    unsafe { (*a).cmp(&*b) as std::ffi::c_int }
+}
+
+/// A handle the dump names by its type.
+#[mapped]
+pub struct Handle(i32);
+
+#[deterministic]
+fn make_handle() -> Handle {
+    Handle(-7)
+}
+
+#[deterministic]
+unsafe extern "C" {
+    fn strlen(s: *const std::ffi::c_char) -> usize;
+    fn getenv(name: *const std::ffi::c_char) -> *const std::ffi::c_char;
+    fn qsort(
+        #[inout(len = n)] base: *mut i32,
+        n: usize,
+        size: usize,
+        compar: Option<unsafe extern "C" fn(*const i32, *const i32) -> std::ffi::c_int>,
+    );
+    #[link_name = "abs"]
+    fn handle_number(handle: &Handle) -> i32;
+}
+
+#[test]
+fn dump_shows_what_c_pointers_held_and_the_callbacks_inside_a_call() {
+    let dir = scratch_dir("dump-c");
+    let path = dir.join("c.replay");
+    record(&path, || {
+        let mut values = [3, 1, 2];
+        // SAFETY: C strings; `values` holds 3 `i32`s; a comparator of the C
+        // type; `abs` takes the handle's raw value, an `int`.
+        unsafe {
+            strlen(c"four".as_ptr());
+            getenv(c"REPLAY_DUMP_TEST_UNSET_VARIABLE".as_ptr());
+            qsort(values.as_mut_ptr(), 3, 4, Some(by_value));
+            handle_number(&make_handle());
+        }
+    });
+    let out = replay_ok("dump", &path);
+    assert_shows(&out, "dump::strlen(c\"four\") -> 4");
+    assert_shows(
+        &out,
+        "dump::getenv(c\"REPLAY_DUMP_TEST_UNSET_VARIABLE\") -> NULL",
+    );
+    assert_shows(&out, "> dump::qsort(..) calls back:");
+    assert_contains!(
+        out,
+        "<- callback dump::by_value(b\"\\x01\\x00\\x00\\x00\", b\"\\x02"
+    );
+    assert_contains!(out, "<- returned -1");
+    assert_shows(
+        &out,
+        "3, 4, callback dump::by_value) -> (), out b\"\\x01\\x00\\x00\\x00\\x02\\x00\\x00\\x00\\x03\\x00\\x00\\x00\"",
+    );
+    assert_shows(&out, "dump::handle_number(Handle #0.0) -> 7");
+}

@@ -123,7 +123,19 @@ impl Analysis {
             .map(|(ident, ty)| match ident {
                 Some(ident) if secret.contains(ident) => format!("#[secret] {ty}"),
                 Some(ident) if out_only(ident) => format!("#[out] {ty}"),
-                _ => ty.clone(),
+                Some(ident) => match self.params.iter().find(|p| p.ident == *ident) {
+                    // What C does with a pointer, and the handles C gets:
+                    // `replay dump` decodes them.
+                    Some(p) => match p.kind.pointer_attr() {
+                        Some(attr) => format!("{} {ty}", attr.attr.to_token_stream()),
+                        None if self.foreign && matches!(p.kind, Kind::Ref) => {
+                            format!("#[mapped] {ty}")
+                        }
+                        None => ty.clone(),
+                    },
+                    None => ty.clone(),
+                },
+                None => ty.clone(),
             })
             .collect();
         format!("fn({}){}", params.join(", "), self.shown_ret)
