@@ -41,8 +41,13 @@ pub(crate) fn body(
             static __REPLAY_SITE: #rt::Site = #rt::Site::method(#name, #signature, &[#(#names),*]);
         }
     } else {
+        // A foreign function's callbacks are recorded nested in its calls.
+        let constructor = match analysis.foreign {
+            true => quote!(foreign),
+            false => quote!(new),
+        };
         quote! {
-            static __REPLAY_SITE: #rt::Site = #rt::Site::new(
+            static __REPLAY_SITE: #rt::Site = #rt::Site::#constructor(
                 ::core::concat!(::core::module_path!(), #path_end), #signature, &[#(#names),*]);
         }
     };

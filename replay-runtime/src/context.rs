@@ -6,7 +6,6 @@
 
 use std::cell::{Cell, RefCell, RefMut};
 use std::collections::VecDeque;
-use std::ffi::{CStr, c_char};
 use std::panic::Location;
 use std::path::Path;
 use std::sync::Arc;
@@ -66,6 +65,9 @@ pub(crate) enum Phase {
     Bind,
     /// Replay, invoking a recorded callback: the callback runs its body.
     Invoking,
+    /// Recording, inside the real call of a function of an extern block: a
+    /// callback foreign code makes now is recorded nested in the call.
+    Foreign,
 }
 
 /// A thread's session state while it runs: the stream it records or
@@ -76,9 +78,6 @@ struct Local {
     shared: Arc<Shared>,
     stream: u32,
     notes: RefCell<Notes>,
-    /// Copies of borrowed C strings replay returned (`-> *const c_char`):
-    /// they live as long as the thread's session.
-    kept: RefCell<Vec<Box<CStr>>>,
 }
 
 /// What a thread does with its stream.
@@ -222,17 +221,6 @@ pub(crate) fn with_notes<T>(f: impl FnOnce(&mut Notes) -> T) -> Option<T> {
     with_local(|l| l.notes.try_borrow_mut().ok().map(|mut n| f(&mut n))).flatten()
 }
 
-/// Keeps `string` until this thread's session ends and returns a pointer
-/// to it: what a replayed borrowed C string points at. Null without a session.
-pub(crate) fn keep(string: Box<CStr>) -> *const c_char {
-    with_local(|l| {
-        let ptr = string.as_ptr();
-        l.kept.borrow_mut().push(string);
-        ptr
-    })
-    .unwrap_or(std::ptr::null())
-}
-
 /// Notes that encoding arguments found something about handles.
 pub(crate) fn note_handles() {
     CONTEXT.with(|c| c.noted.set(true));
@@ -361,7 +349,6 @@ pub(crate) fn install(
             shared,
             stream,
             notes: RefCell::new(Notes::default()),
-            kept: RefCell::new(Vec::new()),
         }),
     };
     CONTEXT.with(|c| {

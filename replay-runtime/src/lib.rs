@@ -134,7 +134,7 @@ pub use session::{Mode, Session, Summary, current_mode};
 /// A length is another parameter, `*count` (what a pointer parameter
 /// points at before the call), or an integer. A `&Handle` of a `#[mapped]`
 /// type passes C the raw handle; `-> *const c_char` returns a borrowed C
-/// string (a copy the session keeps, in replay); a function pointer
+/// string (in replay, a copy that lives as long as the process); a function pointer
 /// (`Option<unsafe extern "C" fn(..)>`) is recorded as which callback it
 /// is. `docs/guide.md` has a table from C patterns to declarations;
 /// everything else is a compile error that says why.

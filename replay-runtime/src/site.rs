@@ -24,6 +24,10 @@ pub struct Site {
     /// `writer serial << 32 | site number` of the writer that used it last
     /// (see `recording::writer`).
     pub(crate) cache: AtomicU64,
+    /// A function of an extern block: callbacks foreign code makes during
+    /// it are recorded nested in it (during a Rust function they are part
+    /// of its body, which replay does not run).
+    pub(crate) foreign: bool,
 }
 
 impl Site {
@@ -33,7 +37,16 @@ impl Site {
         signature: &'static str,
         params: &'static [(u16, &'static str)],
     ) -> Site {
-        Site::build(name, None, signature, params)
+        Site::build(name, None, signature, params, false)
+    }
+
+    /// A site of a function of an `extern` block; `name` is its full path.
+    pub const fn foreign(
+        name: &'static str,
+        signature: &'static str,
+        params: &'static [(u16, &'static str)],
+    ) -> Site {
+        Site::build(name, None, signature, params, true)
     }
 
     /// A method's site, named `Type::method` once [`Site::owner`] is called.
@@ -42,7 +55,7 @@ impl Site {
         signature: &'static str,
         params: &'static [(u16, &'static str)],
     ) -> Site {
-        Site::build(name, Some(OnceLock::new()), signature, params)
+        Site::build(name, Some(OnceLock::new()), signature, params, false)
     }
 
     const fn build(
@@ -50,6 +63,7 @@ impl Site {
         owned: Option<OnceLock<(&'static str, String)>>,
         signature: &'static str,
         params: &'static [(u16, &'static str)],
+        foreign: bool,
     ) -> Site {
         Site {
             name,
@@ -57,6 +71,7 @@ impl Site {
             signature,
             params,
             cache: AtomicU64::new(0),
+            foreign,
         }
     }
 
@@ -94,7 +109,7 @@ impl Site {
             // program, as the `static` ones do.
             Box::leak(Box::new(Site {
                 owned: Some(OnceLock::from((ty, qualified(ty, self.name)))),
-                ..Site::build(self.name, None, self.signature, self.params)
+                ..Site::build(self.name, None, self.signature, self.params, self.foreign)
             }))
         })
     }

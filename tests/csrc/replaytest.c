@@ -176,6 +176,10 @@ struct rt_object {
 
 int32_t rt_object_open(int64_t base, struct rt_object **out) {
     calls++;
+    if (base < 0) { /* fails, as sqlite3_open_v2 may: no object */
+        *out = 0;
+        return -1;
+    }
     *out = malloc(sizeof **out);
     if (!*out) return -1;
     (*out)->id = base + (int64_t)(seed() % 1000);

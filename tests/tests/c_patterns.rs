@@ -281,3 +281,43 @@ fn a_borrowed_c_string_outlives_later_calls_in_replay() {
     );
     assert_contains!(replayed, "label-7-");
 }
+
+/// A handle out-parameter C leaves null (a failed open) is null in replay
+/// too, not a placeholder a program would take for an object.
+#[test]
+fn a_null_handle_written_by_c_replays_as_null() {
+    let dir = scratch_dir("c-patterns-null-handle");
+    let recording = dir.join("null.replay");
+    let seen = record_then_replay(&recording, |_| {
+        let mut object = MaybeUninit::<Object>::uninit();
+        // SAFETY: C writes one handle (null, for a negative base).
+        let status = unsafe { rt_object_open(-1, object.as_mut_ptr()) };
+        // SAFETY: written by the call (or, in replay, by the wrapper).
+        let object = unsafe { object.assume_init() };
+        // SAFETY: `rt_object_id` takes null.
+        let id = unsafe { rt_object_id(&object) };
+        (status, object.0.is_null(), id)
+    });
+    assert_eq!(seen, (-1, true, -1));
+}
+
+/// A borrowed C string returned in replay outlives the session: C may
+/// have promised it for ever (a version string, a static message).
+#[test]
+fn a_borrowed_c_string_outlives_the_replay_session() {
+    let dir = scratch_dir("c-patterns-borrowed-forever");
+    let recording = dir.join("forever.replay");
+    let session = Session::record(&recording).expect("record");
+    // SAFETY: no pointer in.
+    let recorded = label(5);
+    session.finish().expect("finish");
+    let session = Session::replay(&recording).expect("replay");
+    // SAFETY: no pointer in.
+    let pointer = unsafe { rt_label(5) };
+    session.finish().expect("finish");
+    // SAFETY: replay's copies live as long as the process.
+    let after = unsafe { CStr::from_ptr(pointer) }
+        .to_string_lossy()
+        .into_owned();
+    assert_eq!(Some(after), recorded);
+}

@@ -2,6 +2,7 @@
 //! string, an input array, an array of C strings, and a borrowed C string
 //! returned. Each is recorded as the value, never as the address.
 
+use std::collections::HashSet;
 use std::ffi::{CStr, c_char};
 use std::fmt;
 use std::marker::PhantomData;
@@ -10,7 +11,6 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::plain::Plain;
 use super::show::Render;
-use crate::context;
 
 /// Serializes bytes as postcard bytes (a length, then the bytes), not as a
 /// sequence of `u8`s one by one.
@@ -215,9 +215,28 @@ impl Render for StringsIn<'_> {
     }
 }
 
+/// A copy of `string` that lives as long as the process, shared by every
+/// equal string: what a replayed borrowed C string points at. C may have
+/// promised its pointer for ever (`sqlite3_libversion`, a static
+/// message), and replay cannot know; the copies are bounded by the
+/// distinct strings the recording holds.
+fn keep(string: &CStr) -> *const c_char {
+    static KEPT: std::sync::Mutex<Option<HashSet<&'static CStr>>> = std::sync::Mutex::new(None);
+    let mut kept = KEPT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let kept = kept.get_or_insert_with(HashSet::new);
+    if let Some(found) = kept.get(string) {
+        return found.as_ptr();
+    }
+    let leaked: &'static CStr = Box::leak(Box::from(string));
+    kept.insert(leaked);
+    leaked.as_ptr()
+}
+
 /// A borrowed C string a foreign function returns (`-> *const c_char`).
 /// Recorded as its bytes; in replay, a pointer to a copy that lives as long
-/// as the thread's session.
+/// as the process (see `keep`).
 pub struct CStrRet(pub *const c_char);
 
 impl Serialize for CStrRet {
@@ -237,10 +256,8 @@ impl<'de> Deserialize<'de> for CStrRet {
             ));
         }
         bytes.push(0);
-        let string = CStr::from_bytes_with_nul(&bytes)
-            .map(Box::from)
-            .map_err(serde::de::Error::custom)?;
-        Ok(CStrRet(context::keep(string)))
+        let string = CStr::from_bytes_with_nul(&bytes).map_err(serde::de::Error::custom)?;
+        Ok(CStrRet(keep(string)))
     }
 }
 

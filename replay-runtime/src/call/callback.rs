@@ -154,13 +154,15 @@ pub fn callback<A: Args, R: Serialize + Default>(
 ) -> R {
     match context::mode() {
         ThreadMode::Off | ThreadMode::Assumed => body(),
-        ThreadMode::InCall if context::with_writer(|_| ()).is_some() => {
+        // Inside a recorded foreign call: nested in it.
+        ThreadMode::InCall if context::phase() == Phase::Foreign => {
             catching(|| record(callback, args, body))
         }
         ThreadMode::Record if context::with_writer(|_| ()).is_some() => {
             record(callback, args, body)
         }
-        // Inside a call that runs for real in replay: its callbacks too.
+        // Inside a Rust function's recorded body, a call with secret
+        // results, or a call that runs for real in replay: part of it.
         ThreadMode::InCall => catching(body),
         // Recording with the stream busy: never in practice.
         ThreadMode::Record => body(),

@@ -124,7 +124,12 @@ impl Call {
     ) -> Result<Call, Failure> {
         let then = match context::mode() {
             ThreadMode::Off | ThreadMode::Assumed | ThreadMode::InCall => Then::Plain,
-            ThreadMode::Record => match record_begin(site, args, inouts) {
+            ThreadMode::Record => match record_begin(
+                site,
+                args,
+                inouts,
+                site.foreign && !matches!(live, Live::Secret),
+            ) {
                 Ok(guard) => Then::Record(guard),
                 Err(message) => return Err(Failure(Box::new(Why::CannotRecord(message)))),
             },

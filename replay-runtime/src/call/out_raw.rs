@@ -317,7 +317,7 @@ impl Out for OutOffsets {
 
 /// An output buffer of C strings C writes (`char **errmsg`, declared
 /// `#[out(len = 1)] errmsg: *mut *mut c_char`): recorded as the strings;
-/// replay writes pointers to copies the thread's session keeps. What C
+/// replay writes pointers to copies kept as long as the process. What C
 /// allocated stays the caller's to free in record; in replay the copy is
 /// the session's (freeing it through a recorded call is replayed, not made).
 pub struct OutCStrings {

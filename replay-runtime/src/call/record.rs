@@ -22,12 +22,14 @@ pub(crate) struct RecordGuard {
 }
 
 /// Starts recording a call: defines the site if new and encodes the
-/// arguments.
+/// arguments. With `nests`, callbacks foreign code makes during the real
+/// call are recorded inside its event.
 #[inline(always)]
 pub(crate) fn record_begin<A: Args, I: Args>(
     site: &'static Site,
     args: &A,
     inouts: &I,
+    nests: bool,
 ) -> Result<RecordGuard, String> {
     let inside = Scope::enter(ThreadMode::InCall, Phase::Args);
     // Whatever an earlier, failed encoding noted is not this call's.
@@ -51,7 +53,13 @@ pub(crate) fn record_begin<A: Args, I: Args>(
         }
         None => None,
     };
-    inside.set_phase(Phase::Idle);
+    // During a foreign function (whose results are recorded), callbacks
+    // are recorded nested in the call; during a Rust function they are
+    // part of its body.
+    inside.set_phase(match nests {
+        true => Phase::Foreign,
+        false => Phase::Idle,
+    });
     Ok(RecordGuard { call, inside })
 }
 

@@ -8,7 +8,7 @@ use serde::ser::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::raw::RawHandle;
-use super::slots::NO_INDEX;
+use super::slots::{NO_INDEX, NULL_INDEX};
 use crate::context::{self, Phase};
 
 /// A Rust object whose address is handed to foreign code: a context or
@@ -148,9 +148,6 @@ impl fmt::Debug for ContextPtr {
         }
     }
 }
-
-/// A null context pointer, recorded.
-const NULL_INDEX: u32 = u32::MAX - 1;
 
 impl Serialize for ContextPtr {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

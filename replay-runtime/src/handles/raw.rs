@@ -12,6 +12,12 @@ pub trait RawHandle: Copy {
     fn virtual_handle(index: u32, generation: u32) -> Self;
     /// The slot and generation, if this value is a replay placeholder.
     fn as_virtual(self) -> Option<(u32, u32)>;
+    /// The value that means "no handle" (a null pointer, the `-1` a failed
+    /// `open` returns), if this type has one: recorded as such, never as a
+    /// slot, so that replay gives back the same value to test.
+    fn none() -> Option<Self> {
+        None
+    }
 }
 
 /// Placeholders of 32-bit signed handles are negative: `i32::MIN`, then
@@ -19,6 +25,9 @@ pub trait RawHandle: Copy {
 impl RawHandle for i32 {
     fn to_bits(self) -> u64 {
         i64::from(self) as u64
+    }
+    fn none() -> Option<Self> {
+        Some(-1)
     }
     fn virtual_handle(index: u32, generation: u32) -> Self {
         (0x8000_0000 | (generation & 0x7f) << 24 | (index & 0x00ff_ffff)) as i32
@@ -77,6 +86,9 @@ impl<T> RawHandle for *mut T {
     fn to_bits(self) -> u64 {
         self as usize as u64
     }
+    fn none() -> Option<Self> {
+        Some(std::ptr::null_mut())
+    }
     fn virtual_handle(index: u32, generation: u32) -> Self {
         virtual_bits(index, generation) as usize as *mut T
     }
@@ -88,6 +100,9 @@ impl<T> RawHandle for *mut T {
 impl<T> RawHandle for *const T {
     fn to_bits(self) -> u64 {
         self.cast_mut().to_bits()
+    }
+    fn none() -> Option<Self> {
+        Some(std::ptr::null())
     }
     fn virtual_handle(index: u32, generation: u32) -> Self {
         <*mut T>::virtual_handle(index, generation).cast_const()

@@ -236,3 +236,6 @@ fn mask<R: RawHandle>() -> u32 {
 
 /// An index with no handle behind it, recorded for an unknown handle.
 pub(crate) const NO_INDEX: u32 = u32::MAX;
+/// The index recorded for "no handle": a null pointer, a `-1` descriptor,
+/// a null `ContextPtr` (see `RawHandle::none`).
+pub(crate) const NULL_INDEX: u32 = u32::MAX - 1;

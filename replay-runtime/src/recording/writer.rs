@@ -216,9 +216,11 @@ impl StreamWriter {
         }
     }
 
-    /// Writes the staged events as one chunk, if there are any.
+    /// Writes the staged events as a chunk, unless a call is open: half a
+    /// call is never written (the panic hook, a lock or a channel recorded
+    /// inside a callback, would otherwise cut one in two).
     pub(crate) fn flush(&mut self) {
-        if self.buf.len() == CHUNK_HEADER {
+        if self.buf.len() == CHUNK_HEADER || self.innermost != NONE_OPEN {
             return;
         }
         let Some(payload_len) = u32::try_from(self.buf.len() - CHUNK_HEADER)
