@@ -330,3 +330,116 @@ fn a_callback_on_a_thread_without_a_session_says_it_is_not_recorded() {
         "once"
     );
 }
+
+/// A panic inside a callback during a recorded call (caught by the
+/// callback itself, or deferred to the call) leaves a recording that
+/// reads: the panic hook never writes half a call.
+#[test]
+fn a_recording_with_a_panicking_callback_reads_back() {
+    #[deterministic(callback)]
+    extern "C" fn catches(_ctx: ContextPtr, i: i32, _label: *const c_char) -> i32 {
+        std::panic::catch_unwind(|| {
+            if i == 0 {
+                panic!("caught inside the callback");
+            }
+            greet("after").len() as i32 % 2
+        })
+        .unwrap_or(-1)
+    }
+    let dir = scratch_dir("callbacks-panic-reads");
+    let recording = dir.join("panics.replay");
+    let session = Session::record(&recording).expect("record");
+    // SAFETY: no context used.
+    let made = unsafe { rt_each(2, Some(catches), ContextPtr::null()) };
+    PANIC_AT.set(1);
+    let _ = replay_tests::catch_panic(|| each(2));
+    PANIC_AT.set(0);
+    session.finish().expect("finish");
+    let session = Session::replay(&recording).expect("the recording reads");
+    // SAFETY: as above.
+    assert_eq!(unsafe { rt_each(2, Some(catches), ContextPtr::null()) }, made);
+    session.finish().expect("replayed everything");
+}
+
+static LOCK: replay_runtime::sync::Mutex<u32> = replay_runtime::sync::Mutex::new(0);
+
+/// A lock recorded inside a callback, after more than a chunk's worth of
+/// recorded data, does not write the open call out half made.
+#[test]
+fn a_lock_inside_a_callback_after_a_full_chunk_keeps_the_call_whole() {
+    #[deterministic]
+    fn big() -> Vec<u8> {
+        vec![7; 70_000]
+    }
+    #[deterministic(callback)]
+    extern "C" fn locks(_ctx: ContextPtr, _i: i32, _label: *const c_char) -> i32 {
+        let size = big().len();
+        *LOCK.lock().expect("the lock") += 1;
+        (size % 3) as i32
+    }
+    let dir = scratch_dir("callbacks-lock");
+    let recording = dir.join("lock.replay");
+    let run = || {
+        // SAFETY: no context used.
+        unsafe { rt_each(2, Some(locks), ContextPtr::null()) }
+    };
+    let session = Session::record(&recording).expect("record");
+    let made = run();
+    session.finish().expect("finish");
+    let session = Session::replay(&recording).expect("the recording reads");
+    assert_eq!(run(), made);
+    session.finish().expect("replayed everything");
+}
+
+/// A call with secret results keeps its callbacks out of the recording:
+/// they run for real in replay, with the call.
+#[test]
+fn callbacks_of_a_call_with_secret_results_stay_out_of_the_recording() {
+    #[deterministic(secret(return))]
+    unsafe extern "C" {
+        #[link_name = "rt_each"]
+        fn rt_each_secret(
+            n: i32,
+            cb: Option<unsafe extern "C" fn(ContextPtr, i32, *const c_char) -> i32>,
+            ctx: ContextPtr,
+        ) -> i32;
+    }
+    #[deterministic(callback)]
+    extern "C" fn collect(ctx: ContextPtr, _i: i32, label: *const c_char) -> i32 {
+        // SAFETY: the context of the call below, and C's label.
+        let (seen, label) = unsafe { (ctx.as_ref::<Seen>(), CStr::from_ptr(label)) };
+        seen.lines.borrow_mut().push(label.to_string_lossy().into_owned());
+        0
+    }
+    let dir = scratch_dir("callbacks-secret");
+    let recording = dir.join("secret.replay");
+    let session = Session::record(&recording).expect("record");
+    let seen = Context::new(Seen::default());
+    // SAFETY: `seen` outlives the call.
+    unsafe { rt_each_secret(3, Some(collect), seen.ptr()) };
+    session.finish().expect("finish");
+    let labels = seen.lines.borrow().clone();
+    assert_eq!(labels.len(), 3);
+    let bytes = std::fs::read(&recording).expect("the recording");
+    for label in &labels {
+        let found = bytes.windows(label.len()).any(|w| w == label.as_bytes());
+        assert!(!found, "{label} is in the recording");
+    }
+}
+
+/// A callback C calls inside a recorded Rust function's body is part of
+/// that body: a `Context` made there works (replay runs none of it).
+#[test]
+fn a_callback_inside_a_recorded_rust_function_is_part_of_it() {
+    #[deterministic]
+    fn labels(n: i32) -> Vec<String> {
+        let seen = Context::new(Seen::default());
+        // SAFETY: `seen` outlives the (unwrapped) call.
+        unsafe { rt_each_unwrapped(n, Some(on_item), seen.ptr()) };
+        seen.lines.borrow().clone()
+    }
+    let dir = scratch_dir("callbacks-rust-body");
+    let recording = dir.join("body.replay");
+    let lines = record_then_replay(&recording, |_| labels(2));
+    assert_eq!(lines.len(), 2, "{lines:?}");
+}
