@@ -60,6 +60,14 @@ pub(crate) fn expand(args: &DeterministicArgs, mut f: ItemFn) -> syn::Result<Tok
     errors.finish()?;
     let analysis = signature::analyse(&mut f.sig, true)?;
     let mut errors = Errors::default();
+    if analysis.returns_c_str {
+        errors.push(syn::Error::new_spanned(
+            &f.sig.output,
+            "a callback returns a value C uses, which replay checks: a pointer means \
+             nothing in another run; return a number, or keep the string where C can \
+             fetch it with a recorded call",
+        ));
+    }
     for p in &analysis.params {
         let refused = match p.kind {
             Kind::Ref => "a callback takes what C passes: a value or a pointer, not `&T`",

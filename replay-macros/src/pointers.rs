@@ -52,12 +52,21 @@ pub(crate) fn classify(ident: &syn::Ident, ty: &Type, foreign: bool, errors: &mu
             Kind::CStr
         }
         Type::Ptr(ptr) if foreign => {
+            let void = matches!(&*ptr.elem, Type::Path(p)
+                if p.path.segments.last().is_some_and(|s| s.ident == "c_void"));
+            let user_data = match void {
+                true => {
+                    "\nhelp: a `void *` that C hands back to a callback (user data, a \
+                     context) is a `replay_runtime::ContextPtr`, from `Context::ptr`"
+                }
+                false => "",
+            };
             errors.push(syn::Error::new_spanned(
                 ptr,
                 format!(
                     "raw pointer parameter `{ident}` cannot be recorded as an address: \
                      it means nothing in another run, and its length is unknown\n\
-                     {C_PATTERNS}"
+                     {C_PATTERNS}{user_data}"
                 ),
             ));
             Kind::Value
@@ -236,13 +245,23 @@ pub(crate) fn check_lengths(params: &[Param], output: &ReturnType, errors: &mut 
             .iter()
             .any(|p| p.ident == *name && matches!(p.ty, Type::Ptr(_)))
     };
+    // What a `points_into` base may be: memory whose extent is known.
+    let spans = |name: &syn::Ident| {
+        params.iter().any(|p| {
+            p.ident == *name && matches!(p.kind, Kind::CStr | Kind::InArray(_) | Kind::InOutRaw(_))
+        })
+    };
     for attr in params.iter().filter_map(|p| p.kind.pointer_attr()) {
         if let Some(base) = &attr.points_into
-            && !is_pointer(base)
+            && !spans(base)
         {
             errors.push(syn::Error::new(
                 base.span(),
-                format!("`points_into = {base}` must name a pointer parameter of this function"),
+                format!(
+                    "`points_into = {base}` must name a C string (`*const c_char`) or an \
+                     array (`#[input(len = ..)]`, `#[inout(len = ..)]`) parameter of this \
+                     function: the pointers C writes are recorded as offsets into it"
+                ),
             ));
         }
         match &attr.len {

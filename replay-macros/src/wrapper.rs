@@ -108,10 +108,14 @@ pub(crate) fn body(
                 let span = p.ty.span();
                 let c_strings = matches!(&p.ty, syn::Type::Ptr(ptr) if is_c_char_ptr(&ptr.elem));
                 let buffer = match &attr.points_into {
-                    Some(base) => respan(
-                        quote!(#rt::OutOffsets::new(#ident, #base as *const u8, #len, #exact)),
-                        span,
-                    ),
+                    Some(base) => {
+                        let extent = extent(&rt, analysis, base);
+                        respan(
+                            quote!(#rt::OutOffsets::new(
+                                #ident, #base as *const u8, #extent, #len, #exact)),
+                            span,
+                        )
+                    }
                     None if c_strings => quote!(#rt::OutCStrings::new(#ident, #len, #exact)),
                     None => {
                         let probe = respan(quote!((&#rt::OutProbe(#ident)).buffer), span);
@@ -222,6 +226,21 @@ pub(crate) fn input(rt: &TokenStream, analysis: &Analysis, p: &Param) -> TokenSt
             pointed(quote!(#rt::StringsIn::new(#ident, #len)))
         }
         _ => quote_spanned!(span=> (&&&&#rt::Probe(&#ident)).arg()),
+    }
+}
+
+/// The bytes the `points_into` base `base` spans, read before the call: a
+/// C string's (with its NUL) or an input array's.
+fn extent(rt: &TokenStream, analysis: &Analysis, base: &syn::Ident) -> TokenStream {
+    let param = analysis.params.iter().find(|p| p.ident == *base);
+    match param.map(|p| &p.kind) {
+        Some(Kind::CStr) => quote!(#rt::c_str_extent(#base)),
+        Some(Kind::InArray(attr) | Kind::InOutRaw(attr)) => {
+            let len = len(rt, attr);
+            quote!(#rt::array_extent(#base, #len))
+        }
+        // `check_lengths` refused anything else.
+        _ => quote!(0),
     }
 }
 

@@ -312,8 +312,8 @@ pub mod __private_3 {
         Undisplayable, count, deref_count, done, outlined, passthrough, suspend, written,
     };
     pub use crate::call::{
-        ArrayOwned, CStrOwned, Callback, CallbackIn, Registered, StringsOwned, callback,
-        callback_passthrough, fn_address, invoking, show_return, take,
+        ArrayOwned, CStrOwned, Callback, CallbackIn, Registered, StringsOwned, array_extent,
+        c_str_extent, callback, callback_passthrough, fn_address, invoking, show_return, take,
     };
     pub use crate::handles::Mapped;
     pub use crate::policy::as_path;

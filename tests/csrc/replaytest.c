@@ -241,3 +241,12 @@ int32_t rt_fire(int32_t i) {
     snprintf(label, sizeof label, "fired-%u", seed() % 100);
     return handler ? handler(handler_ctx, i, label) : -1;
 }
+
+/* Points *end at the end of s, as strtol and sqlite3_prepare's pzTail do;
+   or, with outside set, somewhere else entirely (a bug, or another API). */
+int32_t rt_find_end(const char *s, const char **end, int32_t outside) {
+    static const char elsewhere[] = "elsewhere";
+    calls++;
+    *end = outside ? elsewhere : s + strlen(s);
+    return (int32_t)(seed() % 100);
+}

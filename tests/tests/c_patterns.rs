@@ -40,6 +40,11 @@ unsafe extern "C" {
         src_len: usize,
     ) -> i32;
     fn rt_object_open(base: i64, #[out(len = 1)] out: *mut Object) -> i32;
+    fn rt_find_end(
+        s: *const c_char,
+        #[out(len = 1, points_into = s)] end: *mut *const c_char,
+        outside: i32,
+    ) -> i32;
     fn rt_object_id(object: &Object) -> i64;
     fn rt_object_close(object: Object);
 }
@@ -320,4 +325,33 @@ fn a_borrowed_c_string_outlives_the_replay_session() {
         .to_string_lossy()
         .into_owned();
     assert_eq!(Some(after), recorded);
+}
+
+/// A pointer C writes into an argument replays pointing into this run's
+/// argument; one C writes anywhere else cannot be recorded, and says so.
+#[test]
+fn a_pointer_into_an_argument_replays_into_this_runs_argument() {
+    let dir = scratch_dir("c-patterns-points-into");
+    let recording = dir.join("points.replay");
+    let text = c("one two");
+    let offset = record_then_replay(&recording, |_| {
+        let mut end = std::ptr::null();
+        // SAFETY: a C string, and room for one pointer.
+        unsafe { rt_find_end(text.as_ptr(), &mut end, 0) };
+        // SAFETY: `end` points into `text`.
+        unsafe { end.offset_from(text.as_ptr()) }
+    });
+    assert_eq!(offset, 7);
+
+    let session = Session::record(dir.join("outside.replay")).expect("record");
+    let message = expect_panic("a pointer outside its argument", || {
+        let mut end = std::ptr::null();
+        // SAFETY: as above.
+        unsafe { rt_find_end(text.as_ptr(), &mut end, 1) }
+    });
+    assert_contains!(
+        message,
+        "does not point into the memory of its `points_into` parameter"
+    );
+    drop(session);
 }

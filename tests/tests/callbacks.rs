@@ -281,7 +281,18 @@ fn a_panicking_callback_panics_at_the_foreign_call() {
     let (made, lines) = each(1);
     assert_eq!(lines.len(), 1);
     assert!(made % 1000 == 1);
-    session.finish().expect("finish");
+    // The calls the callbacks of the cut-off call made are not counted:
+    // only `each(1)`'s two are in the recording.
+    let summary = session.finish().expect("finish");
+    assert_eq!(summary.calls, 2);
+    let calls = Inspection::open(&recording)
+        .expect("the recording reads")
+        .events(0)
+        .expect("events")
+        .iter()
+        .filter(|e| matches!(e, Entry::Call { .. }))
+        .count();
+    assert_eq!(calls, 2);
 }
 
 /// A callback called on a thread without a session (here a plain
@@ -357,7 +368,10 @@ fn a_recording_with_a_panicking_callback_reads_back() {
     session.finish().expect("finish");
     let session = Session::replay(&recording).expect("the recording reads");
     // SAFETY: as above.
-    assert_eq!(unsafe { rt_each(2, Some(catches), ContextPtr::null()) }, made);
+    assert_eq!(
+        unsafe { rt_each(2, Some(catches), ContextPtr::null()) },
+        made
+    );
     session.finish().expect("replayed everything");
 }
 
@@ -408,7 +422,9 @@ fn callbacks_of_a_call_with_secret_results_stay_out_of_the_recording() {
     extern "C" fn collect(ctx: ContextPtr, _i: i32, label: *const c_char) -> i32 {
         // SAFETY: the context of the call below, and C's label.
         let (seen, label) = unsafe { (ctx.as_ref::<Seen>(), CStr::from_ptr(label)) };
-        seen.lines.borrow_mut().push(label.to_string_lossy().into_owned());
+        seen.lines
+            .borrow_mut()
+            .push(label.to_string_lossy().into_owned());
         0
     }
     let dir = scratch_dir("callbacks-secret");

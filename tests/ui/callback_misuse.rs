@@ -26,6 +26,13 @@ extern "C" fn borrows(label: &c_char) -> i32 {
     0
 }
 
+// A pointer returned to C is an address replay cannot give back.
+#[deterministic(callback)]
+extern "C" fn names(n: i32) -> *const c_char {
+    let _ = n;
+    std::ptr::null()
+}
+
 // `callback` goes alone.
 #[deterministic(callback, replay_with = other)]
 extern "C" fn combined(n: i32) -> i32 {

@@ -1,4 +1,5 @@
-// A raw pointer parameter of an extern function needs `#[out(len = ...)]`:
+// A raw pointer parameter of an extern function needs an attribute that says
+// what C does with it (here `#[input(len = count)]`):
 // its address means nothing in another run.
 use libc::{c_int, c_void, size_t, ssize_t};
 use replay_runtime::deterministic;

@@ -30,8 +30,8 @@ pub use callback::{
 };
 pub use entry::{Call, Failure, Run, Suspended, done, outlined, passthrough, suspend};
 pub use out_raw::{
-    OutBuffer, OutCStrings, OutHandle, OutHandles, OutOffsets, OutPlain, OutProbe, OutRaw, count,
-    written,
+    OutBuffer, OutCStrings, OutHandle, OutHandles, OutOffsets, OutPlain, OutProbe, OutRaw,
+    array_extent, c_str_extent, count, written,
 };
 pub use plain::Plain;
 pub use probe::{DebugDecode, DebugDecodeOwned, DebugOnly, Probe, Undisplayable};

@@ -239,23 +239,33 @@ impl<T> OutPlain<T> for OutProbe<T> {
 pub struct OutOffsets {
     ptr: *mut *const u8,
     base: *const u8,
+    /// Bytes of the memory `base` points at (a C string's NUL included):
+    /// a pointer written beyond is refused, not recorded as an offset.
+    extent: usize,
     capacity: usize,
     written: usize,
     exact: bool,
 }
 
 impl OutOffsets {
-    /// A buffer of `len` pointers into the memory `base` points at.
+    /// A buffer of `len` pointers into the `extent` bytes `base` points at.
     ///
     /// # Safety
     ///
     /// As for [`OutRaw::new`].
     #[inline]
-    pub unsafe fn new<T>(ptr: *mut *const T, base: *const u8, len: usize, exact: bool) -> Self {
+    pub unsafe fn new<T>(
+        ptr: *mut *const T,
+        base: *const u8,
+        extent: usize,
+        len: usize,
+        exact: bool,
+    ) -> Self {
         let capacity = if ptr.is_null() { 0 } else { len };
         OutOffsets {
             ptr: ptr.cast(),
             base,
+            extent,
             capacity,
             written: capacity,
             exact,
@@ -278,7 +288,9 @@ impl Out for OutOffsets {
             let at = unsafe { self.ptr.add(i).read() };
             let offset = match (at as usize).checked_sub(self.base as usize) {
                 _ if at.is_null() => None,
-                Some(offset) if !self.base.is_null() => Some(offset as u64),
+                Some(offset) if !self.base.is_null() && offset <= self.extent => {
+                    Some(offset as u64)
+                }
                 _ => {
                     return Err(serde::ser::Error::custom(
                         "a pointer the call wrote does not point into the memory of its \
@@ -301,10 +313,16 @@ impl Out for OutOffsets {
             ));
         }
         for (i, offset) in offsets.into_iter().enumerate() {
-            let at = match offset {
-                // Wrapping: the offset is only ever handed back to C, as
-                // the pointer it recorded was.
-                Some(offset) => self.base.wrapping_add(offset as usize),
+            let at = match offset.map(|o| usize::try_from(o).unwrap_or(usize::MAX)) {
+                // Within this run's memory (it was when recording): the
+                // argument it points into is checked equal.
+                Some(offset) if offset <= self.extent => self.base.wrapping_add(offset),
+                Some(offset) => {
+                    return Err(format!(
+                        "a recorded pointer is {offset} bytes into memory of {} bytes",
+                        self.extent
+                    ));
+                }
                 None => std::ptr::null(),
             };
             // SAFETY: `new`'s contract, `i < capacity`.
@@ -313,6 +331,28 @@ impl Out for OutOffsets {
         *bytes = rest;
         Ok(())
     }
+}
+
+/// The bytes a `points_into` base spans: a C string with its NUL, an
+/// array's elements.
+///
+/// # Safety
+///
+/// As for the foreign function: `ptr` is null or a NUL-terminated string.
+#[inline]
+pub unsafe fn c_str_extent(ptr: impl ReadPtr<c_char>) -> usize {
+    let ptr = ptr.as_const();
+    if ptr.is_null() {
+        return 0;
+    }
+    // SAFETY: the caller's contract.
+    unsafe { std::ffi::CStr::from_ptr(ptr) }.count_bytes() + 1
+}
+
+/// The bytes of `len` elements at `_ptr`: a `points_into` base's extent.
+#[inline]
+pub fn array_extent<T>(_ptr: impl ReadPtr<T>, len: usize) -> usize {
+    len.saturating_mul(size_of::<T>())
 }
 
 /// An output buffer of C strings C writes (`char **errmsg`, declared

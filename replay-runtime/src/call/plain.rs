@@ -26,9 +26,12 @@
 /// # Safety
 ///
 /// Implement it only for types with no pointer, reference, handle or
-/// descriptor inside (their bytes would mean nothing in another run), and
-/// for which every bit pattern is a valid value (`bool`, `char` and enums
-/// are not: C may write any byte).
+/// descriptor inside (their bytes would mean nothing in another run), for
+/// which every bit pattern is a valid value (`bool`, `char` and enums are
+/// not: C may write any byte), and with no padding: an input array is read
+/// byte for byte, and a padding byte is uninitialised memory (garbage in
+/// the recording, and a replay that diverges on it). Make padding a field
+/// of its own (`_pad: [u8; 3]`) and zero it.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not plain data: its bytes may hold an address or a handle, which means nothing in another run",
     label = "copied byte for byte to and from the recording",

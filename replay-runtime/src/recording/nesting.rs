@@ -32,7 +32,7 @@ impl StreamWriter {
         }
         // Nothing was recorded inside the call before: every site defined
         // from now on goes if it is cut off.
-        self.nested.push(self.defined.len());
+        self.nested.push((self.defined.len(), self.calls));
         let mut rest = &self.buf[start..];
         let Some(head) = take_varint(&mut rest) else {
             return;
@@ -106,12 +106,16 @@ impl StreamWriter {
     }
 
     /// Cuts off the nested call event from `start` on, with what was
-    /// recorded inside it, and forgets the sites defined since foreign
-    /// code first called back during it: they are defined again when next
-    /// used.
+    /// recorded inside it (the calls are no longer counted), and forgets
+    /// the sites defined since foreign code first called back during it:
+    /// they are defined again when next used.
     pub(super) fn cut_off(&mut self, start: usize) {
         self.buf.truncate(start.min(self.buf.len()));
-        let first = self.nested.pop().unwrap_or(self.defined.len());
+        let (first, calls) = self
+            .nested
+            .pop()
+            .unwrap_or((self.defined.len(), self.calls));
+        self.calls = calls;
         for site in self.defined.drain(first.min(self.defined.len())..) {
             self.sites.remove(&(site as *const Site as usize));
             site.cache.store(0, Ordering::Relaxed);

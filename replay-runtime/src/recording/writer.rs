@@ -27,7 +27,7 @@ pub(crate) struct StreamWriter {
     /// Site numbers of this stream, for sites whose cache another writer took.
     pub(super) sites: HashMap<usize, u32>,
     /// Calls recorded so far.
-    calls: u64,
+    pub(super) calls: u64,
     /// The run of receives last recorded: where its event starts in `buf`,
     /// the sender, and how many receives it counts. It grows only while
     /// its event is still the last thing in `buf`.
@@ -37,9 +37,9 @@ pub(crate) struct StreamWriter {
     /// the one around it.
     pub(super) innermost: usize,
     /// For each open call foreign code called back during, innermost last:
-    /// how many sites were defined then (those defined later go if the
-    /// call is cut off). See `nesting.rs`.
-    pub(super) nested: Vec<usize>,
+    /// how many sites were defined and calls recorded then (those defined
+    /// or recorded later go if the call is cut off). See `nesting.rs`.
+    pub(super) nested: Vec<(usize, u64)>,
     /// The sites in the order they were defined (their numbers).
     pub(super) defined: Vec<&'static Site>,
 }
