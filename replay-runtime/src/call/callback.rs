@@ -140,7 +140,7 @@ fn unknown_thread(callback: &'static Callback) {
 }
 
 /// Runs a callback's `body`, invoked by foreign code (or, in replay, by
-/// [`replay_inside`]) with `args`: records it, checks it against the
+/// `replay_inside`) with `args`: records it, checks it against the
 /// recording, or just runs it, as the thread's mode says. Inside a wrapped
 /// call, a panic of the body waits for the call to return to Rust and is
 /// raised there (C gets `R::default()` meanwhile); anywhere else it cannot
