@@ -60,7 +60,7 @@ pub(crate) fn expand(args: &DeterministicArgs, mut f: ItemFn) -> syn::Result<Tok
     errors.finish()?;
     let analysis = signature::analyse(&mut f.sig, true)?;
     let mut errors = Errors::default();
-    if analysis.returns_c_str {
+    if analysis.returns_c_str || analysis.returns_plain.is_some() {
         errors.push(syn::Error::new_spanned(
             &f.sig.output,
             "a callback returns a value C uses, which replay checks: a pointer means \

@@ -197,9 +197,12 @@ fn expand_foreign(args: &DeterministicArgs, mut block: ItemForeignMod) -> syn::R
         };
         let params = closure_params(&analysis);
         let krate = &args.krate;
-        let ret = match analysis.returns_c_str {
-            true => quote!(__replay::CStrRet),
-            false => analysis.ret.to_token_stream(),
+        // A borrowed return crosses as a value; the wrapper returns the pointer.
+        let ret = match (&analysis.returns_plain, analysis.returns_c_str) {
+            (_, true) => quote!(__replay::CStrRet),
+            // Spanned to the type: one that is not plain data is blamed there.
+            (Some(elem), _) => respan(quote!(__replay::PlainRet<#elem>), elem.span()),
+            (None, false) => analysis.ret.to_token_stream(),
         };
         let ident = f.sig.ident.clone();
         // The declaration stays in place, renamed, linking to the same symbol;
@@ -231,9 +234,13 @@ fn expand_foreign(args: &DeterministicArgs, mut block: ItemForeignMod) -> syn::R
             })
             .collect();
         let call = quote!(unsafe { #declared(#(#passed),*) });
-        let call = match analysis.returns_c_str {
-            true => quote!(__replay::CStrRet(#call)),
-            false => call,
+        let call = match (&analysis.returns_plain, analysis.returns_c_str) {
+            (_, true) => quote!(__replay::CStrRet(#call)),
+            (Some(elem), _) => {
+                let plain = respan(quote!(__replay::PlainRet), elem.span());
+                quote!(#plain(#call))
+            }
+            (None, false) => call,
         };
         let real = quote!(move |#(#params),*| -> #ret {
             #(#given)*

@@ -93,6 +93,9 @@ pub(crate) struct Analysis {
     pub(crate) ret: Type,
     /// An extern function returns a borrowed C string (`*const c_char`).
     pub(crate) returns_c_str: bool,
+    /// An extern function returns a borrowed element of plain data
+    /// (`*const T`, `T` not `c_char`): its pointee.
+    pub(crate) returns_plain: Option<Type>,
     /// A function of an extern block: `&T` is a `#[mapped]` handle.
     pub(crate) foreign: bool,
     /// `self` is a parameter, or `Self` appears: the site is named after the type.
@@ -325,10 +328,19 @@ pub(crate) fn analyse(sig: &mut Signature, foreign: bool) -> syn::Result<Analysi
     let returns_c_str = foreign
         && matches!(&sig.output, ReturnType::Type(_, ty)
             if matches!(&**ty, Type::Ptr(p) if matches!(p.mutability, syn::PointerMutability::Const(_)) && is_c_char(&p.elem)));
+    let returns_plain = match &sig.output {
+        ReturnType::Type(_, ty) if foreign && !returns_c_str => match &**ty {
+            Type::Ptr(p) if matches!(p.mutability, syn::PointerMutability::Const(_)) => {
+                Some((*p.elem).clone())
+            }
+            _ => None,
+        },
+        _ => None,
+    };
     let ret: Type = match &sig.output {
         ReturnType::Default => syn::parse_quote!(()),
         ReturnType::Type(_, ty) => {
-            if !returns_c_str {
+            if !returns_c_str && returns_plain.is_none() {
                 check_return(ty, &mut errors);
             }
             (**ty).clone()
@@ -368,6 +380,7 @@ pub(crate) fn analyse(sig: &mut Signature, foreign: bool) -> syn::Result<Analysi
         params,
         ret,
         returns_c_str,
+        returns_plain,
         foreign,
         is_method,
         shared_receiver,

@@ -168,8 +168,9 @@ pub(crate) fn body(
         }
     };
     let passed = analysis.call_args();
-    // A borrowed C string crosses as `CStrRet`; the wrapper returns the pointer.
-    let unwrap = analysis.returns_c_str.then(|| quote!(.0));
+    // A borrowed return crosses as `CStrRet` or `PlainRet`; the wrapper
+    // returns the pointer.
+    let unwrap = (analysis.returns_c_str || analysis.returns_plain.is_some()).then(|| quote!(.0));
     let site_ref = match analysis.is_method {
         true => quote!(__REPLAY_SITE.owner(::core::any::type_name::<Self>)),
         false => quote!(&__REPLAY_SITE),

@@ -134,7 +134,8 @@ pub use session::{Mode, Session, Summary, current_mode};
 /// A length is another parameter, `*count` (what a pointer parameter
 /// points at before the call), or an integer. A `&Handle` of a `#[mapped]`
 /// type passes C the raw handle; `-> *const c_char` returns a borrowed C
-/// string (in replay, a copy that lives as long as the process); a function pointer
+/// string and `-> *const T` one borrowed `T` of plain data (in replay, a
+/// copy that lives as long as the process); a function pointer
 /// (`Option<unsafe extern "C" fn(..)>`) is recorded as which callback it
 /// is. `docs/guide.md` has a table from C patterns to declarations;
 /// everything else is a compile error that says why.
@@ -308,7 +309,7 @@ pub mod __private_3 {
     pub use crate::call::{
         Arg, Args, ArrayIn, CStrIn, CStrRet, Call, DebugDecode, DebugDecodeOwned, DebugOnly,
         Failure, Live, Out, OutBuffer, OutCStrings, OutHandles, OutOffsets, OutProbe, OutRaw,
-        OutRef, OutSlice, Outs, Probe, ReadPtr, Render, Run, Show, StringsIn, Suspended,
+        OutRef, OutSlice, Outs, PlainRet, Probe, ReadPtr, Render, Run, Show, StringsIn, Suspended,
         Undisplayable, count, deref_count, done, outlined, passthrough, suspend, written,
     };
     pub use crate::call::{

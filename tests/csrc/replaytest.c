@@ -250,3 +250,14 @@ int32_t rt_find_end(const char *s, const char **end, int32_t outside) {
     *end = outside ? elsewhere : s + strlen(s);
     return (int32_t)(seed() % 100);
 }
+
+/* A point C keeps and lends (as localtime lends its struct tm): random,
+   overwritten by the next call; NULL for a negative n. */
+const struct rt_point *rt_lend_point(int32_t n) {
+    static _Thread_local struct rt_point point;
+    calls++;
+    if (n < 0) return 0;
+    point.x = n;
+    point.y = (int32_t)(seed() % 1000);
+    return &point;
+}

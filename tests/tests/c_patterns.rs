@@ -40,6 +40,7 @@ unsafe extern "C" {
         src_len: usize,
     ) -> i32;
     fn rt_object_open(base: i64, #[out(len = 1)] out: *mut Object) -> i32;
+    fn rt_lend_point(n: i32) -> *const replay_tests::Point;
     fn rt_find_end(
         s: *const c_char,
         #[out(len = 1, points_into = s)] end: *mut *const c_char,
@@ -354,4 +355,23 @@ fn a_pointer_into_an_argument_replays_into_this_runs_argument() {
         "does not point into the memory of its `points_into` parameter"
     );
     drop(session);
+}
+
+/// A borrowed element of plain data returned (`const struct rt_point *`)
+/// replays as a copy of the recorded value; null stays null.
+#[test]
+fn a_borrowed_struct_returned_replays_as_its_value() {
+    let dir = scratch_dir("c-patterns-lend");
+    let recording = dir.join("lend.replay");
+    let seen = record_then_replay(&recording, |_| {
+        // SAFETY: no pointer in; a point C keeps until the next call,
+        // copied at once.
+        unsafe {
+            let first = *rt_lend_point(3);
+            let missing = rt_lend_point(-1).is_null();
+            (first, missing)
+        }
+    });
+    assert_eq!(seen.0.x, 3);
+    assert!(seen.1);
 }

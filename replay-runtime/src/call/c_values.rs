@@ -266,3 +266,71 @@ impl fmt::Debug for CStrRet {
         f.write_str(&show_c_str(c_str(self.0)))
     }
 }
+
+/// A borrowed element of plain data a foreign function returns (`-> *const
+/// T`, as `localtime` returns a `struct tm *`). Recorded as its bytes (or
+/// null); in replay, a pointer to a copy that lives as long as the process,
+/// shared by equal values, as `keep` does for C strings.
+pub struct PlainRet<T>(pub *const T);
+
+impl<T: Plain> Serialize for PlainRet<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.0.is_null() {
+            return s.serialize_none();
+        }
+        // SAFETY: the foreign function returned a pointer to a `T` (its
+        // declaration says so), valid until the next call at least; plain
+        // data is read as its bytes.
+        let bytes = unsafe { std::slice::from_raw_parts(self.0.cast::<u8>(), size_of::<T>()) };
+        s.serialize_some(&Bytes(bytes))
+    }
+}
+
+impl<'de, T: Plain + 'static> Deserialize<'de> for PlainRet<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let Some(bytes) = Option::<Vec<u8>>::deserialize(d)? else {
+            return Ok(PlainRet(std::ptr::null()));
+        };
+        if bytes.len() != size_of::<T>() {
+            return Err(serde::de::Error::custom(format!(
+                "the recorded value has {} bytes, and a `{}` {}",
+                bytes.len(),
+                std::any::type_name::<T>(),
+                size_of::<T>()
+            )));
+        }
+        Ok(PlainRet(keep_plain::<T>(bytes)))
+    }
+}
+
+/// A copy of a `T` from its bytes that lives as long as the process, shared
+/// by equal values of one type.
+fn keep_plain<T: Plain + 'static>(bytes: Vec<u8>) -> *const T {
+    type Kept = std::collections::HashMap<(std::any::TypeId, Vec<u8>), usize>;
+    static KEPT: std::sync::Mutex<Option<Kept>> = std::sync::Mutex::new(None);
+    let mut kept = KEPT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let kept = kept.get_or_insert_with(Default::default);
+    let key = (std::any::TypeId::of::<T>(), bytes);
+    if let Some(&address) = kept.get(&key) {
+        return address as *const T;
+    }
+    let mut value = std::mem::MaybeUninit::<T>::uninit();
+    // SAFETY: `size_of::<T>()` bytes (checked by the caller) into room for
+    // one `T`, which `Plain` says any bytes are.
+    let value = unsafe {
+        std::ptr::copy_nonoverlapping(key.1.as_ptr(), value.as_mut_ptr().cast::<u8>(), key.1.len());
+        value.assume_init()
+    };
+    let leaked: &'static T = Box::leak(Box::new(value));
+    let address = leaked as *const T;
+    kept.insert(key, address as usize);
+    address
+}
+
+impl<T> fmt::Debug for PlainRet<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.0)
+    }
+}

@@ -23,7 +23,7 @@ mod replay;
 mod show;
 
 pub use args::{Arg, Args, Out, OutRef, OutSlice, Outs};
-pub use c_values::{ArrayIn, CStrIn, CStrRet, ReadPtr, StringsIn, deref_count};
+pub use c_values::{ArrayIn, CStrIn, CStrRet, PlainRet, ReadPtr, StringsIn, deref_count};
 pub use callback::{
     Callback, CallbackIn, Registered, callback, callback_passthrough, fn_address, invoking,
     show_return,
