@@ -7,7 +7,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 use syn::spanned::Spanned;
-use syn::{FnArg, ForeignItem, Item, ItemFn, ItemForeignMod, Pat, ReturnType, Signature, Type};
+use syn::{FnArg, Item, ItemFn, ItemForeignMod, Pat, ReturnType, Signature, Type};
 
 use crate::attr::AssumeArgs;
 use crate::signature::walk;
@@ -182,18 +182,7 @@ fn expand_fn(args: &AssumeArgs, f: ItemFn) -> syn::Result<TokenStream> {
 fn expand_foreign(args: &AssumeArgs, mut block: ItemForeignMod) -> syn::Result<TokenStream> {
     let mut errors = Errors::default();
     let mut wrappers = Vec::new();
-    for item in &mut block.items {
-        let f = match item {
-            ForeignItem::Fn(f) => f,
-            other => {
-                errors.push(syn::Error::new(
-                    other.span(),
-                    "only functions can be assumed deterministic; declare statics and \
-                     types in another extern block",
-                ));
-                continue;
-            }
-        };
+    for f in foreign::functions(&mut block, "assumed deterministic", &mut errors) {
         let mut checked = Errors::default();
         check_signature(args, &f.sig, true, &mut checked);
         if let Some(variadic) = &f.sig.variadic {

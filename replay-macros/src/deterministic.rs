@@ -174,18 +174,7 @@ fn expand_fn(args: &DeterministicArgs, mut f: ItemFn) -> syn::Result<TokenStream
 fn expand_foreign(args: &DeterministicArgs, mut block: ItemForeignMod) -> syn::Result<TokenStream> {
     let mut errors = Errors::default();
     let mut wrappers = Vec::new();
-    for item in &mut block.items {
-        let f = match item {
-            ForeignItem::Fn(f) => f,
-            other => {
-                errors.push(syn::Error::new(
-                    other.span(),
-                    "only functions can be recorded; declare statics and types in \
-                     another extern block",
-                ));
-                continue;
-            }
-        };
+    for f in foreign::functions(&mut block, "recorded", &mut errors) {
         let analysis = match signature::analyse(&mut f.sig, true)
             .and_then(|a| check_args(args, &f.sig, &a).map(|()| a))
         {

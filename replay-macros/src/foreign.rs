@@ -4,7 +4,33 @@
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
-use syn::{ForeignItemFn, Safety, Signature};
+use syn::spanned::Spanned;
+use syn::{ForeignItem, ForeignItemFn, ItemForeignMod, Safety, Signature};
+
+use crate::Errors;
+
+/// The functions of `block`; anything else in it is an error saying
+/// that only functions can be `what` (recorded, assumed deterministic).
+pub(crate) fn functions<'a>(
+    block: &'a mut ItemForeignMod,
+    what: &str,
+    errors: &mut Errors,
+) -> Vec<&'a mut ForeignItemFn> {
+    let mut functions = Vec::new();
+    for item in &mut block.items {
+        match item {
+            ForeignItem::Fn(f) => functions.push(f),
+            other => errors.push(syn::Error::new(
+                other.span(),
+                format!(
+                    "only functions can be {what}; declare statics and types in another \
+                     extern block"
+                ),
+            )),
+        }
+    }
+    functions
+}
 
 /// The name the declaration of `ident` is renamed to.
 pub(crate) fn declared_name(ident: &syn::Ident) -> syn::Ident {

@@ -12,10 +12,13 @@
 //! is noisy: compare figures only as ratios within one run.
 
 use std::ffi::{c_char, c_int};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use common::TempDir;
 use divan::{Bencher, black_box};
 use replay_runtime::{Session, deterministic};
+
+mod common;
 
 const SAMPLES: u32 = 100;
 const SAMPLE_SIZE: u32 = 5_000;
@@ -58,25 +61,6 @@ unsafe extern "C" fn compare_raw(a: *const i32, b: *const i32) -> c_int {
 extern "C" fn compare(#[input(len = 1)] a: *const i32, #[input(len = 1)] b: *const i32) -> c_int {
     // SAFETY: qsort passes two elements.
     unsafe { (*a).cmp(&*b) as c_int }
-}
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("replay-bench-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        TempDir(dir)
-    }
-    fn path(&self, file: &str) -> PathBuf {
-        self.0.join(file)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 fn c_string() -> usize {

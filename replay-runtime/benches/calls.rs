@@ -20,12 +20,15 @@
 use std::alloc::{GlobalAlloc, Layout};
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use common::TempDir;
 use divan::{Bencher, black_box};
 use replay_runtime::{Error, Session, deterministic};
 use serde::Serialize;
+
+mod common;
 
 /// Divan's profiler (per-iteration allocation rows in its table), wrapped to
 /// also keep a process-wide count that the pre-run check reads directly.
@@ -118,26 +121,6 @@ fn add_logged(log: &mut impl Write, a: u64, b: u64) -> u64 {
     .expect("the log is writable");
     log.write_all(b"\n").expect("the log is writable");
     ret
-}
-
-/// A directory under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("replay-bench-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        TempDir(dir)
-    }
-    fn path(&self, file: &str) -> PathBuf {
-        self.0.join(file)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// Records `add(i, i * 7)` for `i` in `0..calls` to `path`.

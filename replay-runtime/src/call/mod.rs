@@ -14,6 +14,7 @@ mod c_values;
 mod callback;
 mod compare;
 mod entry;
+mod out_pointers;
 mod out_raw;
 mod plain;
 mod probe;
@@ -29,10 +30,8 @@ pub use callback::{
     show_return,
 };
 pub use entry::{Call, Failure, Run, Suspended, done, outlined, passthrough, suspend};
-pub use out_raw::{
-    OutBuffer, OutCStrings, OutHandle, OutHandles, OutOffsets, OutPlain, OutProbe, OutRaw,
-    array_extent, c_str_extent, count, written,
-};
+pub use out_pointers::{OutCStrings, OutOffsets, array_extent, c_str_extent};
+pub use out_raw::{OutBuffer, OutHandle, OutHandles, OutPlain, OutProbe, OutRaw, count, written};
 pub use plain::Plain;
 pub use probe::{DebugDecode, DebugDecodeOwned, DebugOnly, Probe, Undisplayable};
 pub use rebuild::{ArrayOwned, CStrOwned, StringsOwned, take};

@@ -94,6 +94,14 @@ enum Next {
     End,
 }
 
+/// A report's summary and expectation when the stream cannot be read.
+fn unreadable(e: &std::io::Error) -> (String, String) {
+    (
+        format!("the recording cannot be read: {e}"),
+        "a readable recording".to_owned(),
+    )
+}
+
 /// A program's name without the hash cargo appends to test binaries.
 fn program_name(name: &str) -> &str {
     match name.rsplit_once('-') {
@@ -242,10 +250,7 @@ impl Cursor {
                     "the recording is exhausted".to_owned(),
                     "nothing more on this thread".to_owned(),
                 ),
-                Err(e) => (
-                    format!("the recording cannot be read: {e}"),
-                    "a readable recording".to_owned(),
-                ),
+                Err(e) => unreadable(&e),
             },
         };
         Err(self.diverged(summary, expected, doing.to_owned(), Vec::new(), location))
@@ -326,10 +331,7 @@ impl Cursor {
                 "the recording is exhausted".to_owned(),
                 format!("no more calls (the recording holds {})", self.total),
             ),
-            Ok(Err(e)) => (
-                format!("the recording cannot be read: {e}"),
-                "a readable recording".to_owned(),
-            ),
+            Ok(Err(e)) => unreadable(&e),
         };
         let mut notes = Vec::new();
         if !self.ended {

@@ -5,7 +5,7 @@
 
 use std::panic::Location;
 
-use super::{Cursor, Inside, Nested, Next};
+use super::{Cursor, Inside, Nested, Next, unreadable};
 use crate::divergence::Divergence;
 use crate::site::Site;
 
@@ -53,10 +53,7 @@ impl Cursor {
                 "the recording ends inside a call".to_owned(),
                 "the rest of the call".to_owned(),
             ),
-            Err(e) => (
-                format!("the recording cannot be read: {e}"),
-                "a readable recording".to_owned(),
-            ),
+            Err(e) => unreadable(&e),
         };
         let actual = format!("the replay of `{}`", site.full_name());
         Err(self.diverged(summary, expected, actual, Vec::new(), location))
@@ -96,10 +93,7 @@ impl Cursor {
                 "the recording ends inside a callback".to_owned(),
                 "the callback's return".to_owned(),
             ),
-            Err(e) => (
-                format!("the recording cannot be read: {e}"),
-                "a readable recording".to_owned(),
-            ),
+            Err(e) => unreadable(&e),
         };
         let actual = format!("a return of {}", shown(actual));
         Err(self.diverged(summary, expected, actual, Vec::new(), location))
@@ -162,10 +156,7 @@ impl Cursor {
                 "the recording is exhausted".to_owned(),
                 "nothing more on this thread".to_owned(),
             ),
-            Err(e) => (
-                format!("the recording cannot be read: {e}"),
-                "a readable recording".to_owned(),
-            ),
+            Err(e) => unreadable(&e),
         };
         let actual = format!("a call of the callback `{}`", site.full_name());
         Err(self.diverged(summary, expected, actual, Vec::new(), location))

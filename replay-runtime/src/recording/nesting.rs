@@ -53,13 +53,7 @@ impl StreamWriter {
         args: impl FnOnce(&mut Vec<u8>) -> Result<(), EncodeError>,
     ) -> Result<(), EncodeError> {
         let number = self.site_number(site);
-        let event = Partial::new(&mut self.buf);
-        Event::put_callback_head(event.buf, number);
-        let at = event.buf.len();
-        event.buf.push(0);
-        args(event.buf)?;
-        format::patch_len(event.buf, at);
-        event.keep();
+        self.blob_event(|buf| Event::put_callback_head(buf, number), args)?;
         self.maybe_flush();
         Ok(())
     }
@@ -69,13 +63,7 @@ impl StreamWriter {
         &mut self,
         ret: impl FnOnce(&mut Vec<u8>) -> Result<(), EncodeError>,
     ) -> Result<(), EncodeError> {
-        let event = Partial::new(&mut self.buf);
-        Event::put_returned_head(event.buf);
-        let at = event.buf.len();
-        event.buf.push(0);
-        ret(event.buf)?;
-        format::patch_len(event.buf, at);
-        event.keep();
+        self.blob_event(Event::put_returned_head, ret)?;
         self.maybe_flush();
         Ok(())
     }
@@ -88,20 +76,29 @@ impl StreamWriter {
         call: OpenCall,
         results: impl FnOnce(&mut Vec<u8>) -> Result<(), EncodeError>,
     ) -> Result<(), EncodeError> {
-        let event = Partial::new(&mut self.buf);
-        Event::put_close_call_head(event.buf);
-        let at = event.buf.len();
-        event.buf.push(0);
-        let encoded = results(event.buf);
-        if let Err(e) = encoded {
-            drop(event);
+        if let Err(e) = self.blob_event(Event::put_close_call_head, results) {
             self.cut_off(call.start());
             return Err(e);
         }
-        format::patch_len(event.buf, at);
-        event.keep();
         self.nested.pop();
         self.event_done();
+        Ok(())
+    }
+
+    /// Appends an event: `head`, then a blob that `body` fills. On an
+    /// error nothing of it is left.
+    fn blob_event(
+        &mut self,
+        head: impl FnOnce(&mut Vec<u8>),
+        body: impl FnOnce(&mut Vec<u8>) -> Result<(), EncodeError>,
+    ) -> Result<(), EncodeError> {
+        let event = Partial::new(&mut self.buf);
+        head(event.buf);
+        let at = event.buf.len();
+        event.buf.push(0);
+        body(event.buf)?;
+        format::patch_len(event.buf, at);
+        event.keep();
         Ok(())
     }
 
