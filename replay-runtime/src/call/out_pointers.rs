@@ -26,7 +26,7 @@ impl OutOffsets {
     ///
     /// # Safety
     ///
-    /// As for [`OutRaw::new`].
+    /// As for [`OutRaw::new`](super::OutRaw::new).
     #[inline]
     pub unsafe fn new<T>(
         ptr: *mut *const T,
@@ -133,7 +133,7 @@ impl OutCStrings {
     ///
     /// # Safety
     ///
-    /// As for [`OutRaw::new`]; each pointer C writes is null or a
+    /// As for [`OutRaw::new`](super::OutRaw::new); each pointer C writes is null or a
     /// NUL-terminated string.
     #[inline]
     pub unsafe fn new<P: ReadPtr<c_char>>(ptr: *mut P, len: usize, exact: bool) -> Self {
