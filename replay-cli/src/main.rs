@@ -7,7 +7,8 @@
 //! ```
 //!
 //! Values are decoded with the types of the call's recorded signature
-//! where they are known (`decode.rs`, `signature.rs`), and shown in hex
+//! where they are known (`decode.rs` per event, `values.rs` per value;
+//! `signature.rs` and `type_syntax.rs` read the signature), and shown in hex
 //! with a guess otherwise. Hostile files get a clear error (exit status 2),
 //! never a panic; every command reads one chunk of a thread at a time, so
 //! memory stays bounded whatever a file claims.
@@ -15,7 +16,9 @@
 mod decode;
 mod lex;
 mod signature;
+mod type_syntax;
 mod types;
+mod values;
 
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
