@@ -99,6 +99,44 @@ pub enum Error {
         reason: String,
     },
 
+    /// Writing the recording failed (a full disk, say). The recording was
+    /// not published: a recording already at the path is untouched.
+    #[error(
+        "cannot write recording {}: {source}; it was not published, so any recording \
+         already there is untouched{}",
+        path.display(),
+        kept.as_ref().map(|k| format!(
+            "; what was written is kept at {} (`replay salvage` recovers its complete chunks)",
+            k.display()
+        )).unwrap_or_default()
+    )]
+    WriteFailed {
+        /// The recording's path.
+        path: PathBuf,
+        /// The temporary file that holds what was written, unless it held
+        /// nothing worth keeping (it is then removed).
+        kept: Option<PathBuf>,
+        /// The operating system's error.
+        #[source]
+        source: io::Error,
+    },
+
+    /// Another session published a recording at the same path while this
+    /// one was recording: this one was not published over it.
+    #[error(
+        "another session published a recording at {} while this one was recording; \
+         this session's recording was not published over it and is kept at {}; \
+         record each path from one session at a time",
+        path.display(),
+        kept.display()
+    )]
+    Replaced {
+        /// The recording's path.
+        path: PathBuf,
+        /// Where this session's complete recording is.
+        kept: PathBuf,
+    },
+
     /// A replay finished while recorded calls were left unconsumed.
     #[error(
         "replay of {} finished early: {remaining} recorded call(s) were not made, \
@@ -161,10 +199,25 @@ pub enum Error {
 
     /// A session is already active on this thread.
     #[error(
-        "a replay session is already active on this thread; finish or drop it \
-         before starting another"
+        "a session (recording or replaying) is already active on this thread; \
+         finish or drop it before starting another"
     )]
     SessionActive,
+
+    /// The session was finished while threads it spawned (through
+    /// `replay_runtime::thread`) still ran, after waiting for them as long
+    /// as the stall limit (`REPLAY_STALL_TIMEOUT`, 5 s by default). A
+    /// recording is still written, without what those threads do next.
+    #[error(
+        "the session was finished while {running} thread(s) it spawned still ran; \
+         what they do from now on is not {what}: join them before finishing the session"
+    )]
+    ThreadsRunning {
+        /// How many.
+        running: usize,
+        /// "recorded" or "checked against the recording".
+        what: &'static str,
+    },
 }
 
 /// `Result` with [`Error`].

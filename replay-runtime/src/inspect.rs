@@ -88,6 +88,18 @@ pub enum Entry {
         /// The recorded return value.
         result: Value,
     },
+    /// A recorded call panicked (format version 3): replay raises the
+    /// same panic at the same call.
+    Panicked {
+        /// Its number on its thread, from 1.
+        number: u64,
+        /// The function, as the recording names it.
+        function: Arc<str>,
+        /// The recorded arguments.
+        arguments: Value,
+        /// The panic's message.
+        message: String,
+    },
     /// Where threads met (a spawn, a lock, a receive), in words.
     Thread(String),
     /// The stream ended cleanly.
@@ -109,6 +121,26 @@ impl Inspection {
         Ok(Inspection {
             recording: Recording::open(path.as_ref())?,
         })
+    }
+
+    /// Opens what a killed recorder left (its `.partial` file) or a
+    /// damaged recording: validated up to the first chunk that is cut
+    /// short or damaged, which [`Self::cut`] describes; the rest is left
+    /// out. The header must be whole.
+    pub fn open_salvaging(path: impl AsRef<Path>) -> Result<Inspection> {
+        Ok(Inspection {
+            recording: Recording::open_salvaging(path.as_ref())?,
+        })
+    }
+
+    /// With [`Self::open_salvaging`], why reading stopped before the
+    /// file's end, and the bytes before that point; `None` if the whole
+    /// file was read.
+    pub fn cut(&self) -> Option<(u64, &str)> {
+        self.recording
+            .cut
+            .as_ref()
+            .map(|cut| (cut.kept, cut.why.as_str()))
     }
 
     /// The recording's format version: from 2 on, a call's arguments end
@@ -138,7 +170,7 @@ impl Inspection {
     /// bounded by one chunk, whatever the recording's size.
     pub fn entries(&self, thread: u32) -> Result<Entries> {
         Ok(Entries {
-            reader: self.recording.stream(thread)?,
+            reader: self.recording.stream(thread),
             path: self.recording.path.clone(),
             sites: Vec::new(),
             number: 0,
@@ -149,7 +181,7 @@ impl Inspection {
 
 /// One thread's events; see [`Inspection::entries`].
 pub struct Entries {
-    reader: crate::recording::reader::StreamReader,
+    reader: crate::recording::stream::StreamReader,
     path: std::path::PathBuf,
     sites: Vec<(Arc<str>, Arc<str>)>,
     number: u64,
@@ -211,6 +243,17 @@ impl Iterator for Entries {
                 Event::Returned { ret } => Entry::Returned {
                     result: Value::Bytes(ret.to_vec()),
                 },
+                Event::Panicked { message } => {
+                    // Validation guarantees a call is open: the innermost.
+                    let (site, digested, args) = self.open.pop().unwrap_or_default();
+                    self.number += 1;
+                    Entry::Panicked {
+                        number: self.number,
+                        function: site_of(&self.sites, site).0,
+                        arguments: arguments(digested, &args),
+                        message: message.to_owned(),
+                    }
+                }
                 Event::Thread(event) => Entry::Thread(event.to_string()),
                 Event::End => Entry::End,
             }));
@@ -238,7 +281,18 @@ fn call(
 ) -> Entry {
     *number += 1;
     let (function, signature) = site_of(sites, site);
-    let arguments = if digested {
+    Entry::Call {
+        number: *number,
+        function,
+        signature,
+        arguments: arguments(digested, args),
+        results: Value::Bytes(rest.to_vec()),
+    }
+}
+
+/// A call's recorded arguments: bytes, or one digest each.
+fn arguments(digested: bool, args: &[u8]) -> Value {
+    if digested {
         Value::Digests(
             args.chunks_exact(8)
                 .map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
@@ -246,17 +300,48 @@ fn call(
         )
     } else {
         Value::Bytes(args.to_vec())
-    };
-    Entry::Call {
-        number: *number,
-        function,
-        signature,
-        arguments,
-        results: Value::Bytes(rest.to_vec()),
     }
 }
 
 pub use crate::recording::printable;
+
+/// What [`salvage`] recovered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Salvaged {
+    /// Bytes kept: the header and every complete chunk.
+    pub kept: u64,
+    /// Bytes left out: the chunk the writer was cut off in, and what follows.
+    pub dropped: u64,
+    /// Why the rest was left out, if anything was.
+    pub why: Option<String>,
+    /// Recorded calls in what was kept.
+    pub calls: u64,
+}
+
+/// Recovers what a killed recorder wrote: copies the header and every
+/// complete chunk of `from` (the `<name>.<pid>.<n>.partial` file it left
+/// beside its recording, or a damaged recording) into a recording at `to`,
+/// written as recordings are (aside, synced, then renamed; mode 0600). The
+/// recovered recording has no end marker: replay follows it as far as it
+/// goes and says so if the program goes further.
+///
+/// ```no_run
+/// # fn main() -> Result<(), replay_runtime::Error> {
+/// let saved = replay_runtime::inspect::salvage("run.replay.4242.0.partial", "run.replay")?;
+/// eprintln!("kept {} call(s), {} byte(s) left out", saved.calls, saved.dropped);
+/// # Ok(())
+/// # }
+/// ```
+pub fn salvage(from: impl AsRef<Path>, to: impl AsRef<Path>) -> Result<Salvaged> {
+    let kept = crate::recording::salvage::salvage(from.as_ref(), to.as_ref())?;
+    Ok(Salvaged {
+        kept: kept.bytes,
+        dropped: kept.dropped,
+        why: kept.why,
+        calls: kept.calls,
+    })
+}
 
 impl fmt::Display for Entry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -290,6 +375,17 @@ impl fmt::Display for Entry {
                 ..
             } => write!(f, "  <- callback {}({arguments})", printable(function)),
             Entry::Returned { result } => write!(f, "  <- returned {result}"),
+            Entry::Panicked {
+                number,
+                function,
+                arguments,
+                message,
+            } => write!(
+                f,
+                "#{number} {}({arguments}) panicked: {}",
+                printable(function),
+                printable(message)
+            ),
             Entry::Thread(what) => write!(f, "~ {what}"),
             Entry::End => f.write_str("(end)"),
         }

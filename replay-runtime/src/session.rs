@@ -157,6 +157,9 @@ impl Session {
     /// error here rather than a surprise halfway through.
     pub fn replay(path: impl AsRef<Path>) -> Result<Session> {
         let path = path.as_ref();
+        if context::session_active() {
+            return Err(Error::SessionActive);
+        }
         let recording = Recording::open(path)?;
         let cursor = Cursor::new(&recording, 0)?;
         let metadata = recording.metadata.clone();
@@ -286,6 +289,8 @@ impl Session {
             return Ok(summary);
         };
         let shared = Arc::clone(installed.shared());
+        // The threads it spawned write (or check) their streams as they end.
+        let running = shared.wait_for_threads();
         identity::restart_without_session();
         let ended = installed.end()?;
         summary.calls = ended.calls + shared.thread_calls.load(Ordering::Relaxed);
@@ -301,6 +306,15 @@ impl Session {
             }
         }
         ended.result?;
+        if running > 0 {
+            return Err(Error::ThreadsRunning {
+                running,
+                what: match self.mode {
+                    Mode::Record => "recorded",
+                    _ => "checked against the recording",
+                },
+            });
+        }
         // What went wrong on the session's other threads, first come first.
         match shared.first_failure() {
             Some(failure) => Err(failure),

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 
 use crate::error::Error;
 use crate::handles::slots::HandleMap;
@@ -29,6 +29,9 @@ pub(crate) struct Shared {
     outcomes: Mutex<Vec<Error>>,
     /// Calls recorded or replayed by spawned threads that have ended.
     pub(crate) thread_calls: AtomicU64,
+    /// Spawned threads that have not ended, and the signal of one ending.
+    running: Mutex<usize>,
+    thread_ended: Condvar,
     /// A number no other session of this process has had.
     pub(crate) serial: u64,
 }
@@ -67,6 +70,8 @@ impl Shared {
             stall,
             outcomes: Mutex::new(Vec::new()),
             thread_calls: AtomicU64::new(0),
+            running: Mutex::new(0),
+            thread_ended: Condvar::new(),
             serial: SESSION_SERIAL.fetch_add(1, Ordering::Relaxed),
         })
     }
@@ -83,6 +88,36 @@ impl Shared {
     pub(crate) fn first_failure(&self) -> Option<Error> {
         let mut outcomes = self.outcomes.lock().unwrap_or_else(PoisonError::into_inner);
         (!outcomes.is_empty()).then(|| outcomes.remove(0))
+    }
+
+    /// A thread of the session is about to be spawned.
+    pub(crate) fn thread_spawned(&self) {
+        *self.running.lock().unwrap_or_else(PoisonError::into_inner) += 1;
+    }
+
+    /// A thread of the session has ended (its stream is written or checked).
+    pub(crate) fn thread_ended(&self) {
+        let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+        *running = running.saturating_sub(1);
+        self.thread_ended.notify_all();
+    }
+
+    /// Waits, up to the stall limit, for the spawned threads to end: how
+    /// many still run.
+    pub(crate) fn wait_for_threads(&self) -> usize {
+        let deadline = Instant::now() + self.stall;
+        let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+        while *running > 0 {
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                break;
+            };
+            running = self
+                .thread_ended
+                .wait_timeout(running, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        *running
     }
 
     /// The object index map, locked.

@@ -131,6 +131,7 @@ impl<T> JoinHandle<T> {
 struct Inherited {
     shared: Arc<Shared>,
     stream: u32,
+    running: Running,
 }
 
 /// On the spawning thread: gives the thread about to be spawned its own
@@ -162,13 +163,37 @@ fn inherit(location: &'static Location<'static>) -> Option<Inherited> {
         ThreadMode::Off | ThreadMode::Assumed | ThreadMode::InCall => return None,
     };
     let shared = context::with_shared(Arc::clone)?;
-    Some(Inherited { shared, stream })
+    Some(Inherited {
+        running: Running::new(&shared),
+        shared,
+        stream,
+    })
+}
+
+/// Counts a thread of the session as running, from before it is spawned
+/// (`finish` right after the spawn waits for it) until dropped: after its
+/// stream ended, or with the thread that could not be spawned.
+struct Running(Arc<Shared>);
+
+impl Running {
+    fn new(shared: &Arc<Shared>) -> Running {
+        shared.thread_spawned();
+        Running(Arc::clone(shared))
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.thread_ended();
+    }
 }
 
 /// A spawned thread's share of its parent's session: installed when the
 /// thread starts, ended when it finishes.
 struct ThreadSession {
     installed: Option<Installed>,
+    /// Dropped after the stream ended (fields drop after `drop`).
+    _running: Running,
 }
 
 impl Inherited {
@@ -195,11 +220,15 @@ impl Inherited {
                 identity::restart(self.stream);
                 ThreadSession {
                     installed: Some(installed),
+                    _running: self.running,
                 }
             }
             Err(e) => {
                 self.shared.report(e);
-                ThreadSession { installed: None }
+                ThreadSession {
+                    installed: None,
+                    _running: self.running,
+                }
             }
         }
     }

@@ -22,8 +22,8 @@
 
 /// The first eight bytes of every recording.
 pub const MAGIC: &[u8; 8] = b"\x89RPLAY\r\n";
-/// The format version the runtime writes (it reads 1 too).
-pub const VERSION: u16 = 2;
+/// The format version the runtime writes (it reads 1 and 2 too).
+pub const VERSION: u16 = 3;
 /// The header's fixed part: magic, version, metadata length.
 pub const HEADER_FIXED: usize = 14;
 /// A chunk's header: payload length, checksum, stream.
@@ -66,6 +66,15 @@ fn blob(buf: &mut Vec<u8>, bytes: &[u8]) {
     buf.extend_from_slice(bytes);
 }
 
+/// The metadata's checksum: from version 3 on it covers the version too.
+fn meta_crc(version: &[u8], meta: &[u8]) -> u32 {
+    if u16::from_le_bytes([version[0], version[1]]) >= 3 {
+        crc32(&[version, meta])
+    } else {
+        crc32(&[meta])
+    }
+}
+
 /// A header with the given version and metadata bytes, correctly
 /// checksummed.
 pub fn header_with(version: u16, meta: &[u8]) -> Vec<u8> {
@@ -73,7 +82,7 @@ pub fn header_with(version: u16, meta: &[u8]) -> Vec<u8> {
     out.extend_from_slice(&version.to_le_bytes());
     out.extend_from_slice(&(meta.len() as u32).to_le_bytes());
     out.extend_from_slice(meta);
-    out.extend_from_slice(&crc32(&[meta]).to_le_bytes());
+    out.extend_from_slice(&meta_crc(&version.to_le_bytes(), meta).to_le_bytes());
     out
 }
 
@@ -170,7 +179,7 @@ pub fn fix_checksums(bytes: &mut [u8]) {
     if crc_at + 4 > bytes.len() {
         return;
     }
-    let crc = crc32(&[&bytes[HEADER_FIXED..crc_at]]);
+    let crc = meta_crc(&bytes[8..10], &bytes[HEADER_FIXED..crc_at]);
     bytes[crc_at..crc_at + 4].copy_from_slice(&crc.to_le_bytes());
     let mut at = crc_at + 4;
     while let Some(len) = u32_at(bytes, at) {

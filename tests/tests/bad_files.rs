@@ -515,7 +515,12 @@ fn every_flipped_byte_is_rejected() {
             let error = replay_error(&path, &[]);
             let ok = match i {
                 0..8 => matches!(error, Error::NotARecording { .. }),
-                8..10 => matches!(error, Error::UnsupportedVersion { .. }),
+                // Another supported version fails the metadata checksum,
+                // which covers the version from version 3 on.
+                8..10 => matches!(
+                    &error,
+                    Error::UnsupportedVersion { .. } | Error::Corrupt { offset: 14, .. }
+                ),
                 // The metadata length: too long is truncation (or over the
                 // limit), too short moves the checksum.
                 10..14 => matches!(error, Error::Truncated { .. } | Error::Corrupt { .. }),
@@ -541,7 +546,7 @@ fn huge_chunk_claim_fails_fast_without_allocating() {
     let dir = TempDir::new("huge_chunk_claim_fails_fast_without_allocating");
     let header = header();
     let at = header.len();
-    for (claim, tail) in [(1u32 << 30, 5usize), ((1 << 30) - 1, 0), (1 << 20, 100)] {
+    for (claim, tail) in [(64u32 << 20, 5usize), ((64 << 20) - 1, 0), (1 << 20, 100)] {
         let mut bytes = header.clone();
         bytes.extend_from_slice(&claim.to_le_bytes());
         bytes.extend_from_slice(&0u32.to_le_bytes());
@@ -568,8 +573,8 @@ fn huge_chunk_claim_fails_fast_without_allocating() {
         );
         assert!(elapsed < Duration::from_secs(2), "took {elapsed:?}");
     }
-    // Over the 1 GiB limit, and zero, are corruption whatever the file's size.
-    for claim in [(1u32 << 30) + 1, u32::MAX, 0] {
+    // Over the 64 MiB limit, and zero, are corruption whatever the file's size.
+    for claim in [(64u32 << 20) + 1, u32::MAX, 0] {
         let mut bytes = header.clone();
         bytes.extend_from_slice(&claim.to_le_bytes());
         bytes.extend_from_slice(&[0; 8]);

@@ -277,22 +277,43 @@ fn a_panicking_callback_panics_at_the_foreign_call() {
     PANIC_AT.set(0);
     assert_contains!(message, "the callback panics at item 1");
     assert_contains!(location, "callbacks.rs");
-    // The session goes on; the call that panicked is not recorded.
+    // The session goes on.
     let (made, lines) = each(1);
     assert_eq!(lines.len(), 1);
     assert!(made % 1000 == 1);
-    // The calls the callbacks of the cut-off call made are not counted:
-    // only `each(1)`'s two are in the recording.
+    // The call that panicked is recorded as such, with the two calls its
+    // callbacks made before the panic; then `each(1)`'s two.
     let summary = session.finish().expect("finish");
-    assert_eq!(summary.calls, 2);
-    let calls = Inspection::open(&recording)
+    assert_eq!(summary.calls, 5);
+    let events = Inspection::open(&recording)
         .expect("the recording reads")
         .events(0)
-        .expect("events")
+        .expect("events");
+    let panicked: Vec<_> = events
         .iter()
-        .filter(|e| matches!(e, Entry::Call { .. }))
-        .count();
-    assert_eq!(calls, 2);
+        .filter_map(|e| match e {
+            Entry::Panicked {
+                function, message, ..
+            } => Some((function.to_string(), message.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        panicked,
+        [(
+            "callbacks::rt_each".to_owned(),
+            "the callback panics at item 1".to_owned()
+        )]
+    );
+    // Replay raises the same panic at the same call (the callback, invoked
+    // by replay, panics again), then goes on.
+    let session = Session::replay(&recording).expect("replay");
+    PANIC_AT.set(2);
+    let (replayed, _) = replay_tests::catch_panic(|| each(4));
+    PANIC_AT.set(0);
+    assert_eq!(replayed, message);
+    assert_eq!(each(1), (made, lines));
+    assert_eq!(session.finish().expect("replayed everything").calls, 5);
 }
 
 /// A callback called on a thread without a session (here a plain
@@ -372,6 +393,11 @@ fn a_recording_with_a_panicking_callback_reads_back() {
         unsafe { rt_each(2, Some(catches), ContextPtr::null()) },
         made
     );
+    // The call that panicked is recorded as such: replay panics there too.
+    PANIC_AT.set(1);
+    let (message, _) = replay_tests::catch_panic(|| each(2));
+    PANIC_AT.set(0);
+    assert_contains!(message, "the callback panics at item 0");
     session.finish().expect("replayed everything");
 }
 

@@ -273,14 +273,16 @@ pub fn invoking<R: Serialize>(f: impl FnOnce() -> R) -> Vec<u8> {
 
 /// Replays what foreign code did inside the call to `site` just matched:
 /// invokes each recorded callback with its recorded arguments and checks
-/// its return value, up to the call's results.
+/// its return value, up to the call's results; or, if the call panicked
+/// when recorded, up to its panic, whose message it returns.
 pub(super) fn replay_inside(
     site: &'static Site,
     location: &'static Location<'static>,
-) -> Result<(), Divergence> {
+) -> Result<Option<String>, Divergence> {
     loop {
         let (name, args) = match context::try_replay(location, |c| c.next_inside(site, location))? {
-            Inside::Closed => return Ok(()),
+            Inside::Closed => return Ok(None),
+            Inside::Panicked(message) => return Ok(Some(message)),
             Inside::Callback { name, args } => (name, args),
         };
         let callback = match registry().by_name.get(name.as_str()) {
@@ -304,7 +306,12 @@ pub(super) fn replay_inside(
             }
         };
         let invoked = (callback.invoke)(&args);
-        resume_pending();
+        if IS_PENDING.get() {
+            // The callback panicked, as it did when recorded: the call's
+            // recorded panic is this one, raised again now.
+            let _ = context::try_replay(location, |c| Ok(c.take_panic()));
+            resume();
+        }
         let ret = match invoked {
             Ok(ret) => ret,
             Err(why) => {

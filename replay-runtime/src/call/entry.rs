@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use super::args::{Args, Outs};
 use super::callback::resume_pending;
 use super::record::{RecordGuard, record_begin};
-use super::replay::{Checked, Live, replay_bind, replay_check, replay_finish};
+use super::replay::{Checked, Ending, Live, replay_bind, replay_check, replay_finish};
 use crate::context::{self, Phase, Scope, ThreadMode};
 use crate::divergence::{self, Divergence};
 use crate::site::Site;
@@ -62,6 +62,8 @@ pub struct Failure(Box<Why>);
 enum Why {
     Diverged(Divergence),
     CannotRecord(String),
+    /// The call panicked when recorded: the function, and the message.
+    Panicked(&'static Site, String),
 }
 
 impl From<Divergence> for Failure {
@@ -103,6 +105,13 @@ impl Failure {
         match *self.0 {
             Why::Diverged(divergence) => divergence::raise(divergence),
             Why::CannotRecord(message) => panic!("{message}"),
+            Why::Panicked(site, message) => {
+                eprintln!(
+                    "replay: the call to `{}` panicked when recorded; its panic is raised again here",
+                    site.full_name()
+                );
+                panic!("{message}")
+            }
         }
     }
 }
@@ -183,7 +192,10 @@ impl Call {
                 // call its `Drop` makes is checked against the recording,
                 // never made for real with placeholder handles.
                 drop(real);
-                Ok(replay_finish(site, location, outs, open)?)
+                replay_finish(site, location, outs, open).map_err(|ending| match ending {
+                    Ending::Diverged(divergence) => divergence.into(),
+                    Ending::Panicked(message) => Failure(Box::new(Why::Panicked(site, message))),
+                })
             }
             Then::Live(recorded, epoch) => {
                 let ret = {

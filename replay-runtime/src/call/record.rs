@@ -11,8 +11,9 @@ use crate::site::Site;
 
 /// An open call event in record mode; [`RecordGuard::end`] completes it.
 /// While it lives the thread is inside the call, whose own boundary calls
-/// are part of it. Dropped without `end` (the real call panicked), it
-/// discards the event.
+/// are part of it. Dropped without `end` because the real call panicked,
+/// it records the call as panicked, with the panic's message: replay
+/// raises the same panic at the same call.
 #[must_use]
 pub(crate) struct RecordGuard {
     call: Option<OpenCall>,
@@ -100,7 +101,12 @@ impl Drop for RecordGuard {
         if let Some(call) = self.call.take()
             && self.inside.same_session()
         {
-            context::with_writer(|w| w.abandon_call(call));
+            if std::thread::panicking() {
+                let message = crate::panic_hook::take_message();
+                context::with_writer(|w| w.panicked_call(call, &message));
+            } else {
+                context::with_writer(|w| w.abandon_call(call));
+            }
         }
     }
 }

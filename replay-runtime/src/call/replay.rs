@@ -125,11 +125,11 @@ pub(crate) fn replay_finish<R: DeserializeOwned, O: Outs>(
     location: &'static Location<'static>,
     outs: &mut O,
     open: bool,
-) -> Result<R, Divergence> {
-    if open {
-        replay_inside(site, location)?;
+) -> Result<R, Ending> {
+    if open && let Some(message) = replay_inside(site, location)? {
+        return Err(Ending::Panicked(message));
     }
-    context::try_replay(location, |cursor| {
+    Ok(context::try_replay(location, |cursor| {
         let decoded = {
             let _results = Scope::enter(ThreadMode::InCall, Phase::Results);
             decode_results::<R, O>(cursor.recorded_results(), outs)
@@ -145,7 +145,20 @@ pub(crate) fn replay_finish<R: DeserializeOwned, O: Outs>(
                 Err(cursor.diverged_at(site, location, results_do_not_fit(site, &why)))
             }
         }
-    })
+    })?)
+}
+
+/// Why a replayed call returns no results.
+pub(crate) enum Ending {
+    Diverged(Divergence),
+    /// The call panicked with this message when recorded.
+    Panicked(String),
+}
+
+impl From<Divergence> for Ending {
+    fn from(divergence: Divergence) -> Self {
+        Ending::Diverged(divergence)
+    }
 }
 
 /// After a replayed call ran for real: binds each handle in its real

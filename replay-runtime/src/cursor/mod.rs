@@ -12,7 +12,8 @@ use crate::divergence::Divergence;
 use crate::error::{Error, Result};
 use crate::recording::event::Event;
 use crate::recording::format::{Metadata, NoMessage, ThreadEvent};
-use crate::recording::reader::{Recording, StreamReader};
+use crate::recording::reader::Recording;
+use crate::recording::stream::StreamReader;
 use crate::site::Site;
 
 mod nested;
@@ -74,6 +75,9 @@ enum Nested {
     Returned(Vec<u8>),
     /// The call's results (now the current results).
     Closed,
+    /// The call panicked with this message, ending with the callbacks
+    /// still open inside it.
+    Panicked(String),
 }
 
 /// What comes next inside an open call.
@@ -82,6 +86,8 @@ pub(crate) enum Inside {
     Callback { name: String, args: Vec<u8> },
     /// The call returned: its results are the current ones.
     Closed,
+    /// The call panicked, with this message, when recorded.
+    Panicked(String),
 }
 
 /// What comes next in a stream.
@@ -136,7 +142,7 @@ impl Cursor {
         Ok(Cursor {
             path: recording.path.clone(),
             thread,
-            reader: recording.stream(thread)?,
+            reader: recording.stream(thread),
             sites: Vec::new(),
             calls: 0,
             total: stream.map_or(0, |s| s.calls),
@@ -157,7 +163,26 @@ impl Cursor {
     /// definitions on the way; a call becomes current.
     fn advance(&mut self) -> std::io::Result<Next> {
         loop {
-            match self.reader.next_event()? {
+            let event = self.reader.next_event()?;
+            // Validation saw every site defined before use; a file changed
+            // since must not make an index out of bounds.
+            if let Some(
+                Event::Call { site, .. }
+                | Event::OpenCall { site, .. }
+                | Event::Callback { site, .. },
+            ) = event
+                && site >= self.sites.len() as u64
+            {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!(
+                        "{} changed while it was replayed (an event names undefined \
+                         function #{site}); replay it again",
+                        self.path.display()
+                    ),
+                ));
+            }
+            match event {
                 Some(Event::Define {
                     name, signature, ..
                 }) => self.sites.push(RecordedSite {
@@ -177,7 +202,6 @@ impl Cursor {
                     self.recorded_args.extend_from_slice(args);
                     self.recorded_rest.clear();
                     self.recorded_rest.extend_from_slice(rest);
-                    // Validation guarantees the site was defined before.
                     self.current = site as usize;
                     self.open = false;
                     return Ok(Next::Call(digested));
@@ -207,6 +231,9 @@ impl Cursor {
                 }
                 Some(Event::Returned { ret }) => {
                     return Ok(Next::Nested(Nested::Returned(ret.to_vec())));
+                }
+                Some(Event::Panicked { message }) => {
+                    return Ok(Next::Nested(Nested::Panicked(message.to_owned())));
                 }
                 None => return Ok(Next::End),
             }

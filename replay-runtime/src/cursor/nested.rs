@@ -20,6 +20,11 @@ impl Cursor {
             Nested::Closed => {
                 "the return of a call that foreign code called back during".to_owned()
             }
+            Nested::Panicked(message) => format!(
+                "a panic of the call to `{}`: {}",
+                self.sites[self.current].name,
+                crate::recording::printable(message)
+            ),
         }
     }
 
@@ -36,6 +41,10 @@ impl Cursor {
                 return Ok(Inside::Callback { name, args });
             }
             Ok(Next::Nested(Nested::Closed)) => return Ok(Inside::Closed),
+            Ok(Next::Nested(Nested::Panicked(message))) => {
+                self.calls += 1;
+                return Ok(Inside::Panicked(message));
+            }
             Ok(Next::Call(_)) => (
                 "the recording is malformed: a call inside another, outside any callback"
                     .to_owned(),
@@ -112,7 +121,7 @@ impl Cursor {
             match self.advance() {
                 Ok(Next::Call(_)) if self.open => depth += 1,
                 Ok(Next::Call(_)) => self.calls += 1,
-                Ok(Next::Nested(Nested::Closed)) => {
+                Ok(Next::Nested(Nested::Closed | Nested::Panicked(_))) => {
                     depth -= 1;
                     if depth == 0 {
                         return Ok(());
@@ -123,6 +132,17 @@ impl Cursor {
                 Ok(Next::End) | Err(_) => return self.next_inside(site, location).map(drop),
             }
         }
+    }
+
+    /// After a callback's panic, when the call it was inside returns to
+    /// Rust: consumes the recorded panic of that call, if the recording
+    /// has it next (the panic is then replayed as recorded).
+    pub(crate) fn take_panic(&mut self) -> bool {
+        let panicked = matches!(self.advance(), Ok(Next::Nested(Nested::Panicked(_))));
+        if panicked {
+            self.calls += 1;
+        }
+        panicked
     }
 
     /// A callback foreign code invoked outside any recorded call: checks

@@ -11,7 +11,9 @@
 //! `OpenCall` (its arguments) and `CloseCall` (its results), around what
 //! happened inside: each callback (`Callback`, its arguments), the calls
 //! it made, and its return value (`Returned`). Format version 2 added
-//! those four; version 1 has none.
+//! those four; version 1 has none. A call that panicked is reopened the
+//! same way and closed by `Panicked` (its message) instead of its results,
+//! which also closes the callbacks still open inside it (version 3).
 
 use super::format::{
     KIND_CALL, KIND_CALL_DIGESTED, KIND_DEFINE, KIND_META, NoMessage, ThreadEvent, put_varint,
@@ -35,6 +37,11 @@ const META_OPEN_CALL: u64 = 9;
 const META_CLOSE_CALL: u64 = 10;
 const META_CALLBACK: u64 = 11;
 const META_RETURNED: u64 = 12;
+/// Sub-kind of `KIND_META`: the innermost open call panicked (version 3).
+const META_PANICKED: u64 = 13;
+
+/// The longest panic message kept, in bytes: the rest is cut off.
+pub(crate) const MAX_PANIC_MESSAGE: usize = 4096;
 
 /// One decoded event, borrowing from its chunk.
 #[derive(Debug, PartialEq, Eq)]
@@ -70,6 +77,11 @@ pub(crate) enum Event<'a> {
     /// The innermost callback returned `ret`.
     Returned {
         ret: &'a [u8],
+    },
+    /// The innermost open call panicked with `message`: it ends with the
+    /// callbacks still open inside it.
+    Panicked {
+        message: &'a str,
     },
     Thread(ThreadEvent),
     End,
@@ -137,6 +149,18 @@ impl<'a> Event<'a> {
         }
     }
 
+    /// The format version that introduced this kind of event.
+    pub(crate) fn since(&self) -> u16 {
+        match self {
+            Event::OpenCall { .. }
+            | Event::CloseCall { .. }
+            | Event::Callback { .. }
+            | Event::Returned { .. } => 2,
+            Event::Panicked { .. } => 3,
+            _ => 1,
+        }
+    }
+
     /// Decodes the rest of a callback's event, or of an open call's.
     fn take_nested(sub: u64, bytes: &mut &'a [u8]) -> Result<Event<'a>, EventError> {
         let blob = |bytes: &mut &'a [u8]| take_blob(bytes).ok_or("a callback's event is cut short");
@@ -160,6 +184,10 @@ impl<'a> Event<'a> {
                 args: blob(bytes)?,
             },
             META_RETURNED => Event::Returned { ret: blob(bytes)? },
+            META_PANICKED => Event::Panicked {
+                message: std::str::from_utf8(blob(bytes)?)
+                    .map_err(|_| "a panic message is not UTF-8")?,
+            },
             _ => return Err("an event has an unknown kind"),
         })
     }
@@ -180,6 +208,18 @@ impl<'a> Event<'a> {
     pub(crate) fn put_callback_head(buf: &mut Vec<u8>, site: u64) {
         put_varint(buf, META_CALLBACK << 2 | KIND_META);
         put_varint(buf, site);
+    }
+
+    /// Appends a panic event: the innermost open call panicked with
+    /// `message` (cut to [`MAX_PANIC_MESSAGE`] bytes).
+    pub(crate) fn put_panicked(buf: &mut Vec<u8>, message: &str) {
+        let mut end = message.len().min(MAX_PANIC_MESSAGE);
+        while !message.is_char_boundary(end) {
+            end -= 1;
+        }
+        put_varint(buf, META_PANICKED << 2 | KIND_META);
+        put_varint(buf, end as u64);
+        buf.extend_from_slice(&message.as_bytes()[..end]);
     }
 
     /// The head of a callback's return, before the return value's blob.

@@ -14,9 +14,9 @@ use serde::{Deserialize, Serialize};
 /// catch text-mode mangling, as PNG's signature does.
 pub(crate) const MAGIC: [u8; 8] = *b"\x89RPLAY\r\n";
 /// The format version this build writes and reads.
-pub(crate) const VERSION: u16 = 2;
-/// The oldest format version this build reads: version 1 lacks only the
-/// events of callbacks (see `event.rs`).
+pub(crate) const VERSION: u16 = 3;
+/// The oldest format version this build reads: version 1 lacks the events
+/// of callbacks, version 2 that of a panicking call (see `event.rs`).
 pub(crate) const OLDEST_VERSION: u16 = 1;
 /// Bytes before the metadata: magic, version, metadata length.
 pub(crate) const HEADER_FIXED: usize = MAGIC.len() + 2 + 4;
@@ -26,8 +26,14 @@ pub(crate) const MAX_META: u32 = 64 * 1024;
 pub(crate) const CHUNK_HEADER: usize = 12;
 /// Staged bytes that trigger a chunk write.
 pub(crate) const BLOCK: usize = 64 * 1024;
-/// A chunk larger than this is corruption (one event may exceed `BLOCK`).
-pub(crate) const MAX_CHUNK: u32 = 1 << 30;
+/// The largest chunk, in every version: larger is corruption. One event
+/// may exceed `BLOCK`, so this bounds what one call may record (a call
+/// recording more fails its recording, with a clear error). Replay holds
+/// one chunk per thread in memory at a time.
+pub(crate) const MAX_CHUNK: u32 = 64 << 20;
+/// Streams a recording may have (threads of one session): the index of a
+/// recording opened for replay takes about 64 bytes per stream.
+pub(crate) const MAX_STREAMS: u32 = 1 << 20;
 /// Arguments whose encoding is longer than this are stored as digests.
 pub(crate) const INLINE_ARGS: usize = 1024;
 
@@ -241,6 +247,17 @@ fn widen_len(buf: &mut Vec<u8>, at: usize, len: usize) {
     let mut prefix = Vec::with_capacity(10);
     put_varint(&mut prefix, len as u64);
     buf.splice(at..at + 1, prefix);
+}
+
+/// The metadata's checksum. From version 3 on it covers the version too,
+/// so that a damaged version number is never read as another version.
+pub(crate) fn meta_crc(version: u16, meta: &[u8]) -> u32 {
+    let mut hasher = crc32fast::Hasher::new();
+    if version >= 3 {
+        hasher.update(&version.to_le_bytes());
+    }
+    hasher.update(meta);
+    hasher.finalize()
 }
 
 #[cfg(test)]

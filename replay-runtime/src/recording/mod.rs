@@ -7,8 +7,11 @@ pub(crate) mod encode;
 pub(crate) mod event;
 pub(crate) mod format;
 mod nesting;
+mod publish;
 pub(crate) mod reader;
+pub(crate) mod salvage;
 pub(crate) mod sink;
+pub(crate) mod stream;
 pub(crate) mod writer;
 
 pub use format::Metadata;

@@ -26,7 +26,12 @@ impl StreamWriter {
     /// any): reopens its event as an `OpenCall`, once, so that what the
     /// callback records can follow it.
     pub(crate) fn nest(&mut self) {
-        let start = self.innermost;
+        self.reopen(self.innermost);
+    }
+
+    /// Reopens the open call event at `start` as an `OpenCall` (unless it
+    /// is one already), for what follows inside it: callbacks, or a panic.
+    pub(super) fn reopen(&mut self, start: usize) {
         if start == NONE_OPEN || self.is_nested(start) {
             return;
         }

@@ -2,21 +2,17 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::event::Event;
 use super::format::{
-    CHUNK_HEADER, HEADER_FIXED, MAGIC, MAX_CHUNK, MAX_META, Metadata, OLDEST_VERSION, VERSION,
+    CHUNK_HEADER, HEADER_FIXED, MAGIC, MAX_CHUNK, MAX_META, MAX_STREAMS, Metadata, OLDEST_VERSION,
+    VERSION, meta_crc,
 };
+use super::stream::{ChunkRef, StreamReader, chunk_crc};
 use crate::error::{Error, Result};
-
-/// Where one chunk's payload lies in the file.
-#[derive(Clone, Copy, Debug)]
-struct ChunkRef {
-    offset: u64,
-    len: u32,
-}
 
 /// What validation learnt about one stream.
 #[derive(Clone, Debug, Default)]
@@ -26,18 +22,34 @@ pub(crate) struct StreamIndex {
     pub(crate) calls: u64,
     /// Whether the stream ends with the clean end marker.
     pub(crate) ended: bool,
-    /// What the events so far left open, innermost last: a call whose
-    /// foreign function called back (`true`), or a callback (`false`).
-    open: Vec<bool>,
 }
 
-/// A recording whose every chunk and event has been checked.
+/// What a stream's events so far left open, innermost last: a call whose
+/// foreign function called back (`true`), or a callback (`false`).
+type Open = Vec<bool>;
+
+/// A recording whose every chunk and event has been checked. Its streams
+/// are read from the file handle that was validated, never reopened by
+/// path, so that a file replaced meanwhile goes unread.
 pub(crate) struct Recording {
     pub(crate) path: PathBuf,
+    file: Arc<File>,
     /// The file's format version.
     pub(crate) version: u16,
     pub(crate) metadata: Metadata,
     pub(crate) streams: BTreeMap<u32, StreamIndex>,
+    /// Why reading stopped before the file's end, with salvage (see
+    /// [`Recording::open_salvaging`]).
+    pub(crate) cut: Option<Cut>,
+}
+
+/// Where and why a salvaged recording stops short of its file.
+#[derive(Clone, Debug)]
+pub(crate) struct Cut {
+    /// Bytes of the file that hold the header and every complete chunk.
+    pub(crate) kept: u64,
+    /// The error that stopped the reading.
+    pub(crate) why: String,
 }
 
 /// A guess at what a file that is not a recording is, from its first bytes.
@@ -67,6 +79,18 @@ fn guess_format(head: &[u8]) -> Option<String> {
 impl Recording {
     /// Opens and validates the whole file, holding one chunk at a time.
     pub(crate) fn open(path: &Path) -> Result<Recording> {
+        Self::read(path, false)
+    }
+
+    /// Opens a recording whose writer was killed: validates it up to the
+    /// first chunk that is cut short or damaged, and keeps what precedes
+    /// it ([`Recording::cut`] says what was left out). The header must be
+    /// whole.
+    pub(crate) fn open_salvaging(path: &Path) -> Result<Recording> {
+        Self::read(path, true)
+    }
+
+    fn read(path: &Path, salvage: bool) -> Result<Recording> {
         let io_err = |action, source| Error::Io {
             action,
             path: path.to_owned(),
@@ -81,6 +105,148 @@ impl Recording {
         }
         let mut file = File::open(path).map_err(|e| io_err("open", e))?;
         let len = file.metadata().map_err(|e| io_err("read", e))?.len();
+        let (version, metadata, meta_end) = read_header(&mut file, path, len)?;
+        let mut scan = Scan {
+            file: &mut file,
+            path,
+            version,
+            len,
+            streams: BTreeMap::new(),
+            state: BTreeMap::new(),
+            payload: Vec::new(),
+        };
+        let mut offset = meta_end;
+        let mut cut = None;
+        while offset < len {
+            match scan.chunk(offset) {
+                Ok(next) => offset = next,
+                Err(e) if salvage => {
+                    cut = Some(Cut {
+                        kept: offset,
+                        why: e.to_string(),
+                    });
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let streams = scan.streams;
+        Ok(Recording {
+            path: path.to_owned(),
+            file: Arc::new(file),
+            version,
+            metadata,
+            streams,
+            cut,
+        })
+    }
+
+    /// A reader over one stream's events; empty if the stream was never
+    /// written. It reads the validated file, checking each chunk again.
+    pub(crate) fn stream(&self, stream: u32) -> StreamReader {
+        let chunks = self
+            .streams
+            .get(&stream)
+            .map(|s| s.chunks.clone())
+            .unwrap_or_default();
+        StreamReader::new(Arc::clone(&self.file), self.path.clone(), stream, chunks)
+    }
+
+    /// The validated file, from its start.
+    pub(crate) fn file(&self) -> &File {
+        &self.file
+    }
+}
+
+/// Reads and checks the header: the version, the metadata, and where the
+/// chunks begin.
+fn read_header(file: &mut File, path: &Path, len: u64) -> Result<(u16, Metadata, u64)> {
+    let io_err = |source| Error::Io {
+        action: "read",
+        path: path.to_owned(),
+        source,
+    };
+    let truncated = |what, offset| Error::Truncated {
+        path: path.to_owned(),
+        what,
+        offset,
+        len,
+    };
+    let corrupt = |offset, reason: String| Error::Corrupt {
+        path: path.to_owned(),
+        offset,
+        reason,
+    };
+    if len == 0 {
+        return Err(Error::Empty {
+            path: path.to_owned(),
+        });
+    }
+    let mut fixed = [0u8; HEADER_FIXED];
+    let got = read_up_to(file, &mut fixed).map_err(io_err)?;
+    let magic_len = got.min(MAGIC.len());
+    if fixed[..magic_len] != MAGIC[..magic_len] {
+        return Err(Error::NotARecording {
+            path: path.to_owned(),
+            found: guess_format(&fixed[..got]),
+        });
+    }
+    if got < HEADER_FIXED {
+        return Err(truncated("the header", 0));
+    }
+    let version = u16::from_le_bytes([fixed[8], fixed[9]]);
+    if !(OLDEST_VERSION..=VERSION).contains(&version) {
+        return Err(Error::UnsupportedVersion {
+            path: path.to_owned(),
+            found: version,
+            supported: VERSION,
+        });
+    }
+    let meta_len = u32::from_le_bytes([fixed[10], fixed[11], fixed[12], fixed[13]]);
+    if meta_len > MAX_META {
+        return Err(corrupt(10, format!("the metadata claims {meta_len} bytes")));
+    }
+    let meta_end = HEADER_FIXED as u64 + u64::from(meta_len) + 4;
+    if meta_end > len {
+        return Err(truncated("the header", 0));
+    }
+    let mut meta = vec![0u8; meta_len as usize + 4];
+    file.read_exact(&mut meta).map_err(io_err)?;
+    let (meta, crc) = meta.split_at(meta_len as usize);
+    if meta_crc(version, meta).to_le_bytes() != crc {
+        return Err(corrupt(
+            HEADER_FIXED as u64,
+            "the metadata checksum does not match".into(),
+        ));
+    }
+    let metadata: Metadata = postcard::from_bytes(meta).map_err(|e| {
+        corrupt(
+            HEADER_FIXED as u64,
+            format!("the metadata cannot be decoded: {e}"),
+        )
+    })?;
+    Ok((version, metadata, meta_end))
+}
+
+/// Validation under way: the chunks read so far, by stream.
+struct Scan<'a> {
+    file: &'a mut File,
+    path: &'a Path,
+    version: u16,
+    len: u64,
+    streams: BTreeMap<u32, StreamIndex>,
+    /// Per stream: the functions defined, and what is open.
+    state: BTreeMap<u32, (u64, Open)>,
+    /// The chunk being read (one at a time).
+    payload: Vec<u8>,
+}
+
+impl Scan<'_> {
+    /// Reads and checks the chunk at `offset`; where the next one starts.
+    /// On an error nothing of the chunk is kept.
+    fn chunk(&mut self, offset: u64) -> Result<u64> {
+        let len = self.len;
+        let path = self.path;
         let truncated = |what, offset| Error::Truncated {
             path: path.to_owned(),
             what,
@@ -92,174 +258,137 @@ impl Recording {
             offset,
             reason,
         };
-        if len == 0 {
-            return Err(Error::Empty {
-                path: path.to_owned(),
-            });
+        let io_err = |source| Error::Io {
+            action: "read",
+            path: path.to_owned(),
+            source,
+        };
+        if len - offset < CHUNK_HEADER as u64 {
+            return Err(truncated("a chunk header", offset));
         }
-
-        let mut fixed = [0u8; HEADER_FIXED];
-        let got = read_up_to(&mut file, &mut fixed).map_err(|e| io_err("read", e))?;
-        let magic_len = got.min(MAGIC.len());
-        if fixed[..magic_len] != MAGIC[..magic_len] {
-            return Err(Error::NotARecording {
-                path: path.to_owned(),
-                found: guess_format(&fixed[..got]),
-            });
-        }
-        if got < HEADER_FIXED {
-            return Err(truncated("the header", 0));
-        }
-        let version = u16::from_le_bytes([fixed[8], fixed[9]]);
-        if !(OLDEST_VERSION..=VERSION).contains(&version) {
-            return Err(Error::UnsupportedVersion {
-                path: path.to_owned(),
-                found: version,
-                supported: VERSION,
-            });
-        }
-        let meta_len = u32::from_le_bytes([fixed[10], fixed[11], fixed[12], fixed[13]]);
-        if meta_len > MAX_META {
-            return Err(corrupt(10, format!("the metadata claims {meta_len} bytes")));
-        }
-        let meta_end = HEADER_FIXED as u64 + u64::from(meta_len) + 4;
-        if meta_end > len {
-            return Err(truncated("the header", 0));
-        }
-        let mut meta = vec![0u8; meta_len as usize + 4];
-        file.read_exact(&mut meta).map_err(|e| io_err("read", e))?;
-        let (meta, crc) = meta.split_at(meta_len as usize);
-        if crc32fast::hash(meta).to_le_bytes() != crc {
+        let mut head = [0u8; CHUNK_HEADER];
+        self.file.read_exact(&mut head).map_err(io_err)?;
+        let chunk_len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]);
+        let crc = u32::from_le_bytes([head[4], head[5], head[6], head[7]]);
+        let stream = u32::from_le_bytes([head[8], head[9], head[10], head[11]]);
+        let start = offset + CHUNK_HEADER as u64;
+        if chunk_len == 0 || chunk_len > MAX_CHUNK {
             return Err(corrupt(
-                HEADER_FIXED as u64,
-                "the metadata checksum does not match".into(),
+                offset,
+                format!("a chunk claims {chunk_len} bytes (at most {MAX_CHUNK})"),
             ));
         }
-        let metadata: Metadata = postcard::from_bytes(meta).map_err(|e| {
-            corrupt(
-                HEADER_FIXED as u64,
-                format!("the metadata cannot be decoded: {e}"),
-            )
-        })?;
-
-        let mut streams = BTreeMap::<u32, StreamIndex>::new();
-        let mut defined = BTreeMap::<u32, u64>::new();
-        let mut offset = meta_end;
-        let mut payload = Vec::new();
-        while offset < len {
-            if len - offset < CHUNK_HEADER as u64 {
-                return Err(truncated("a chunk header", offset));
-            }
-            let mut head = [0u8; CHUNK_HEADER];
-            file.read_exact(&mut head).map_err(|e| io_err("read", e))?;
-            let chunk_len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]);
-            let crc = u32::from_le_bytes([head[4], head[5], head[6], head[7]]);
-            let stream = u32::from_le_bytes([head[8], head[9], head[10], head[11]]);
-            if chunk_len == 0 || chunk_len > MAX_CHUNK {
-                return Err(corrupt(offset, format!("a chunk claims {chunk_len} bytes")));
-            }
-            let start = offset + CHUNK_HEADER as u64;
-            if u64::from(chunk_len) > len - start {
-                return Err(truncated("a chunk", offset));
-            }
-            // Bounded by the file's real length, checked just above.
-            payload.resize(chunk_len as usize, 0);
-            file.read_exact(&mut payload)
-                .map_err(|e| io_err("read", e))?;
-            let mut hasher = crc32fast::Hasher::new();
-            hasher.update(&head[8..12]);
-            hasher.update(&payload);
-            if hasher.finalize() != crc {
-                return Err(corrupt(offset, "a chunk's checksum does not match".into()));
-            }
-            let index = streams.entry(stream).or_default();
-            if index.ended {
+        if u64::from(chunk_len) > len - start {
+            return Err(truncated("a chunk", offset));
+        }
+        // Bounded by the file's real length, checked just above.
+        self.payload.resize(chunk_len as usize, 0);
+        self.file.read_exact(&mut self.payload).map_err(io_err)?;
+        if chunk_crc(stream, &self.payload) != crc {
+            return Err(corrupt(offset, "a chunk's checksum does not match".into()));
+        }
+        if stream >= MAX_STREAMS {
+            return Err(corrupt(
+                offset,
+                format!("a chunk names stream {stream} (at most {MAX_STREAMS} streams)"),
+            ));
+        }
+        let index = self.streams.get(&stream);
+        if index.is_some_and(|index| index.ended) {
+            return Err(corrupt(
+                offset,
+                format!("stream {stream} continues after its end"),
+            ));
+        }
+        let (mut sites, mut open) = self.state.get(&stream).cloned().unwrap_or_default();
+        let mut calls = 0;
+        let mut ended = false;
+        let mut bytes = &self.payload[..];
+        while !bytes.is_empty() {
+            let at = start + (self.payload.len() - bytes.len()) as u64;
+            let event = Event::take(&mut bytes).map_err(|e| corrupt(at, e.into()))?;
+            if event.since() > self.version {
                 return Err(corrupt(
-                    offset,
-                    format!("stream {stream} continues after its end"),
+                    at,
+                    format!(
+                        "an event of format version {} in a file of version {}",
+                        event.since(),
+                        self.version
+                    ),
                 ));
             }
-            let sites = defined.entry(stream).or_default();
-            let mut bytes = &payload[..];
-            while !bytes.is_empty() {
-                let at = start + (payload.len() - bytes.len()) as u64;
-                match Event::take(&mut bytes).map_err(|e| corrupt(at, e.into()))? {
-                    Event::Define { site, .. } if site != *sites => {
-                        return Err(corrupt(
-                            at,
-                            format!("function #{site} is defined out of order"),
-                        ));
-                    }
-                    Event::Define { .. } => *sites += 1,
-                    Event::Call { site, .. }
-                    | Event::OpenCall { site, .. }
-                    | Event::Callback { site, .. }
-                        if site >= *sites =>
-                    {
-                        return Err(corrupt(
-                            at,
-                            format!("an event names undefined function #{site}"),
-                        ));
-                    }
-                    Event::Call { .. } => index.calls += 1,
-                    Event::OpenCall { .. } => index.open.push(true),
-                    Event::Callback { .. } => index.open.push(false),
-                    Event::CloseCall { .. } if index.open.pop() == Some(true) => index.calls += 1,
-                    Event::Returned { .. } if index.open.pop() == Some(false) => {}
-                    Event::CloseCall { .. } | Event::Returned { .. } => {
-                        return Err(corrupt(
-                            at,
-                            "a call's or a callback's end does not match what it began".into(),
-                        ));
-                    }
-                    Event::End if !index.open.is_empty() => {
-                        return Err(corrupt(at, format!("stream {stream} ends inside a call")));
-                    }
-                    Event::End if !bytes.is_empty() => {
-                        return Err(corrupt(
-                            at,
-                            format!("stream {stream} continues after its end"),
-                        ));
-                    }
-                    Event::End => index.ended = true,
-                    Event::Thread(_) => {}
-                }
+            let why = check_event(&event, stream, &mut sites, &mut open, &mut calls, bytes);
+            match why {
+                Ok(end) => ended |= end,
+                Err(why) => return Err(corrupt(at, why)),
             }
-            index.chunks.push(ChunkRef {
-                offset: start,
-                len: chunk_len,
-            });
-            offset = start + u64::from(chunk_len);
         }
-        Ok(Recording {
-            path: path.to_owned(),
-            version,
-            metadata,
-            streams,
-        })
+        // The whole chunk is sound: keep it.
+        self.state.insert(stream, (sites, open));
+        let index = self.streams.entry(stream).or_default();
+        index.calls += calls;
+        index.ended = ended;
+        index.chunks.push(ChunkRef {
+            offset: start,
+            len: chunk_len,
+            crc,
+        });
+        Ok(start + u64::from(chunk_len))
     }
+}
 
-    /// A reader over one stream's events; empty if the stream was never written.
-    pub(crate) fn stream(&self, stream: u32) -> Result<StreamReader> {
-        let file = File::open(&self.path).map_err(|source| Error::Io {
-            action: "open",
-            path: self.path.clone(),
-            source,
-        })?;
-        let chunks = self
-            .streams
-            .get(&stream)
-            .map(|s| s.chunks.clone())
-            .unwrap_or_default();
-        // Sized for the largest chunk up front: no allocation while replaying.
-        let largest = chunks.iter().map(|c| c.len as usize).max().unwrap_or(0);
-        Ok(StreamReader {
-            file,
-            chunks: chunks.into_iter(),
-            payload: Vec::with_capacity(largest),
-            pos: 0,
-        })
+/// Checks one event against what its stream defined and left open:
+/// whether it ends the stream, or what is wrong. `rest` is what follows it
+/// in its chunk.
+fn check_event(
+    event: &Event<'_>,
+    stream: u32,
+    sites: &mut u64,
+    open: &mut Open,
+    calls: &mut u64,
+    rest: &[u8],
+) -> std::result::Result<bool, String> {
+    match *event {
+        Event::Define { site, .. } if site != *sites => {
+            return Err(format!("function #{site} is defined out of order"));
+        }
+        Event::Define { .. } => *sites += 1,
+        Event::Call { site, .. } | Event::OpenCall { site, .. } | Event::Callback { site, .. }
+            if site >= *sites =>
+        {
+            return Err(format!("an event names undefined function #{site}"));
+        }
+        Event::Call { .. } => *calls += 1,
+        Event::OpenCall { .. } => open.push(true),
+        Event::Callback { .. } => open.push(false),
+        Event::CloseCall { .. } if open.last() == Some(&true) => {
+            open.pop();
+            *calls += 1;
+        }
+        Event::Returned { .. } if open.last() == Some(&false) => {
+            open.pop();
+        }
+        Event::CloseCall { .. } | Event::Returned { .. } => {
+            return Err("a call's or a callback's end does not match what it began".into());
+        }
+        // A panic closes the innermost call with the callbacks inside it.
+        Event::Panicked { .. } => match open.iter().rposition(|&call| call) {
+            Some(at) => {
+                open.truncate(at);
+                *calls += 1;
+            }
+            None => return Err("a panic is recorded outside any call".into()),
+        },
+        Event::End if !open.is_empty() => {
+            return Err(format!("stream {stream} ends inside a call"));
+        }
+        Event::End if !rest.is_empty() => {
+            return Err(format!("stream {stream} continues after its end"));
+        }
+        Event::End => return Ok(true),
+        Event::Thread(_) => {}
     }
+    Ok(false)
 }
 
 /// Reads as much of `buf` as the file holds.
@@ -274,37 +403,4 @@ fn read_up_to(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
         }
     }
     Ok(got)
-}
-
-/// One stream's events, one chunk in memory at a time.
-pub(crate) struct StreamReader {
-    file: File,
-    chunks: std::vec::IntoIter<ChunkRef>,
-    payload: Vec<u8>,
-    pos: usize,
-}
-
-impl StreamReader {
-    /// The next event, or `None` at the end of the stream. The file was
-    /// validated when opened, so a failure here means it changed since.
-    pub(crate) fn next_event(&mut self) -> io::Result<Option<Event<'_>>> {
-        while self.pos == self.payload.len() {
-            let Some(chunk) = self.chunks.next() else {
-                return Ok(None);
-            };
-            self.file.seek(SeekFrom::Start(chunk.offset))?;
-            self.payload.resize(chunk.len as usize, 0);
-            self.file.read_exact(&mut self.payload)?;
-            self.pos = 0;
-        }
-        let mut bytes = &self.payload[self.pos..];
-        let event = Event::take(&mut bytes).map_err(|e| {
-            io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("the recording changed while replaying: {e}"),
-            )
-        })?;
-        self.pos = self.payload.len() - bytes.len();
-        Ok(Some(event))
-    }
 }

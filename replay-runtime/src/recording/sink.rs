@@ -1,36 +1,42 @@
-//! The recording's file, shared by all its streams: written under a
-//! `.partial` name, then published at its path.
+//! The recording's file, shared by all its streams: written under a name
+//! of its own, then published at its path (see `publish.rs`).
 
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 
-use super::format::{self, MAGIC, Metadata, VERSION};
+use super::format::{self, MAGIC, Metadata, VERSION, meta_crc};
+use super::publish::{PublishError, Staged};
 use crate::error::{Error, Result};
 
 /// The file all of a recording's streams write into.
 pub(crate) struct Sink {
     path: PathBuf,
     file: Mutex<File>,
-    /// The first write error; later writes are skipped and `finish` reports it.
+    /// The first write error; later writes are skipped, the recording is
+    /// never published, and `finish` reports it.
     failed: Mutex<Option<io::Error>>,
     /// Bytes written so far, header included.
     bytes: AtomicU64,
-    /// Where the recording is written until it is published at `path`
-    /// (none when `path` is a device or a pipe, written directly).
-    partial: Option<PathBuf>,
-    published: std::sync::atomic::AtomicBool,
+    /// The temporary file written until it is published at `path` (none
+    /// when `path` is a device or a pipe, written directly).
+    staged: Option<Staged>,
+    published: AtomicBool,
     /// The header written first.
     metadata: Metadata,
 }
 
+/// The sinks of the record sessions alive in this process, for the panic
+/// hook: under `panic = "abort"` it publishes each before the process ends.
+static SINKS: Mutex<Vec<Weak<Sink>>> = Mutex::new(Vec::new());
+
 impl Sink {
     /// Creates the file (and its directory) and writes the header. A
-    /// regular file is written beside `path`, as `<name>.partial`, and
+    /// regular file is written beside `path` under a name of its own and
     /// renamed over `path` once published: re-recording never destroys an
-    /// existing recording until the new one is written.
+    /// existing recording until the new one is complete.
     pub(crate) fn create(path: &Path) -> Result<Arc<Sink>> {
         let io_err = |source| Error::Io {
             action: "create",
@@ -41,29 +47,37 @@ impl Sink {
             std::fs::create_dir_all(dir).map_err(io_err)?;
         }
         let special = path.metadata().is_ok_and(|m| !m.is_file());
-        let partial = (!special).then(|| {
-            let mut name = path.file_name().unwrap_or_default().to_owned();
-            name.push(".partial");
-            path.with_file_name(name)
-        });
-        let mut file = File::create(partial.as_deref().unwrap_or(path)).map_err(io_err)?;
+        let (staged, mut file) = if special {
+            (None, File::create(path).map_err(io_err)?)
+        } else {
+            let (staged, file) = Staged::create(path).map_err(io_err)?;
+            (Some(staged), file)
+        };
         let metadata = Metadata::current();
         let header = header_bytes(&metadata);
-        file.write_all(&header).map_err(|source| Error::Io {
-            action: "write",
-            path: path.to_owned(),
-            source,
-        })?;
-        let sink = Sink {
+        if let Err(source) = file.write_all(&header) {
+            if let Some(staged) = &staged {
+                staged.discard();
+            }
+            return Err(Error::Io {
+                action: "write",
+                path: path.to_owned(),
+                source,
+            });
+        }
+        let sink = Arc::new(Sink {
             path: path.to_owned(),
             file: Mutex::new(file),
             failed: Mutex::new(None),
             bytes: AtomicU64::new(header.len() as u64),
-            partial,
-            published: std::sync::atomic::AtomicBool::new(false),
+            staged,
+            published: AtomicBool::new(false),
             metadata,
-        };
-        Ok(Arc::new(sink))
+        });
+        let mut sinks = SINKS.lock().unwrap_or_else(PoisonError::into_inner);
+        sinks.retain(|s| s.strong_count() > 0);
+        sinks.push(Arc::downgrade(&sink));
+        Ok(sink)
     }
 
     /// The header this recording starts with.
@@ -91,44 +105,102 @@ impl Sink {
     }
 
     /// Fails the recording: nothing more is written and `finish` reports why.
-    pub(super) fn fail(&self, reason: String) {
+    pub(crate) fn fail(&self, reason: String) {
         let mut failed = self.failed.lock().unwrap_or_else(PoisonError::into_inner);
         failed.get_or_insert_with(|| io::Error::other(reason));
     }
 
-    /// Moves the recording to its path (once): from then on it replaces
-    /// whatever was there. Writes that follow go on into the same file.
-    pub(crate) fn publish(&self) -> io::Result<()> {
-        match &self.partial {
-            Some(partial) if !self.published.swap(true, Ordering::SeqCst) => {
-                std::fs::rename(partial, &self.path)
+    /// Whether a write failed: the recording will not be published.
+    fn has_failed(&self) -> bool {
+        self.failed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some()
+    }
+
+    /// Moves the recording to its path (once), unless a write failed: from
+    /// then on it replaces whatever was there. Writes that follow go on
+    /// into the same file.
+    pub(crate) fn publish(&self) -> Result<()> {
+        let Some(staged) = &self.staged else {
+            return Ok(());
+        };
+        if self.has_failed() || self.published.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        let file = self.file.lock().unwrap_or_else(PoisonError::into_inner);
+        match staged.publish(&file) {
+            Ok(()) => Ok(()),
+            Err(PublishError::Replaced) => Err(Error::Replaced {
+                path: self.path.clone(),
+                kept: staged.temp().to_owned(),
+            }),
+            Err(PublishError::Io(source)) => {
+                // Not published: a later attempt may try again.
+                self.published.store(false, Ordering::Release);
+                Err(Error::Io {
+                    action: "publish",
+                    path: self.path.clone(),
+                    source,
+                })
             }
-            _ => Ok(()),
         }
     }
 
-    /// Flushes the file to the OS, publishes it, and reports the first
-    /// write error, if any (an unpublished recording stays `.partial`).
+    /// Publishes the recording, or reports the first write error (the
+    /// recording is then not published: the temporary file keeps what was
+    /// written, if anything beyond the header, for `replay salvage`).
     pub(crate) fn finish(&self) -> Result<()> {
         let failed = self
             .failed
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
-        let flushed = match failed {
-            Some(e) => Err(e),
-            None => self
-                .file
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .flush()
-                .and_then(|()| self.publish()),
+        let Some(source) = failed else {
+            return match self.published.load(Ordering::Acquire) {
+                // Published early (by the panic hook): what followed is
+                // made durable too.
+                true => self
+                    .file
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .sync_all()
+                    .map_err(|source| Error::Io {
+                        action: "write",
+                        path: self.path.clone(),
+                        source,
+                    }),
+                false => self.publish(),
+            };
         };
-        flushed.map_err(|source| Error::Io {
-            action: "write",
+        // Still failed: nothing more is written, nothing is published.
+        self.fail(source.to_string());
+        let header = header_bytes(&self.metadata).len() as u64;
+        let kept = match &self.staged {
+            Some(staged) if self.bytes() <= header => {
+                staged.discard();
+                None
+            }
+            Some(staged) => Some(staged.temp().to_owned()),
+            None => None,
+        };
+        Err(Error::WriteFailed {
             path: self.path.clone(),
+            kept,
             source,
         })
+    }
+}
+
+/// From the panic hook: publishes every record session's recording as
+/// written so far, since the process may end without unwinding.
+pub(crate) fn publish_all() {
+    // `try_lock`: the panic may have struck while this thread held it.
+    let Ok(sinks) = SINKS.try_lock().map(|s| s.clone()) else {
+        return;
+    };
+    for sink in sinks.iter().filter_map(Weak::upgrade) {
+        let _ = sink.publish();
     }
 }
 
@@ -140,6 +212,6 @@ pub(crate) fn header_bytes(meta: &Metadata) -> Vec<u8> {
     out.extend_from_slice(&VERSION.to_le_bytes());
     out.extend_from_slice(&(meta.len() as u32).to_le_bytes());
     out.extend_from_slice(&meta);
-    out.extend_from_slice(&crc32fast::hash(&meta).to_le_bytes());
+    out.extend_from_slice(&meta_crc(VERSION, &meta).to_le_bytes());
     out
 }

@@ -163,6 +163,32 @@ impl StreamWriter {
         }
     }
 
+    /// Closes the open call `call` as panicked with `message`, with the
+    /// callbacks still open inside it: the panic is part of the recording,
+    /// and replay raises it again at the same call.
+    pub(crate) fn panicked_call(&mut self, call: OpenCall, message: &str) {
+        self.reopen(call.start);
+        self.innermost = call.outer;
+        Event::put_panicked(&mut self.buf, message);
+        self.nested.pop();
+        self.event_done();
+    }
+
+    /// The process is about to end without unwinding (`panic = "abort"`):
+    /// closes the innermost open call as panicked with `message`, and
+    /// writes everything staged, the calls still open around it included
+    /// (nothing will close them).
+    pub(crate) fn crash(&mut self, message: &str) {
+        let start = self.innermost;
+        if start != NONE_OPEN {
+            self.reopen(start);
+            Event::put_panicked(&mut self.buf, message);
+            self.calls += 1;
+        }
+        self.innermost = NONE_OPEN;
+        self.flush();
+    }
+
     /// Ends the run of receives: something else was recorded.
     pub(super) fn clear_run(&mut self) {
         self.run = None;
@@ -229,7 +255,7 @@ impl StreamWriter {
         else {
             self.sink.fail(format!(
                 "{} bytes of events exceed the {MAX_CHUNK}-byte chunk limit (one call \
-                 recorded more than 1 GiB); record large data by digest or in pieces",
+                 recorded more than 64 MiB); record large data by digest or in pieces",
                 self.buf.len() - CHUNK_HEADER
             ));
             self.buf.truncate(CHUNK_HEADER);

@@ -1,0 +1,125 @@
+//! Reading one stream of a validated recording back, a chunk at a time,
+//! from the file handle that was validated, checking each chunk again.
+
+use std::fmt;
+use std::fs::File;
+use std::io;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::event::Event;
+use super::format::CHUNK_HEADER;
+
+/// Where one chunk's payload lies in the file, and its checksum: read
+/// again in replay, it must still be the chunk that was validated.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ChunkRef {
+    pub(crate) offset: u64,
+    pub(crate) len: u32,
+    pub(crate) crc: u32,
+}
+
+/// A chunk's checksum: its stream number, then its payload.
+pub(crate) fn chunk_crc(stream: u32, payload: &[u8]) -> u32 {
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(&stream.to_le_bytes());
+    hasher.update(payload);
+    hasher.finalize()
+}
+
+/// One stream's events, one chunk in memory at a time, read from the
+/// validated file handle.
+pub(crate) struct StreamReader {
+    file: Arc<File>,
+    path: PathBuf,
+    stream: u32,
+    chunks: std::vec::IntoIter<ChunkRef>,
+    payload: Vec<u8>,
+    pos: usize,
+}
+
+impl StreamReader {
+    pub(super) fn new(file: Arc<File>, path: PathBuf, stream: u32, chunks: Vec<ChunkRef>) -> Self {
+        StreamReader {
+            file,
+            path,
+            stream,
+            chunks: chunks.into_iter(),
+            payload: Vec::new(),
+            pos: 0,
+        }
+    }
+
+    /// The next event, or `None` at the end of the stream. Each chunk is
+    /// checked again as it is read: a failure means the file changed
+    /// since it was validated.
+    pub(crate) fn next_event(&mut self) -> io::Result<Option<Event<'_>>> {
+        while self.pos == self.payload.len() {
+            let Some(chunk) = self.chunks.next() else {
+                return Ok(None);
+            };
+            self.load(chunk)?;
+        }
+        let mut bytes = &self.payload[self.pos..];
+        let event = Event::take(&mut bytes).map_err(|e| self.changed(e))?;
+        self.pos = self.payload.len() - bytes.len();
+        Ok(Some(event))
+    }
+
+    /// Reads `chunk`, header and payload, and checks it is the chunk
+    /// validated there.
+    fn load(&mut self, chunk: ChunkRef) -> io::Result<()> {
+        let at = chunk.offset - CHUNK_HEADER as u64;
+        let mut head = [0u8; CHUNK_HEADER];
+        read_exact_at(&self.file, &mut head, at).map_err(|e| self.changed(e))?;
+        self.payload.resize(chunk.len as usize, 0);
+        read_exact_at(&self.file, &mut self.payload, chunk.offset).map_err(|e| self.changed(e))?;
+        self.pos = 0;
+        let same = head[0..4] == chunk.len.to_le_bytes()
+            && head[4..8] == chunk.crc.to_le_bytes()
+            && head[8..12] == self.stream.to_le_bytes()
+            && chunk_crc(self.stream, &self.payload) == chunk.crc;
+        if !same {
+            self.payload.clear();
+            return Err(self.changed(format!("the chunk at byte {at} is not the one validated")));
+        }
+        Ok(())
+    }
+
+    /// The error of a file changed under a running replay.
+    fn changed(&self, why: impl fmt::Display) -> io::Error {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "{} changed while it was replayed ({why}); was it re-recorded or \
+                 checked out meanwhile? Replay it again",
+                self.path.display()
+            ),
+        )
+    }
+}
+
+/// Reads exactly `buf.len()` bytes at `offset`, leaving the file's
+/// position alone: every stream reader shares the one handle.
+fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+    }
+    #[cfg(windows)]
+    {
+        let mut done = 0;
+        while done < buf.len() {
+            let n = std::os::windows::fs::FileExt::seek_read(
+                file,
+                &mut buf[done..],
+                offset + done as u64,
+            )?;
+            if n == 0 {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+            done += n;
+        }
+        Ok(())
+    }
+}
