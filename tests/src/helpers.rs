@@ -42,6 +42,46 @@ impl Drop for TempDir {
     }
 }
 
+/// The environment variable that tells a test it runs as [`child`]: it
+/// holds the parent's scratch directory.
+pub const CHILD_VAR: &str = "REPLAY_TESTS_CHILD";
+
+/// When this test runs as a [`child`]: the parent's scratch directory.
+pub fn child_dir() -> Option<PathBuf> {
+    std::env::var_os(CHILD_VAR).map(PathBuf::from)
+}
+
+/// Runs the test `test` of this test binary again in a child process, with
+/// [`CHILD_VAR`] set to `dir` and `envs` set; its output. The test, seeing
+/// [`child_dir`], does the child's part (what must happen in a process of
+/// its own: a crash, a limit, an abort) and returns.
+pub fn child(test: &str, dir: &Path, envs: &[(&str, &str)]) -> Output {
+    std::process::Command::new(std::env::current_exe().expect("this test binary"))
+        .args(["--exact", test, "--nocapture", "--test-threads", "1"])
+        .env(CHILD_VAR, dir)
+        .env("RUST_BACKTRACE", "0")
+        .envs(envs.iter().copied())
+        .output()
+        .expect("run the child")
+}
+
+/// The names of the files in `dir` whose names start with `prefix` and end
+/// with `.partial`: what recorders left aside.
+pub fn partial_files(dir: &Path, prefix: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        .map(|e| {
+            e.expect("a directory entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|name| name.starts_with(prefix) && name.ends_with(".partial"))
+        .collect();
+    names.sort();
+    names
+}
+
 /// Writes `contents` to the file `name` in `dir`, and returns its path.
 pub fn write_file(dir: &Path, name: impl AsRef<Path>, contents: impl AsRef<[u8]>) -> PathBuf {
     let path = dir.join(name);

@@ -11,8 +11,9 @@ pub mod recording_files;
 #[doc(hidden)]
 pub use helpers::__assert_contains;
 pub use helpers::{
-    TempDir, assert_success, catch_panic, expect_panic, file_contains, panic_message, path_str,
-    record_then_replay, scratch_dir, stderr, stdout, write_file,
+    CHILD_VAR, TempDir, assert_success, catch_panic, child, child_dir, expect_panic, file_contains,
+    panic_message, partial_files, path_str, record_then_replay, scratch_dir, stderr, stdout,
+    write_file,
 };
 
 use std::ffi::{CString, c_char, c_int, c_void};

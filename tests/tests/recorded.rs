@@ -62,3 +62,21 @@ fn a_test_may_return_impl_termination() -> impl std::process::Termination {
     let greeting = greet("termination");
     assert!(greeting.starts_with("hello, termination"), "{greeting}");
 }
+
+/// A nondeterministic check that panics inside a boundary call.
+#[replay_runtime::deterministic]
+fn must_be_short(s: &str) -> usize {
+    if s.len() > 5 {
+        panic!("checked inside a recorded call: {s:?} is too long");
+    }
+    s.len()
+}
+
+/// A crash inside a recorded call (its body panics) is recorded as such
+/// and replays to the same panic: the body does not run in replay.
+#[replay_runtime::test]
+#[should_panic(expected = "checked inside a recorded call")]
+fn a_panic_inside_a_recorded_call_replays_to_the_same_panic() {
+    let greeting = greet("inside");
+    must_be_short(&greeting);
+}
