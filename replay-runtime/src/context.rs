@@ -413,11 +413,22 @@ impl Installed {
         let local = *self.local;
         Ok(match local.active.into_inner() {
             Active::Record(mut writer) => {
+                // Ended by the body of one of its own calls: what came
+                // before that call is written, and `finish` says why the
+                // rest cannot be.
+                let inside = writer.call_open();
+                if inside {
+                    writer.cut_open_calls();
+                }
                 writer.end();
                 Ended {
                     calls: writer.calls(),
                     sink: Some(Arc::clone(writer.sink())),
-                    result: Ok(()),
+                    result: if inside {
+                        Err(Error::SessionBusy)
+                    } else {
+                        Ok(())
+                    },
                 }
             }
             Active::Replay(mut cursor) => Ended {

@@ -137,12 +137,12 @@ pub enum Error {
         kept: PathBuf,
     },
 
-    /// A replay finished while recorded calls were left unconsumed.
+    /// A replay finished while recorded calls (or thread events) were left
+    /// unconsumed.
     #[error(
-        "replay of {} finished early: {remaining} recorded call(s) were not made, \
-         the next being call #{call} on thread {thread}: {function}; the program \
-         made fewer boundary calls than when it was recorded",
-        path.display()
+        "replay of {} finished early: {}; the program did less than when it was recorded",
+        path.display(),
+        left_over(*remaining, *call, *thread, function)
     )]
     Unconsumed {
         /// The recording.
@@ -189,10 +189,13 @@ pub enum Error {
     },
 
     /// The session was finished or dropped by code running inside one of
-    /// its own calls (a value's `Drop` or `Deserialize`, say).
+    /// its own calls (the call's body, a value's `Drop` or `Deserialize`).
+    /// A recording keeps what came before that call; the call itself, still
+    /// running, cannot be recorded.
     #[error(
-        "the replay session was ended from inside one of its own calls; its state \
-         was leaked so that the call could finish safely. End the session after \
+        "the session was ended from inside one of its own calls (its body, or a \
+         value's Drop or Deserialize), which cannot be recorded or checked whole; \
+         a recording keeps what came before that call. End the session after \
          the calls it covers"
     )]
     SessionBusy,
@@ -218,6 +221,17 @@ pub enum Error {
         /// "recorded" or "checked against the recording".
         what: &'static str,
     },
+}
+
+/// What an unconsumed recording still held, in words.
+fn left_over(remaining: u64, call: u64, thread: u32, next: &str) -> String {
+    match remaining {
+        0 => format!("no calls were left, but thread {thread} still had {next} recorded"),
+        _ => format!(
+            "{remaining} recorded call(s) were not made, the next being call #{call} \
+             on thread {thread}: {next}"
+        ),
+    }
 }
 
 /// `Result` with [`Error`].

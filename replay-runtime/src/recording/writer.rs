@@ -273,6 +273,47 @@ impl StreamWriter {
         self.run = None;
     }
 
+    /// Whether a call is open: its real call is running.
+    pub(crate) fn call_open(&self) -> bool {
+        self.innermost != NONE_OPEN
+    }
+
+    /// The session ends inside a call of its own (its body finished the
+    /// session): the calls still open can never complete, so they go,
+    /// with what was recorded inside them; what came before stays.
+    pub(crate) fn cut_open_calls(&mut self) {
+        if let Some(start) = self.outermost_open() {
+            self.buf.truncate(start);
+        }
+        self.innermost = NONE_OPEN;
+        self.nested.clear();
+    }
+
+    /// Where the outermost open call starts in `buf`: an open call is
+    /// never flushed, so all of it is staged. Found by reading the staged
+    /// events (a rare path; the hot one keeps no more state for it).
+    fn outermost_open(&self) -> Option<usize> {
+        let mut open = Vec::new();
+        let mut bytes = &self.buf[CHUNK_HEADER..];
+        while !bytes.is_empty() {
+            let at = self.buf.len() - bytes.len();
+            match Event::take(&mut bytes) {
+                Ok(Event::OpenCall { .. } | Event::Callback { .. }) => open.push(at),
+                Ok(Event::CloseCall { .. } | Event::Returned { .. }) => {
+                    open.pop();
+                }
+                Ok(Event::Panicked { .. }) => open.clear(),
+                Ok(_) => {}
+                // A call event without its results yet: the innermost.
+                Err(_) => {
+                    open.push(at);
+                    break;
+                }
+            }
+        }
+        open.first().copied()
+    }
+
     /// Marks the stream as cleanly ended and writes everything staged.
     pub(crate) fn end(&mut self) {
         Event::put_end(&mut self.buf);
