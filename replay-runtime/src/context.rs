@@ -351,6 +351,7 @@ pub(crate) fn install(
             notes: RefCell::new(Notes::default()),
         }),
     };
+    divergence::reset_spent();
     CONTEXT.with(|c| {
         c.local.set(&*installed.local);
         c.phase.set(Phase::Idle);

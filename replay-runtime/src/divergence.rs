@@ -110,9 +110,38 @@ pub(crate) fn spent(what: &str, location: &std::panic::Location<'_>) -> ! {
     raise(spent_report(what, location))
 }
 
-/// What [`spent`] raises.
+/// How many times a spent thread may be asked to go on (its panics caught
+/// by the program, which retries) before replay gives up on the process.
+const SPENT_LIMIT: u32 = 1000;
+
+thread_local! {
+    /// Calls this thread made after it diverged.
+    static SPENT: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// A new session on this thread: its calls after a divergence count anew.
+pub(crate) fn reset_spent() {
+    SPENT.with(|s| s.set(0));
+}
+
+/// What [`spent`] raises. A program that catches these panics and retries
+/// forever would never end (and fill its log): past [`SPENT_LIMIT`] of
+/// them on one thread, the process is aborted with a last word.
 #[cold]
 pub(crate) fn spent_report(what: &str, location: &std::panic::Location<'_>) -> Divergence {
+    let spent = SPENT.with(|s| {
+        s.set(s.get().saturating_add(1));
+        s.get()
+    });
+    if spent > SPENT_LIMIT {
+        eprintln!(
+            "replay diverged earlier on this thread, and the program went on calling \
+             {SPENT_LIMIT} more times, catching every panic (a retry loop?); aborting \
+             rather than loop forever. The first `replay diverged` report says where it \
+             went wrong"
+        );
+        std::process::abort();
+    }
     Divergence {
         message: format!(
             "replay diverged earlier on this thread; {what} at {location} cannot be \

@@ -226,3 +226,28 @@ fn a_divergence_panics_at_the_call_not_inside_the_runtime() {
     assert!(at.starts_with(&format!("{}:{line}:", file!())), "{at}");
     assert!(session.finish().is_err());
 }
+
+/// A program that catches every divergence panic and retries forever is
+/// stopped after a thousand tries, with a last word, instead of looping
+/// (and filling its log) forever. In a child process: it aborts.
+#[test]
+fn a_retry_loop_over_a_divergence_is_stopped() {
+    const TEST: &str = "a_retry_loop_over_a_divergence_is_stopped";
+    if let Some(dir) = replay_tests::child_dir() {
+        let path = dir.join("retry.replay");
+        let session = Session::record(&path).expect("record");
+        replay_tests::greet("ann");
+        session.finish().expect("finish");
+        let _session = Session::replay(&path).expect("replay");
+        std::panic::set_hook(Box::new(|_| {}));
+        loop {
+            let _ = catch_unwind(|| replay_tests::greet("bob"));
+        }
+    }
+    let dir = replay_tests::scratch_dir("divergence-retry");
+    let out = replay_tests::child(TEST, &dir, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert_contains!(stderr, "went on calling 1000 more times");
+    assert!(stderr.len() < 10_000, "a short log: {} bytes", stderr.len());
+}
