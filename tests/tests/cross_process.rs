@@ -94,6 +94,74 @@ fn a_diverging_process_fails_with_the_report() {
     assert_contains!(err, "replay-fixture.rs:", "names the caller");
 }
 
+/// The fixture built with `panic = "abort"`, in a target directory of its
+/// own (the whole dependency tree is built again with that strategy).
+fn abort_fixture() -> std::path::PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let target = manifest.join("..").join("target").join("panic-abort");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let built = Command::new(cargo)
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "replay-tests",
+            "--bin",
+            "replay-fixture",
+        ])
+        .arg("--manifest-path")
+        .arg(manifest.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&target)
+        .env("CARGO_PROFILE_DEV_PANIC", "abort")
+        .output()
+        .expect("run cargo");
+    assert_success(&built);
+    target.join("debug").join("replay-fixture")
+}
+
+/// Under `panic = "abort"` nothing unwinds: the panic hook records the
+/// call that panicked as such, writes the thread's stream and publishes
+/// the recording before the process aborts; replay aborts at the same call
+/// with the same panic.
+#[test]
+fn a_panic_inside_a_call_under_panic_abort_is_recorded_and_replayed() {
+    let fixture = abort_fixture();
+    let dir = scratch_dir("cross-panic-abort");
+    let recording = dir.join("abort.replay");
+    let run = |mode: &str| {
+        Command::new(&fixture)
+            .arg("panic-in-call")
+            .env("REPLAY_MODE", mode)
+            .env("REPLAY_PATH", &recording)
+            .output()
+            .expect("run the fixture")
+    };
+    let crashed = run("record");
+    assert_eq!(crashed.status.code(), None, "killed by SIGABRT");
+    let message = stderr(&crashed)
+        .lines()
+        .find(|l| l.contains("exploded inside a recorded call"))
+        .map(str::to_owned)
+        .unwrap_or_else(|| panic!("the panic: {}", stderr(&crashed)));
+
+    let events = replay_runtime::inspect::Inspection::open(&recording)
+        .expect("the recording was published before the abort")
+        .events(0)
+        .expect("events");
+    assert!(
+        events.iter().any(|e| matches!(e,
+            replay_runtime::inspect::Entry::Panicked { function, .. }
+                if function.ends_with("explode"))),
+        "the panicking call is recorded: {events:?}"
+    );
+
+    let replayed = run("replay");
+    assert_eq!(replayed.status.code(), None, "aborts again");
+    assert_contains!(stderr(&replayed), message.trim());
+    assert_eq!(values(&replayed), values(&crashed));
+}
+
 #[test]
 fn a_process_that_aborts_on_panic_keeps_its_recording() {
     let dir = scratch_dir("cross-crash");

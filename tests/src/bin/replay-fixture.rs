@@ -23,7 +23,10 @@
 //!   peak memory;
 //! - `unwind [diverge]`: calls C, and again from a value's `Drop`; with
 //!   `diverge`, the first call diverges, so the second is made while the
-//!   thread unwinds.
+//!   thread unwinds;
+//! - `panic-in-call`: calls C, then a `#[deterministic]` function whose body
+//!   panics (built with `panic = "abort"` by `tests/cross_process.rs`, the
+//!   process then aborts inside the recorded call).
 
 use std::process::ExitCode;
 
@@ -72,6 +75,10 @@ fn main() -> ExitCode {
             args.get(1).and_then(|n| n.parse().ok()).unwrap_or(16),
             args.get(2).and_then(|n| n.parse().ok()).unwrap_or(100_000),
         ),
+        "panic-in-call" => {
+            call_c(false);
+            explode(rt_now_nanos());
+        }
         _ => call_c(scenario == "diverge"),
     }
     println!("c_calls={}", c_calls() - before);
@@ -88,6 +95,12 @@ fn main() -> ExitCode {
             ExitCode::from(3)
         }
     }
+}
+
+/// Panics inside the recorded call, with a message of what the clock said.
+#[replay_runtime::deterministic]
+fn explode(at: u64) -> u64 {
+    panic!("exploded inside a recorded call at {}", at % 1000);
 }
 
 fn call_c(diverge: bool) {
