@@ -157,7 +157,7 @@ impl Inspection {
 
     /// The recording's threads (their streams), in order.
     pub fn threads(&self) -> Vec<u32> {
-        self.recording.streams.keys().copied().collect()
+        self.recording.streams.numbers().collect()
     }
 
     /// One thread's events, in order, collected (see [`Self::entries`]

@@ -138,7 +138,7 @@ fn other_program(recorded: &Metadata) -> Option<String> {
 
 impl Cursor {
     pub(crate) fn new(recording: &Recording, thread: u32) -> Result<Cursor> {
-        let stream = recording.streams.get(&thread);
+        let stream = recording.streams.get(thread);
         Ok(Cursor {
             path: recording.path.clone(),
             thread,

@@ -14,19 +14,30 @@ use super::format::{
 use super::stream::{ChunkRef, StreamReader, chunk_crc};
 use crate::error::{Error, Result};
 
-/// What validation learnt about one stream.
+/// What validation learnt about one stream. Small: a recording may have
+/// up to [`MAX_STREAMS`] of them.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct StreamIndex {
-    chunks: Vec<ChunkRef>,
+    /// Its chunks: `chunks[first..first + count]` of the recording, once
+    /// validated (while validating, `first` is unused).
+    first: u32,
+    count: u32,
     /// Call events in the stream.
     pub(crate) calls: u64,
+    /// While validating: the functions the stream defined, and what its
+    /// events so far left open.
+    sites: u32,
     /// Whether the stream ends with the clean end marker.
     pub(crate) ended: bool,
+    open: Open,
 }
 
 /// What a stream's events so far left open, innermost last: a call whose
-/// foreign function called back (`true`), or a callback (`false`).
-type Open = Vec<bool>;
+/// foreign function called back (`true`), or a callback (`false`). Boxed,
+/// and only when something is open: most streams have nothing open
+/// between chunks.
+#[derive(Clone, Debug, Default)]
+struct Open(Option<Box<[bool]>>);
 
 /// A recording whose every chunk and event has been checked. Its streams
 /// are read from the file handle that was validated, never reopened by
@@ -37,10 +48,36 @@ pub(crate) struct Recording {
     /// The file's format version.
     pub(crate) version: u16,
     pub(crate) metadata: Metadata,
-    pub(crate) streams: BTreeMap<u32, StreamIndex>,
+    pub(crate) streams: Streams,
+    /// Every chunk, grouped by stream (in file order within a stream).
+    chunks: Arc<[ChunkRef]>,
     /// Why reading stopped before the file's end, with salvage (see
     /// [`Recording::open_salvaging`]).
     pub(crate) cut: Option<Cut>,
+}
+
+/// The streams of a recording, sorted by number: a `Vec`, as small as
+/// their count allows (a map would take twice the memory).
+pub(crate) struct Streams(Vec<(u32, StreamIndex)>);
+
+impl Streams {
+    /// The stream numbered `stream`, if the recording has it.
+    pub(crate) fn get(&self, stream: u32) -> Option<&StreamIndex> {
+        self.0
+            .binary_search_by_key(&stream, |(number, _)| *number)
+            .ok()
+            .map(|at| &self.0[at].1)
+    }
+
+    /// The streams' numbers, in order.
+    pub(crate) fn numbers(&self) -> impl Iterator<Item = u32> + '_ {
+        self.0.iter().map(|(number, _)| *number)
+    }
+
+    /// The streams, in order of their numbers.
+    pub(crate) fn indexes(&self) -> impl Iterator<Item = &StreamIndex> + '_ {
+        self.0.iter().map(|(_, index)| index)
+    }
 }
 
 /// Where and why a salvaged recording stops short of its file.
@@ -112,7 +149,7 @@ impl Recording {
             version,
             len,
             streams: BTreeMap::new(),
-            state: BTreeMap::new(),
+            chunks: Vec::new(),
             payload: Vec::new(),
         };
         let mut offset = meta_end;
@@ -130,13 +167,14 @@ impl Recording {
                 Err(e) => return Err(e),
             }
         }
-        let streams = scan.streams;
+        let (streams, chunks) = scan.index();
         Ok(Recording {
             path: path.to_owned(),
             file: Arc::new(file),
             version,
             metadata,
             streams,
+            chunks,
             cut,
         })
     }
@@ -144,12 +182,17 @@ impl Recording {
     /// A reader over one stream's events; empty if the stream was never
     /// written. It reads the validated file, checking each chunk again.
     pub(crate) fn stream(&self, stream: u32) -> StreamReader {
-        let chunks = self
+        let range = self
             .streams
-            .get(&stream)
-            .map(|s| s.chunks.clone())
-            .unwrap_or_default();
-        StreamReader::new(Arc::clone(&self.file), self.path.clone(), stream, chunks)
+            .get(stream)
+            .map_or(0..0, |s| s.first as usize..(s.first + s.count) as usize);
+        StreamReader::new(
+            Arc::clone(&self.file),
+            self.path.clone(),
+            stream,
+            Arc::clone(&self.chunks),
+            range,
+        )
     }
 
     /// The validated file, from its start.
@@ -235,13 +278,29 @@ struct Scan<'a> {
     version: u16,
     len: u64,
     streams: BTreeMap<u32, StreamIndex>,
-    /// Per stream: the functions defined, and what is open.
-    state: BTreeMap<u32, (u64, Open)>,
+    /// Every chunk so far, in file order.
+    chunks: Vec<ChunkRef>,
     /// The chunk being read (one at a time).
     payload: Vec<u8>,
 }
 
 impl Scan<'_> {
+    /// The index of what was read: the streams, and their chunks grouped
+    /// by stream (in file order within each), sorted in place.
+    fn index(self) -> (Streams, Arc<[ChunkRef]>) {
+        // In order already; the map's nodes go as the vector fills.
+        let mut streams: Vec<_> = self.streams.into_iter().collect();
+        let mut chunks = self.chunks;
+        chunks.sort_unstable_by_key(|c| (c.stream, c.offset));
+        let mut first = 0;
+        for (_, index) in &mut streams {
+            index.first = first;
+            index.open = Open::default();
+            first += index.count;
+        }
+        (Streams(streams), chunks.into())
+    }
+
     /// Reads and checks the chunk at `offset`; where the next one starts.
     /// On an error nothing of the chunk is kept.
     fn chunk(&mut self, offset: u64) -> Result<u64> {
@@ -300,7 +359,13 @@ impl Scan<'_> {
                 format!("stream {stream} continues after its end"),
             ));
         }
-        let (mut sites, mut open) = self.state.get(&stream).cloned().unwrap_or_default();
+        let (mut sites, mut open) = match self.streams.get(&stream) {
+            Some(index) => (
+                index.sites,
+                index.open.0.as_deref().unwrap_or_default().to_vec(),
+            ),
+            None => (0, Vec::new()),
+        };
         let mut calls = 0;
         let mut ended = false;
         let mut bytes = &self.payload[..];
@@ -324,14 +389,20 @@ impl Scan<'_> {
             }
         }
         // The whole chunk is sound: keep it.
-        self.state.insert(stream, (sites, open));
+        if self.chunks.len() >= u32::MAX as usize {
+            return Err(corrupt(offset, "more than 2³² − 1 chunks".into()));
+        }
         let index = self.streams.entry(stream).or_default();
+        index.sites = sites;
+        index.open = Open((!open.is_empty()).then(|| open.into_boxed_slice()));
         index.calls += calls;
         index.ended = ended;
-        index.chunks.push(ChunkRef {
+        index.count += 1;
+        self.chunks.push(ChunkRef {
             offset: start,
             len: chunk_len,
             crc,
+            stream,
         });
         Ok(start + u64::from(chunk_len))
     }
@@ -343,18 +414,22 @@ impl Scan<'_> {
 fn check_event(
     event: &Event<'_>,
     stream: u32,
-    sites: &mut u64,
-    open: &mut Open,
+    sites: &mut u32,
+    open: &mut Vec<bool>,
     calls: &mut u64,
     rest: &[u8],
 ) -> std::result::Result<bool, String> {
     match *event {
-        Event::Define { site, .. } if site != *sites => {
+        Event::Define { site, .. } if site != u64::from(*sites) => {
             return Err(format!("function #{site} is defined out of order"));
         }
-        Event::Define { .. } => *sites += 1,
+        Event::Define { .. } => {
+            *sites = sites
+                .checked_add(1)
+                .ok_or("a stream defines more than 2³² − 1 functions")?;
+        }
         Event::Call { site, .. } | Event::OpenCall { site, .. } | Event::Callback { site, .. }
-            if site >= *sites =>
+            if site >= u64::from(*sites) =>
         {
             return Err(format!("an event names undefined function #{site}"));
         }

@@ -74,6 +74,6 @@ pub(crate) fn salvage(from: &Path, to: &Path) -> Result<Kept> {
         bytes: kept,
         dropped: len - kept,
         why: recording.cut.map(|cut| cut.why),
-        calls: recording.streams.values().map(|s| s.calls).sum(),
+        calls: recording.streams.indexes().map(|s| s.calls).sum(),
     })
 }

@@ -10,13 +10,15 @@ use std::sync::Arc;
 use super::event::Event;
 use super::format::CHUNK_HEADER;
 
-/// Where one chunk's payload lies in the file, and its checksum: read
-/// again in replay, it must still be the chunk that was validated.
-#[derive(Clone, Copy, Debug)]
+/// Where one chunk's payload lies in the file, its stream and its
+/// checksum: read again in replay, it must still be the chunk that was
+/// validated. 24 bytes: a recording's index holds one per chunk.
+#[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct ChunkRef {
     pub(crate) offset: u64,
     pub(crate) len: u32,
     pub(crate) crc: u32,
+    pub(crate) stream: u32,
 }
 
 /// A chunk's checksum: its stream number, then its payload.
@@ -33,18 +35,27 @@ pub(crate) struct StreamReader {
     file: Arc<File>,
     path: PathBuf,
     stream: u32,
-    chunks: std::vec::IntoIter<ChunkRef>,
+    /// Every chunk of the recording, and the range of this stream's.
+    chunks: Arc<[ChunkRef]>,
+    next: std::ops::Range<usize>,
     payload: Vec<u8>,
     pos: usize,
 }
 
 impl StreamReader {
-    pub(super) fn new(file: Arc<File>, path: PathBuf, stream: u32, chunks: Vec<ChunkRef>) -> Self {
+    pub(super) fn new(
+        file: Arc<File>,
+        path: PathBuf,
+        stream: u32,
+        chunks: Arc<[ChunkRef]>,
+        next: std::ops::Range<usize>,
+    ) -> Self {
         StreamReader {
             file,
             path,
             stream,
-            chunks: chunks.into_iter(),
+            chunks,
+            next,
             payload: Vec::new(),
             pos: 0,
         }
@@ -55,7 +66,7 @@ impl StreamReader {
     /// since it was validated.
     pub(crate) fn next_event(&mut self) -> io::Result<Option<Event<'_>>> {
         while self.pos == self.payload.len() {
-            let Some(chunk) = self.chunks.next() else {
+            let Some(chunk) = self.next.next().and_then(|i| self.chunks.get(i).copied()) else {
                 return Ok(None);
             };
             self.load(chunk)?;
