@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::sync::{Arc, LockResult, Mutex, PoisonError, TryLockError, TryLockResult, Weak};
 use std::thread::Thread;
 
+use super::blame::On;
 use super::stall::{Stalled, Waiting};
 use crate::context::{self, ThreadMode};
 use crate::divergence;
@@ -143,26 +144,41 @@ impl Order {
 
     /// Replay: waits until the lock stands where the recording opened it:
     /// spinning briefly (the turn often comes within microseconds), then
-    /// parked until an open of the awaited version wakes it.
+    /// parked until an open of the awaited version wakes it. A lock
+    /// already past that turn is reported at once: versions and reads only
+    /// grow, so the turn can never come.
     fn wait_for(
         &self,
         open: Open,
         (version, reads): (u64, u64),
         session: u64,
         location: &'static Location<'static>,
-    ) -> Result<(), (Box<Stalled>, String)> {
+    ) -> Result<(), Box<Stalled>> {
         let ready = |(v, r): (u64, u64)| v == version && (open == Open::Read || r == reads);
+        let past =
+            |(v, r): (u64, u64)| v > version || (open == Open::Write && v == version && r > reads);
+        let mut now = self.stands(session);
         for _ in 0..SPINS {
-            if ready(self.stands(session)) {
-                return Ok(());
+            if ready(now) || past(now) {
+                break;
             }
             std::hint::spin_loop();
+            now = self.stands(session);
+        }
+        if ready(now) {
+            return Ok(());
         }
         let what = match open {
             Open::Write => format!("a lock to reach version {version} after {reads} read(s)"),
             Open::Read => format!("a lock to reach version {version}"),
         };
-        let waiting = Waiting::start(what, location);
+        let on = On::Lock {
+            lock: self as *const Order as usize,
+            write: open == Open::Write,
+            awaited: (version, reads),
+            now,
+        };
+        let waiting = Waiting::start(what, on, location);
         let me = std::thread::current();
         self.parked
             .lock()
@@ -170,22 +186,24 @@ impl Order {
             .push((version, me.clone()));
         self.waiters.fetch_add(1, SeqCst);
         let result = loop {
-            if ready(self.stands(session)) {
-                break Ok(());
-            }
-            std::thread::park_timeout(Waiting::SLICE);
-            if ready(self.stands(session)) {
+            let now = self.stands(session);
+            if ready(now) {
                 break Ok(());
             }
             if let Some(waiting) = &waiting {
-                let (v, r) = self.stands(session);
+                if past(now) {
+                    let (v, r) = now;
+                    break Err(waiting.past(format!("stands at version {v} after {r} read(s)")));
+                }
+                waiting.stands(now);
                 if let Err(stalled) = waiting.check() {
-                    break Err((
-                        stalled,
-                        format!("note: the lock is at version {v} after {r} read(s)"),
-                    ));
+                    let (v, r) = now;
+                    break Err(stalled.noted(format!(
+                        "note: the lock is at version {v} after {r} read(s)"
+                    )));
                 }
             }
+            std::thread::park_timeout(Waiting::SLICE);
         };
         self.waiters.fetch_sub(1, SeqCst);
         self.parked
@@ -282,7 +300,7 @@ pub(crate) fn before_open(order: &Order, open: Open, trying: bool) -> Plan {
             match next {
                 Some(at) => match order.wait_for(open, at, serial, location) {
                     Ok(()) => Plan::Replay,
-                    Err((stalled, note)) => (*stalled).raise(Some(note)),
+                    Err(stalled) => (*stalled).raise(),
                 },
                 None => Plan::Taken,
             }
