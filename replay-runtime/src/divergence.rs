@@ -15,6 +15,12 @@ pub(crate) struct Divergence {
 }
 
 impl Divergence {
+    /// A report already worded: for a thread that another's report
+    /// explains (`Cursor::stopped`).
+    pub(crate) fn stated(message: String) -> Divergence {
+        Divergence { message }
+    }
+
     /// The report, as the panic shows it.
     pub(crate) fn message(&self) -> &str {
         &self.message

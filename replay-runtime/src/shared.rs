@@ -2,7 +2,6 @@
 //! validated file), the object index map, the live-file patterns, the
 //! stall limit and what the session's ended threads left behind.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError, RwLock};
@@ -21,8 +20,6 @@ pub(crate) struct Shared {
     pub(crate) handles: Mutex<HandleMap>,
     /// Files whose calls run for real in replay.
     pub(crate) live_files: RwLock<LiveFiles>,
-    /// What each replaying thread waits for, for the stall report.
-    pub(crate) waits: Mutex<BTreeMap<u32, String>>,
     /// How long a replaying thread may wait before replay gives up.
     pub(crate) stall: Duration,
     /// What went wrong on threads that have ended, for `finish`.
@@ -66,7 +63,6 @@ impl Shared {
             kind,
             handles: Mutex::new(HandleMap::new(replaying)),
             live_files: RwLock::new(LiveFiles::from_env()),
-            waits: Mutex::new(BTreeMap::new()),
             stall,
             outcomes: Mutex::new(Vec::new()),
             thread_calls: AtomicU64::new(0),

@@ -62,19 +62,30 @@ impl Cursor {
         &mut self,
         summary: String,
         expected: String,
+        actual: String,
         notes: Vec<String>,
         hint: String,
         location: &'static Location<'static>,
     ) -> Divergence {
-        let mut report = self.report(
-            summary,
-            expected,
-            "nothing came within the stall limit".to_owned(),
-            location,
-        );
+        let mut report = self.report(summary, expected, actual, location);
         report.notes = notes;
         report.hint = Some(hint);
         self.diverge(report)
+    }
+
+    /// A thread stopped by the stall another thread reported: `line` says
+    /// so, the full report being that thread's.
+    #[cold]
+    pub(crate) fn stopped(&mut self, line: String, location: &Location<'_>) -> Divergence {
+        let divergence = Divergence::stated(format!(
+            "replay diverged at call #{} on thread {}: {line}\n  at {location}\n  recording: {}",
+            self.calls + 1,
+            self.thread,
+            self.path.display()
+        ));
+        self.diverged
+            .get_or_insert_with(|| divergence.message().to_owned());
+        divergence
     }
 
     /// A report on a call to `site`, naming the recorded function.

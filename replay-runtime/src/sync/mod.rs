@@ -45,11 +45,12 @@
 //! # }
 //! ```
 
+mod blame;
 pub mod mpsc;
 mod mutex;
 mod order;
 mod rwlock;
-mod stall;
+pub(crate) mod stall;
 
 pub use mutex::{Mutex, MutexGuard};
 pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};

@@ -56,8 +56,8 @@ impl<T: ?Sized> Mutex<T> {
         let result = match plan {
             Plan::Taken => return Err(TryLockError::WouldBlock),
             // The recorded run got it: it is this thread's turn.
-            Plan::Replay(_) => self.inner.lock().map_err(TryLockError::Poisoned),
-            Plan::Plain | Plan::Record(_) => self.inner.try_lock(),
+            Plan::Replay => self.inner.lock().map_err(TryLockError::Poisoned),
+            Plan::Plain | Plan::Record => self.inner.try_lock(),
         };
         plan.tried(&self.order, Open::Write, &result);
         map_try(result, |inner| MutexGuard { inner })

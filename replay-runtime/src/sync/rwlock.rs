@@ -70,8 +70,8 @@ impl<T: ?Sized> RwLock<T> {
         let plan = order::before_open(&self.order, Open::Read, true);
         let result = match plan {
             Plan::Taken => return Err(TryLockError::WouldBlock),
-            Plan::Replay(_) => self.inner.read().map_err(TryLockError::Poisoned),
-            Plan::Plain | Plan::Record(_) => self.inner.try_read(),
+            Plan::Replay => self.inner.read().map_err(TryLockError::Poisoned),
+            Plan::Plain | Plan::Record => self.inner.try_read(),
         };
         plan.tried(&self.order, Open::Read, &result);
         map_try(result, |inner| RwLockReadGuard { inner })
@@ -84,8 +84,8 @@ impl<T: ?Sized> RwLock<T> {
         let plan = order::before_open(&self.order, Open::Write, true);
         let result = match plan {
             Plan::Taken => return Err(TryLockError::WouldBlock),
-            Plan::Replay(_) => self.inner.write().map_err(TryLockError::Poisoned),
-            Plan::Plain | Plan::Record(_) => self.inner.try_write(),
+            Plan::Replay => self.inner.write().map_err(TryLockError::Poisoned),
+            Plan::Plain | Plan::Record => self.inner.try_write(),
         };
         plan.tried(&self.order, Open::Write, &result);
         map_try(result, |inner| RwLockWriteGuard { inner })

@@ -12,6 +12,7 @@ pub use std::sync::mpsc::{RecvError, RecvTimeoutError, SendError, TryRecvError, 
 use crate::context::{self, NO_STREAM, ThreadMode};
 use crate::divergence;
 use crate::recording::format::{NoMessage, ThreadEvent};
+use crate::sync::blame::On;
 use crate::sync::stall::Waiting;
 
 /// A message and the thread that sent it.
@@ -264,13 +265,14 @@ impl<T> Receiver<T> {
         }
     }
 
-    /// Blocking receives until every sender is gone.
-    pub fn iter(&self) -> Iter<'_, T> {
-        Iter { rx: self }
-    }
-
+    /// A receive, reported at `location`. The panic itself is raised at
+    /// the caller's caller (`#[track_caller]`).
     #[track_caller]
-    fn receive(&self, wait: Wait, location: &'static Location<'static>) -> Result<T, NoMessage> {
+    pub(super) fn receive(
+        &self,
+        wait: Wait,
+        location: &'static Location<'static>,
+    ) -> Result<T, NoMessage> {
         match context::mode() {
             ThreadMode::Off | ThreadMode::Assumed | ThreadMode::InCall => {
                 self.take(wait).map(|e| e.value)
@@ -330,6 +332,7 @@ impl<T> Receiver<T> {
         }
         let waiting = Waiting::start(
             format!("a message from thread {}", describe_sender(sender)),
+            On::Message { sender },
             location,
         );
         loop {
@@ -344,10 +347,15 @@ impl<T> Receiver<T> {
                 Err(RecvTimeoutError::Timeout) => {
                     if let Some(Err(stalled)) = waiting.as_ref().map(Waiting::check) {
                         drop(waiting);
-                        (*stalled).raise(None);
+                        (*stalled).raise();
                     }
                 }
                 Err(RecvTimeoutError::Disconnected) => {
+                    // Senders that a reported stall stopped are gone too.
+                    if let Some(stalled) = waiting.as_ref().and_then(Waiting::stopped_by_another) {
+                        drop(waiting);
+                        (*stalled).raise();
+                    }
                     drop(waiting);
                     context::replay(location, |cursor| {
                         Err::<(), _>(cursor.diverged(
@@ -370,26 +378,5 @@ fn describe_sender(sender: u32) -> String {
         "without a session".to_owned()
     } else {
         sender.to_string()
-    }
-}
-
-/// Blocking receives until every sender is gone: [`Receiver::iter`].
-pub struct Iter<'a, T> {
-    rx: &'a Receiver<T>,
-}
-
-impl<T> Iterator for Iter<'_, T> {
-    type Item = T;
-    #[track_caller]
-    fn next(&mut self) -> Option<T> {
-        self.rx.recv().ok()
-    }
-}
-
-impl<'a, T> IntoIterator for &'a Receiver<T> {
-    type Item = T;
-    type IntoIter = Iter<'a, T>;
-    fn into_iter(self) -> Iter<'a, T> {
-        self.iter()
     }
 }

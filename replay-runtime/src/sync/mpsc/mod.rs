@@ -20,10 +20,12 @@
 //! sends stalls the receiver until the stall report.
 
 mod channel;
+mod iter;
 mod select;
 
 pub use channel::{
-    Iter, Receiver, RecvError, RecvTimeoutError, SendError, Sender, SyncSender, TryRecvError,
+    Receiver, RecvError, RecvTimeoutError, SendError, Sender, SyncSender, TryRecvError,
     TrySendError, channel, sync_channel,
 };
+pub use iter::{IntoIter, Iter, TryIter};
 pub use select::select;
