@@ -1,9 +1,16 @@
 //! `replay diff`: where two recordings first differ, with the events
 //! before.
+//!
+//! Linear in the recordings: each thread's events are read once from
+//! each, the threads are looked up in sets, and the names and signatures
+//! events carry are compared as numbers, each string hashed once however
+//! many calls name it (a hostile file's 1 MiB name is not compared per
+//! call).
 
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use replay_runtime::Error;
 use replay_runtime::inspect::{Entry, Inspection};
@@ -18,19 +25,18 @@ const CONTEXT: usize = 2;
 /// if they hold the same events, 1 if not.
 pub fn diff(a: &Path, b: &Path, out: &mut Out) -> Result<ExitCode, Failure> {
     let (left, right) = (Inspection::open(a)?, Inspection::open(b)?);
-    let mut threads = left.threads();
-    threads.extend(right.threads());
-    threads.sort_unstable();
-    threads.dedup();
+    let ours: BTreeSet<u32> = left.threads().into_iter().collect();
+    let theirs: BTreeSet<u32> = right.threads().into_iter().collect();
     let mut compared = 0u64;
-    for thread in threads {
-        let mut xs = events(&left, thread)?;
-        let mut ys = events(&right, thread)?;
+    for &thread in ours.union(&theirs) {
+        let mut xs = events(&left, ours.contains(&thread), thread)?;
+        let mut ys = events(&right, theirs.contains(&thread), thread)?;
+        let mut names = Names::default();
         let mut before = VecDeque::with_capacity(CONTEXT);
         for index in 1u64.. {
             match (xs.next().transpose()?, ys.next().transpose()?) {
                 (None, None) => break,
-                (Some(x), Some(y)) if same(&x, &y) => {
+                (Some(x), Some(y)) if names.same(&x, &y) => {
                     compared += 1;
                     if before.len() == CONTEXT {
                         before.pop_front();
@@ -64,9 +70,10 @@ pub fn diff(a: &Path, b: &Path, out: &mut Out) -> Result<ExitCode, Failure> {
 /// A thread's events, or none if the recording has no such thread.
 fn events(
     recording: &Inspection,
+    has: bool,
     thread: u32,
 ) -> Result<Box<dyn Iterator<Item = Result<Entry, Error>>>, Error> {
-    Ok(match recording.threads().contains(&thread) {
+    Ok(match has {
         true => Box::new(recording.entries(thread)?),
         false => Box::new(std::iter::empty()),
     })
@@ -107,23 +114,67 @@ impl Difference<'_> {
     }
 }
 
-/// Whether two events are the same: a call's number is not compared.
-fn same(a: &Entry, b: &Entry) -> bool {
-    match (a, b) {
-        (
-            Entry::Call {
-                function: fa,
-                arguments: aa,
-                results: ra,
-                ..
-            },
-            Entry::Call {
-                function: fb,
-                arguments: ab,
-                results: rb,
-                ..
-            },
-        ) => fa == fb && aa == ab && ra == rb,
-        _ => a == b,
+/// The names and signatures of one thread's events as numbers, equal when
+/// their text is.
+#[derive(Default)]
+struct Names {
+    /// By the address of a recording's shared string (each site's name and
+    /// signature is one), which the `Arc` beside it keeps from reuse.
+    known: HashMap<*const u8, (Arc<str>, usize)>,
+    /// By text: each string is hashed here once.
+    numbers: HashMap<Arc<str>, usize>,
+}
+
+impl Names {
+    fn number(&mut self, text: &Arc<str>) -> usize {
+        let address = Arc::as_ptr(text).cast::<u8>();
+        if let Some(&(_, number)) = self.known.get(&address) {
+            return number;
+        }
+        let next = self.numbers.len();
+        let number = *self.numbers.entry(text.clone()).or_insert(next);
+        self.known.insert(address, (text.clone(), number));
+        number
+    }
+
+    fn same_name(&mut self, a: &Arc<str>, b: &Arc<str>) -> bool {
+        self.number(a) == self.number(b)
+    }
+
+    /// Whether two events are the same: a call's number is not compared.
+    fn same(&mut self, a: &Entry, b: &Entry) -> bool {
+        match (a, b) {
+            (
+                Entry::Call {
+                    function: fa,
+                    arguments: aa,
+                    results: ra,
+                    ..
+                },
+                Entry::Call {
+                    function: fb,
+                    arguments: ab,
+                    results: rb,
+                    ..
+                },
+            ) => aa == ab && ra == rb && self.same_name(fa, fb),
+            (Entry::Opened { function: fa }, Entry::Opened { function: fb }) => {
+                self.same_name(fa, fb)
+            }
+            (
+                Entry::Callback {
+                    function: fa,
+                    signature: sa,
+                    arguments: aa,
+                },
+                Entry::Callback {
+                    function: fb,
+                    signature: sb,
+                    arguments: ab,
+                },
+            ) => aa == ab && self.same_name(fa, fb) && self.same_name(sa, sb),
+            // No names: their contents are the events' own bytes.
+            _ => a == b,
+        }
     }
 }

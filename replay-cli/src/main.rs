@@ -13,7 +13,8 @@
 //! `stats.rs`) and writes through `output.rs`, where a closed pipe is a
 //! quiet end. Hostile files get a clear error (exit status 2), never a
 //! panic; every command reads one chunk of a thread at a time, so memory
-//! stays bounded whatever a file claims.
+//! stays bounded whatever a file claims, and time grows with the file's
+//! size, not its square.
 
 mod decode;
 mod diff;
