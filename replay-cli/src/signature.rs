@@ -432,6 +432,9 @@ mod tests {
             "fn(Vec < u8)",
             "fn(u8) -> !",
             "fn(< T as Trait > :: X)",
+            // A bracket closed that a function pointer never opened.
+            "fn(fn ])",
+            "fn(extern ] u8)",
         ] {
             assert_eq!(Signature::parse(text), None, "{text}");
         }

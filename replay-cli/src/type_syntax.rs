@@ -80,7 +80,8 @@ impl<'a> Parser<'a> {
                         Token::Punct(',' | '>') if depth == 0 => break,
                         Token::Punct(')') if depth == 0 => break,
                         Token::Punct('(' | '[' | '<') => depth += 1,
-                        Token::Punct(')' | ']' | '>') => depth -= 1,
+                        // A `]` unopened: not a type.
+                        Token::Punct(')' | ']' | '>') => depth = depth.checked_sub(1)?,
                         _ => {}
                     }
                     self.at += 1;

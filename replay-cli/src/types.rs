@@ -38,18 +38,6 @@ pub enum Type {
     Unknown,
 }
 
-impl Type {
-    /// Its encoding takes no bytes at all.
-    pub fn is_zero_sized(&self) -> bool {
-        match self {
-            Type::Unit => true,
-            Type::Tuple(types) => types.iter().all(Type::is_zero_sized),
-            Type::Array(elem, len) => *len == 0 || elem.is_zero_sized(),
-            _ => false,
-        }
-    }
-}
-
 /// The type a standard name stands for, given its generic arguments.
 pub(crate) fn named(name: &str, args: Vec<Type>) -> Type {
     let count = args.len();

@@ -15,9 +15,17 @@ const ELEMENTS: usize = 32;
 const CHARS: usize = 256;
 /// Bytes shown of a raw output buffer.
 const BYTES: usize = 64;
+/// Steps (a value read, a type looked into) a value may take per byte of
+/// its encoding, and beyond them. Types of units and one-element arrays
+/// can make each byte cost thousands of steps (`Vec<[((), (), …, u8); 1]>`);
+/// past this budget the value is shown undecoded, so that decoding stays
+/// linear in the file's size. Real values take a few steps per byte.
+const STEPS_PER_BYTE: usize = 64;
+/// See [`STEPS_PER_BYTE`]: what values of no bytes, `()`, may take.
+const STEPS: usize = 1024;
 
 /// Each of `types` read from `bytes`, shown; `None` unless `bytes` are
-/// exactly their encodings, in order.
+/// exactly their encodings, in order, read within the steps allowed.
 pub(crate) fn values<'t>(
     types: impl IntoIterator<Item = &'t Type>,
     bytes: &[u8],
@@ -28,6 +36,7 @@ pub(crate) fn values<'t>(
         room: ROOM,
         cut: false,
         hidden: 0,
+        steps: STEPS.saturating_add(bytes.len().saturating_mul(STEPS_PER_BYTE)),
     };
     let mut shown = Vec::new();
     for ty in types {
@@ -52,9 +61,35 @@ struct Reader<'a> {
     cut: bool,
     /// Above zero while reading elements that are not shown.
     hidden: u32,
+    /// Steps left: see [`STEPS_PER_BYTE`].
+    steps: usize,
 }
 
 impl Reader<'_> {
+    /// One step of work; `None` when the budget is spent.
+    fn step(&mut self) -> Option<()> {
+        self.steps = self.steps.checked_sub(1)?;
+        Some(())
+    }
+
+    /// Whether `ty`'s encoding takes no bytes, a step per type looked into.
+    fn zero_sized(&mut self, ty: &Type) -> Option<bool> {
+        self.step()?;
+        Some(match ty {
+            Type::Unit => true,
+            Type::Tuple(types) => {
+                for ty in types {
+                    if !self.zero_sized(ty)? {
+                        return Some(false);
+                    }
+                }
+                true
+            }
+            Type::Array(elem, len) => *len == 0 || self.zero_sized(elem)?,
+            _ => false,
+        })
+    }
+
     fn show(&mut self, text: &str) {
         if self.hidden > 0 {
             return;
@@ -105,6 +140,7 @@ impl Reader<'_> {
     }
 
     fn value(&mut self, ty: &Type) -> Option<()> {
+        self.step()?;
         match ty {
             Type::Unit => self.show("()"),
             Type::Bool => match self.byte()? {
@@ -244,7 +280,7 @@ impl Reader<'_> {
 
     /// `len` elements, the first few shown: `[1, 2, … 98 more]`.
     fn elements(&mut self, elem: &Type, len: u64) -> Option<()> {
-        let empty = elem.is_zero_sized();
+        let empty = self.zero_sized(elem)?;
         // Every element takes a byte at least: a length cannot outrun them.
         if !empty && len > self.rest.len() as u64 {
             return None;

@@ -1,0 +1,116 @@
+//! `replay stats`: calls and bytes per function, events per thread.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use replay_runtime::inspect::{Entry, Inspection, Value, printable};
+
+use crate::output::{Failure, Out, outln};
+
+/// What `stats` counts of one function: its calls on every thread.
+struct Function {
+    function: Arc<str>,
+    signature: Arc<str>,
+    calls: u64,
+    bytes: u64,
+}
+
+/// Writes the recording at `file`'s counts to `out`.
+pub fn stats(file: &Path, out: &mut Out) -> Result<(), Failure> {
+    let recording = Inspection::open(file)?;
+    let bytes = std::fs::metadata(file).map_or(0, |m| m.len());
+    let threads = recording.threads();
+    outln!(
+        out,
+        "{}: {bytes} bytes, {} thread(s)",
+        file.display(),
+        threads.len()
+    )?;
+    // One line per function, whichever threads called it.
+    let mut functions: Vec<Function> = Vec::new();
+    let mut by_name: HashMap<(Arc<str>, Arc<str>), usize> = HashMap::new();
+    for thread in threads {
+        // A stream defines each of its call sites once, so a site's name is
+        // one shared string: looked up by name once, then by address (a
+        // hostile file's huge name is never hashed per call). The `Arc`
+        // kept beside its address keeps the address from being reused.
+        let mut sites: HashMap<*const u8, (Arc<str>, usize)> = HashMap::new();
+        let (mut calls, mut meetings, mut callbacks, mut ended) = (0u64, 0u64, 0u64, false);
+        for entry in recording.entries(thread)? {
+            match entry? {
+                Entry::Call {
+                    function,
+                    signature,
+                    arguments,
+                    results,
+                    ..
+                } => {
+                    calls += 1;
+                    let (_, index) =
+                        sites
+                            .entry(Arc::as_ptr(&function).cast())
+                            .or_insert_with(|| {
+                                let key = (function.clone(), signature.clone());
+                                let index = *by_name.entry(key).or_insert_with(|| {
+                                    functions.push(Function {
+                                        function: function.clone(),
+                                        signature,
+                                        calls: 0,
+                                        bytes: 0,
+                                    });
+                                    functions.len() - 1
+                                });
+                                (function.clone(), index)
+                            });
+                    let counted = &mut functions[*index];
+                    counted.calls += 1;
+                    counted.bytes += size(&arguments) + size(&results);
+                }
+                Entry::Thread(_) => meetings += 1,
+                Entry::Callback { .. } => callbacks += 1,
+                Entry::End => ended = true,
+                // The start of a call that called back, a callback's return.
+                _ => {}
+            }
+        }
+        let callbacks = match callbacks {
+            0 => String::new(),
+            n => format!(", {n} callback(s)"),
+        };
+        outln!(
+            out,
+            "  thread {thread}: {calls} call(s){callbacks}, {meetings} thread event(s){}",
+            if ended { "" } else { ", no end marker" }
+        )?;
+    }
+    outln!(
+        out,
+        "calls per function (count, bytes of arguments and results):"
+    )?;
+    functions.sort_by(|a, b| {
+        b.calls
+            .cmp(&a.calls)
+            .then_with(|| a.function.cmp(&b.function))
+            .then_with(|| a.signature.cmp(&b.signature))
+    });
+    for counted in functions {
+        outln!(
+            out,
+            "  {:>8} {:>10}  {}  {}",
+            counted.calls,
+            counted.bytes,
+            printable(&counted.function),
+            printable(&counted.signature)
+        )?;
+    }
+    Ok(())
+}
+
+/// The bytes a value takes in the recording.
+fn size(value: &Value) -> u64 {
+    match value {
+        Value::Bytes(bytes) => bytes.len() as u64,
+        Value::Digests(digests) => digests.len() as u64 * 8,
+    }
+}
