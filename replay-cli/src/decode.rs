@@ -77,6 +77,25 @@ impl Decoder {
                     shown.unwrap_or_else(|| result.to_string())
                 );
             }
+            Entry::Panicked {
+                number,
+                function,
+                signature,
+                arguments,
+                message,
+            } => {
+                let inouts = self.inouts;
+                let shown = match (arguments, self.signature(signature)) {
+                    (Value::Bytes(bytes), Some(parsed)) => inputs(parsed, bytes, inouts),
+                    _ => None,
+                };
+                let arguments = shown.unwrap_or_else(|| arguments.to_string());
+                return format!(
+                    "#{number} {}({arguments}) panicked: {}",
+                    printable(function),
+                    printable(message)
+                );
+            }
             _ => return entry.to_string(),
         };
         let inouts = self.inouts;

@@ -4,6 +4,8 @@
 //! replay dump FILE      every event, thread by thread, with its values
 //! replay diff A B       where two recordings first differ, with context
 //! replay stats FILE     calls per function, bytes, threads
+//! replay salvage PARTIAL -o FILE
+//!                       what a killed recorder wrote, up to its last whole chunk
 //! ```
 //!
 //! Values are decoded with the types of the call's recorded signature
@@ -21,6 +23,7 @@ mod diff;
 mod dump;
 mod lex;
 mod output;
+mod salvage;
 mod signature;
 mod stats;
 mod type_syntax;
@@ -36,6 +39,7 @@ use clap::{Parser, Subcommand};
 use crate::diff::diff;
 use crate::dump::dump;
 use crate::output::{Failure, Out};
+use crate::salvage::salvage;
 use crate::stats::stats;
 
 /// The help's last section: a command's exit statuses, then the one they
@@ -95,6 +99,20 @@ enum Command {
         /// The recording
         file: PathBuf,
     },
+    /// Recovers what a killed recorder wrote, up to its last complete chunk
+    ///
+    /// A recorder killed before its session finished leaves its file
+    /// beside the recording, as `<name>.<pid>.<n>.partial`, cut anywhere.
+    /// This copies its header and every complete chunk into a recording
+    /// that replays as far as it goes (it has no end marker).
+    #[command(verbatim_doc_comment, after_help = exit_status!("0  success"))]
+    Salvage {
+        /// The `.partial` file (or a damaged recording)
+        partial: PathBuf,
+        /// Where to write the recovered recording
+        #[arg(short, long)]
+        output: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -105,6 +123,9 @@ fn main() -> ExitCode {
         Command::Dump { file } => dump(file, &mut out).map(|()| ExitCode::SUCCESS),
         Command::Diff { a, b } => diff(a, b, &mut out),
         Command::Stats { file } => stats(file, &mut out).map(|()| ExitCode::SUCCESS),
+        Command::Salvage { partial, output } => {
+            salvage(partial, output, &mut out).map(|()| ExitCode::SUCCESS)
+        }
     };
     // What is still buffered is written now, and may fail too.
     let outcome = outcome.and_then(|code| match out.finish() {

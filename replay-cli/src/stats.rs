@@ -37,6 +37,7 @@ pub fn stats(file: &Path, out: &mut Out) -> Result<(), Failure> {
         // kept beside its address keeps the address from being reused.
         let mut sites: HashMap<*const u8, (Arc<str>, usize)> = HashMap::new();
         let (mut calls, mut meetings, mut callbacks, mut ended) = (0u64, 0u64, 0u64, false);
+        let mut panics = 0u64;
         for entry in recording.entries(thread)? {
             match entry? {
                 Entry::Call {
@@ -67,6 +68,10 @@ pub fn stats(file: &Path, out: &mut Out) -> Result<(), Failure> {
                     counted.calls += 1;
                     counted.bytes += size(&arguments) + size(&results);
                 }
+                Entry::Panicked { .. } => {
+                    calls += 1;
+                    panics += 1;
+                }
                 Entry::Thread(_) => meetings += 1,
                 Entry::Callback { .. } => callbacks += 1,
                 Entry::End => ended = true,
@@ -78,9 +83,14 @@ pub fn stats(file: &Path, out: &mut Out) -> Result<(), Failure> {
             0 => String::new(),
             n => format!(", {n} callback(s)"),
         };
+        let panics = match panics {
+            0 => String::new(),
+            n => format!(", {n} panicked"),
+        };
         outln!(
             out,
-            "  thread {thread}: {calls} call(s){callbacks}, {meetings} thread event(s){}",
+            "  thread {thread}: {calls} call(s){callbacks}{panics}, {meetings} thread \
+             event(s){}",
             if ended { "" } else { ", no end marker" }
         )?;
     }

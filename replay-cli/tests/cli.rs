@@ -248,3 +248,53 @@ fn bad_usage_exits_with_2_and_says_what_is_wrong() {
         assert!(out.stdout.is_empty(), "{args:?}");
     }
 }
+
+#[deterministic]
+fn checked(key: &str) -> u32 {
+    if key.is_empty() {
+        panic!("an empty key");
+    }
+    key.len() as u32
+}
+
+#[test]
+fn dump_and_stats_show_a_call_that_panicked() {
+    let dir = scratch_dir("dump-panicked");
+    let path = dir.join("panicked.replay");
+    let session = Session::record(&path).expect("record");
+    checked("abc");
+    let _ = std::panic::catch_unwind(|| checked(""));
+    session.finish().expect("finish");
+    let out = replay(&["dump", path_str(&path)]);
+    assert_success(&out);
+    assert_contains!(stdout(&out), "#2 cli::checked(\"\") panicked: an empty key");
+    let out = replay(&["stats", path_str(&path)]);
+    assert_success(&out);
+    assert_contains!(stdout(&out), "thread 0: 2 call(s), 1 panicked");
+}
+
+#[test]
+fn salvage_recovers_the_complete_chunks_of_a_cut_recording() {
+    let dir = scratch_dir("salvage-cli");
+    let path = dir.join("full.replay");
+    let keys: Vec<String> = (0..4000).map(|i| format!("key number {i}")).collect();
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    record(&path, &keys);
+    let bytes = std::fs::read(&path).expect("the recording");
+    let cut = write_file(&dir, "cut.replay.1.0.partial", &bytes[..bytes.len() - 100]);
+    let out_path = dir.join("saved.replay");
+    let out = replay(&["salvage", path_str(&cut), "-o", path_str(&out_path)]);
+    assert_success(&out);
+    let said = stdout(&out);
+    assert_contains!(said, "salvaged ");
+    assert_contains!(said, "left out ");
+    assert_contains!(said, "is cut short");
+    let dump = replay(&["dump", path_str(&out_path)]);
+    assert_success(&dump);
+    assert_contains!(stdout(&dump), "#1 cli::lookup(\"key number 0\", 0)");
+    // Not a recording at all: a clear error.
+    let junk = write_file(&dir, "junk", b"hello");
+    let out = replay(&["salvage", path_str(&junk), "-o", path_str(&out_path)]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_contains!(stderr(&out), "is not a replay recording");
+}

@@ -95,6 +95,8 @@ pub enum Entry {
         number: u64,
         /// The function, as the recording names it.
         function: Arc<str>,
+        /// Its signature as written.
+        signature: Arc<str>,
         /// The recorded arguments.
         arguments: Value,
         /// The panic's message.
@@ -247,9 +249,11 @@ impl Iterator for Entries {
                     // Validation guarantees a call is open: the innermost.
                     let (site, digested, args) = self.open.pop().unwrap_or_default();
                     self.number += 1;
+                    let (function, signature) = site_of(&self.sites, site);
                     Entry::Panicked {
                         number: self.number,
-                        function: site_of(&self.sites, site).0,
+                        function,
+                        signature,
                         arguments: arguments(digested, &args),
                         message: message.to_owned(),
                     }
@@ -380,6 +384,7 @@ impl fmt::Display for Entry {
                 function,
                 arguments,
                 message,
+                ..
             } => write!(
                 f,
                 "#{number} {}({arguments}) panicked: {}",
