@@ -97,16 +97,28 @@ impl RecordGuard {
 }
 
 impl Drop for RecordGuard {
+    #[inline(always)]
     fn drop(&mut self) {
-        if let Some(call) = self.call.take()
-            && self.inside.same_session()
-        {
-            if std::thread::panicking() {
-                let message = crate::panic_hook::take_message();
-                context::with_writer(|w| w.panicked_call(call, &message));
-            } else {
-                context::with_writer(|w| w.abandon_call(call));
-            }
+        // `end` took the call: the common case, one test.
+        if let Some(call) = self.call.take() {
+            self.unended(call);
+        }
+    }
+}
+
+impl RecordGuard {
+    /// The call did not end: it panicked (recorded as such), or its
+    /// results could not be encoded (nothing of it stays).
+    #[cold]
+    fn unended(&self, call: OpenCall) {
+        if !self.inside.same_session() {
+            return;
+        }
+        if std::thread::panicking() {
+            let message = crate::panic_hook::take_message();
+            context::with_writer(|w| w.panicked_call(call, &message));
+        } else {
+            context::with_writer(|w| w.abandon_call(call));
         }
     }
 }
