@@ -338,3 +338,44 @@ fn control_panic_in_a_call_inside_a_callback_replays() {
     session.finish().expect("finish");
     assert_eq!(replayed, recorded);
 }
+
+/// reliability.md: "A panic hook installed after the session that does not
+/// call the previous one hides the panic's message: the call is then
+/// recorded with a message saying so." `panic_hook::take_message` takes
+/// whatever the thread's last panic seen by replay's hook left, so an
+/// earlier panic outside any call (caught, its message never taken)
+/// becomes the recorded message of a later call's panic: replay raises the
+/// wrong message, silently. In a child: panic hooks are per process.
+#[test]
+fn a_stale_panic_message_is_recorded_for_a_later_panic() {
+    const TEST: &str = "a_stale_panic_message_is_recorded_for_a_later_panic";
+    if let Some(dir) = replay_tests::child_dir() {
+        let path = dir.join("stale.replay");
+        let session = Session::record(&path).expect("record");
+        let _ = catch_unwind(|| panic!("an old panic, outside any call"));
+        std::panic::set_hook(Box::new(|_| {}));
+        let _ = catch_unwind(|| boom(2));
+        session.finish().expect("finish");
+        let messages: Vec<String> = Inspection::open(&path)
+            .expect("open")
+            .events(0)
+            .expect("events")
+            .into_iter()
+            .filter_map(|e| match e {
+                replay_runtime::inspect::Entry::Panicked { message, .. } => Some(message),
+                _ => None,
+            })
+            .collect();
+        println!("RECORDED: {messages:?}");
+        return;
+    }
+    let dir = scratch_dir("review-stale-message");
+    let out = replay_tests::child(TEST, &dir, &[]);
+    replay_tests::assert_success(&out);
+    let stdout = replay_tests::stdout(&out);
+    replay_tests::assert_contains!(stdout, "RECORDED:");
+    assert!(
+        !stdout.contains("an old panic"),
+        "the call `boom(2)` is recorded as panicking with another panic's message: {stdout}"
+    );
+}

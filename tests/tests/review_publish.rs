@@ -204,3 +204,51 @@ fn control_two_recorders_without_a_panic_report_replaced() {
     assert!(mine.is_ok(), "{mine:?}");
     assert!(matches!(theirs, Err(Error::Replaced { .. })), "{theirs:?}");
 }
+
+/// reliability.md: "a full disk (a write fails) | the recording already at
+/// the path; `finish` returns `Error::WriteFailed`". After a caught panic
+/// (which published the session early) a failed write no longer protects
+/// the old recording: it was already replaced by the unfinished one, which
+/// now stops where the disk filled; and the error's "kept" names a
+/// `.partial` that no longer exists (it was renamed).
+#[test]
+fn a_full_disk_after_a_caught_panic_replaces_the_good_recording() {
+    const TEST: &str = "a_full_disk_after_a_caught_panic_replaces_the_good_recording";
+    if let Some(dir) = child_dir() {
+        let path = dir.join("good.replay");
+        // SAFETY: plain libc calls on this process.
+        unsafe {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let limit = libc::rlimit {
+                rlim_cur: 16 * 1024,
+                rlim_max: libc::RLIM_INFINITY,
+            };
+            assert_eq!(libc::setrlimit(libc::RLIMIT_FSIZE, &limit), 0);
+        }
+        let session = Session::record(&path).expect("the header fits");
+        replay_tests::greet("before");
+        let _ = catch_unwind(|| panic!("handled"));
+        for _ in 0..3000 {
+            replay_tests::greet("a long name that fills the file up quickly");
+        }
+        let error = session.finish().expect_err("the write failed");
+        eprintln!("finish: {error}");
+        return;
+    }
+    let dir = scratch_dir("review-full-disk-after-panic");
+    let path = dir.join("good.replay");
+    let good = good_recording(&path);
+    let out = child(TEST, &dir, &[]);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert_contains!(err, "finish: cannot write recording");
+    let now = std::fs::read(&path).expect("read");
+    assert!(
+        now == good,
+        "the good recording ({} bytes) was replaced by the failed one ({} bytes); \
+         finish said: {}",
+        good.len(),
+        now.len(),
+        err.lines().find(|l| l.starts_with("finish:")).unwrap_or_default()
+    );
+}
