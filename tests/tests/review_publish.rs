@@ -132,10 +132,12 @@ fn a_panic_makes_the_losing_recorder_of_a_path_finish_ok_without_publishing() {
 
 /// `REPLAY_STALL_TIMEOUT` set to a big number (a user's "never time out")
 /// makes `Session::record` panic inside `Duration::from_secs_f64` (in
-/// `Shared::new`) instead of returning an error or using the limit, and the
-/// `.partial` already created for the session is left behind.
+/// `Shared::new`) instead of returning an error or using the limit. The
+/// sink was already created and the panic hook already installed, so that
+/// panic publishes the header-only `.partial` over the good recording at
+/// the path: a session that never started destroys the old recording.
 #[test]
-fn a_huge_stall_timeout_panics_in_session_record_and_leaks_a_partial() {
+fn a_huge_stall_timeout_panics_in_session_record_and_replaces_the_recording() {
     if let Some(dir) = child_dir() {
         let path = dir.join("stall.replay");
         match catch_unwind(|| Session::record(&path)) {
@@ -152,13 +154,21 @@ fn a_huge_stall_timeout_panics_in_session_record_and_leaks_a_partial() {
         return;
     }
     let dir = scratch_dir("review-huge-stall");
+    let good = good_recording(&dir.join("stall.replay"));
     let out = child(
-        "a_huge_stall_timeout_panics_in_session_record_and_leaks_a_partial",
+        "a_huge_stall_timeout_panics_in_session_record_and_replaces_the_recording",
         &dir,
         &[("REPLAY_STALL_TIMEOUT", "1e20")],
     );
     let stdout = replay_tests::stdout(&out);
     let partials = partial_files(&dir, "stall.replay");
+    let now = std::fs::read(dir.join("stall.replay")).expect("read");
+    assert!(
+        now == good,
+        "the good recording ({} bytes) was replaced by a {}-byte one; the child said: {stdout}",
+        good.len(),
+        now.len()
+    );
     assert!(
         !stdout.contains("OUTCOME: panicked"),
         "Session::record panicked: {stdout}\n{}\npartials left: {partials:?}",
