@@ -1,7 +1,10 @@
 //! The panic hook: keeps each panic's message for the recorded call it
-//! ends (the call is recorded as panicked, see `call/record.rs`), and saves
-//! the recording before the previous hook runs, which may end the process
-//! (`panic = "abort"`, or a hook that aborts or exits).
+//! ends (the call is recorded as panicked, see `call/record.rs`), and
+//! writes what is complete before the previous hook runs, which may end
+//! the process (a hook that aborts or exits): it is then in the session's
+//! `.partial` file, for `replay salvage`. Under `panic = "abort"`, where
+//! the process surely ends, it also closes the call that panicked and
+//! publishes the recording.
 
 use std::cell::RefCell;
 
@@ -9,17 +12,22 @@ use crate::context;
 use crate::recording::sink;
 
 thread_local! {
-    /// The message of the panic this thread raised last.
-    static MESSAGE: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// The message of the panic this thread raised last, and the number
+    /// of the recorded call under way then (calls recorded before it).
+    static MESSAGE: RefCell<Option<(String, Option<u64>)>> = const { RefCell::new(None) };
 }
 
 /// The message of the panic under way on this thread, for the recorded
-/// call it ends.
-pub(crate) fn take_message() -> String {
+/// call numbered `call` that it ends (a message kept for another call is
+/// an earlier panic's).
+pub(crate) fn take_message(call: u64) -> String {
     MESSAGE
         .try_with(|m| m.try_borrow_mut().ok().and_then(|mut m| m.take()))
         .ok()
         .flatten()
+        // Unknown when the writer was busy (a `Serialize` panicked).
+        .filter(|(_, during)| during.is_none_or(|during| during == call))
+        .map(|(message, _)| message)
         .unwrap_or_else(|| {
             "(a panic whose message replay did not see: another panic hook replaced \
              replay's without calling it)"
@@ -50,19 +58,31 @@ pub(crate) fn install() {
                 // panicked, nor end the session. Close it here, write this
                 // thread's stream, and publish every recording as it is.
                 context::with_writer(|w| w.crash(&message));
+                sink::publish_all();
             } else {
                 // The panic may yet be caught, inside the call under way
                 // too: that call stays staged (its guard records it as
-                // panicked if the panic leaves it). What is complete is
+                // panicked if the panic leaves it), and nothing is
+                // published (the session goes on). What is complete is
                 // written, in case the previous hook ends the process.
-                context::with_writer(|w| w.flush());
+                // Kept only while a recorded call is open (the writer is
+                // busy when a `Serialize` of the call's panics): a panic
+                // outside any call ends none, and its message must not be
+                // taken for a later call's.
+                let during = match context::with_writer(|w| {
+                    w.flush();
+                    w.call_open().then(|| w.calls())
+                }) {
+                    Some(None) => None,
+                    Some(Some(call)) => Some(Some(call)),
+                    None => Some(None),
+                };
                 let _ = MESSAGE.try_with(|m| {
                     if let Ok(mut m) = m.try_borrow_mut() {
-                        *m = Some(message);
+                        *m = during.map(|call| (message, call));
                     }
                 });
             }
-            sink::publish_all();
             previous(info);
         }));
     });

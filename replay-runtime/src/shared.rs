@@ -51,14 +51,25 @@ static SESSION_SERIAL: AtomicU64 = AtomicU64::new(1);
 /// The environment variable that sets the stall limit, in seconds.
 pub(crate) const STALL_VAR: &str = "REPLAY_STALL_TIMEOUT";
 
+/// The stall limit: `REPLAY_STALL_TIMEOUT` seconds, 5 by default; at most
+/// [`LONGEST_STALL`], so that adding it to an instant never overflows.
+fn stall_limit() -> Duration {
+    std::env::var(STALL_VAR)
+        .ok()
+        .and_then(|s| s.trim().parse::<f64>().ok())
+        .filter(|s| *s > 0.0 && !s.is_nan())
+        .map_or(Duration::from_secs(5), |s| {
+            Duration::try_from_secs_f64(s).map_or(LONGEST_STALL, |d| d.min(LONGEST_STALL))
+        })
+}
+
+/// The longest stall limit: about 31 years, forever for a replay.
+const LONGEST_STALL: Duration = Duration::from_secs(1_000_000_000);
+
 impl Shared {
     pub(crate) fn new(kind: SharedKind) -> Arc<Shared> {
         let replaying = matches!(kind, SharedKind::Replay { .. });
-        let stall = std::env::var(STALL_VAR)
-            .ok()
-            .and_then(|s| s.trim().parse::<f64>().ok())
-            .filter(|s| s.is_finite() && *s > 0.0)
-            .map_or(Duration::from_secs(5), Duration::from_secs_f64);
+        let stall = stall_limit();
         Arc::new(Shared {
             kind,
             handles: Mutex::new(HandleMap::new(replaying)),

@@ -162,6 +162,10 @@ fn a_panic_inside_a_call_under_panic_abort_is_recorded_and_replayed() {
     assert_eq!(values(&replayed), values(&crashed));
 }
 
+/// A panic whose hook aborts the process (the fixture's own hook, after
+/// replay's): nothing unwinds and nothing is published, but what was
+/// recorded is in the session's `.partial` file, which salvage makes a
+/// recording that replays.
 #[test]
 fn a_process_that_aborts_on_panic_keeps_its_recording() {
     let dir = scratch_dir("cross-crash");
@@ -169,7 +173,11 @@ fn a_process_that_aborts_on_panic_keeps_its_recording() {
     let crashed = run("record", &recording, &["crash"]);
     assert_eq!(crashed.status.code(), None, "killed by SIGABRT");
     assert_contains!(stderr(&crashed), "crashed on purpose");
+    assert!(!recording.exists(), "an unfinished recording is not published");
 
+    let partial = replay_tests::partial_files(&dir, "fixture.replay.");
+    assert_eq!(partial.len(), 1, "{partial:?}");
+    replay_runtime::inspect::salvage(dir.join(&partial[0]), &recording).expect("salvage");
     let replayed = run("replay", &recording, &[]);
     assert_success(&replayed);
     assert_eq!(values(&replayed), values(&crashed));

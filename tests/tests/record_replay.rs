@@ -152,9 +152,16 @@ fn libc_getpid_rand_time_and_read_replay() {
             let now = libc_calls::time(&mut t);
             let also = libc_calls::time(std::ptr::null_mut());
             let file = std::fs::File::open(&input).expect("open input");
-            let fd = std::os::fd::AsRawFd::as_raw_fd(&file);
+            // A descriptor number of its own: the lowest free one depends
+            // on what the tests running beside this one have open.
+            let fd = 300 + (std::process::id() % 7) as i32;
+            assert_eq!(
+                libc::dup2(std::os::fd::AsRawFd::as_raw_fd(&file), fd),
+                fd
+            );
             let mut buf = [0u8; 64];
             let n = libc_calls::read(fd, buf.as_mut_ptr().cast(), buf.len());
+            libc::close(fd);
             (pid, r, now, t, also, buf[..n.max(0) as usize].to_vec())
         }
     };

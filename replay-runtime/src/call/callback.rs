@@ -101,6 +101,13 @@ pub(super) fn resume_pending() {
     }
 }
 
+/// Forgets the panic a callback raised: a divergence is reported instead.
+#[cold]
+fn discard_pending() {
+    IS_PENDING.set(false);
+    drop(PENDING.take());
+}
+
 #[cold]
 fn resume() {
     IS_PENDING.set(false);
@@ -307,9 +314,11 @@ pub(super) fn replay_inside(
         };
         let invoked = (callback.invoke)(&args);
         if IS_PENDING.get() {
-            // The callback panicked, as it did when recorded: the call's
-            // recorded panic is this one, raised again now.
-            let _ = context::try_replay(location, |c| Ok(c.take_panic()));
+            // The callback panicked: as it did when recorded (the call's
+            // recorded panic is this one, raised again now), or not (a
+            // divergence, reported rather than the panic).
+            context::try_replay(location, |c| c.callback_panicked(&name, location))
+                .inspect_err(|_| discard_pending())?;
             resume();
         }
         let ret = match invoked {

@@ -6,7 +6,7 @@
 //! panic, so that [`done`], called by the wrapper itself, raises it at the
 //! caller's line.
 
-use std::panic::Location;
+use std::panic::{AssertUnwindSafe, Location, catch_unwind, resume_unwind};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -99,6 +99,10 @@ pub fn done<R>(result: Result<R, Failure>) -> R {
 }
 
 impl Failure {
+    fn is_divergence(&self) -> bool {
+        matches!(*self.0, Why::Diverged(_))
+    }
+
     #[cold]
     #[track_caller]
     fn raise(self) -> ! {
@@ -191,11 +195,25 @@ impl Call {
                 // recorded result takes it. Still replaying: a boundary
                 // call its `Drop` makes is checked against the recording,
                 // never made for real with placeholder handles.
-                drop(real);
-                replay_finish(site, location, outs, open).map_err(|ending| match ending {
-                    Ending::Diverged(divergence) => divergence.into(),
-                    Ending::Panicked(message) => Failure(Box::new(Why::Panicked(site, message))),
-                })
+                //
+                // A `Drop` that panics (the recorded call panicked then too,
+                // dropping its arguments) waits for the call's recorded
+                // ending to be read: the next call stays in step.
+                let dropped = catch_unwind(AssertUnwindSafe(|| drop(real)));
+                let finished =
+                    replay_finish(site, location, outs, open).map_err(|ending| match ending {
+                        Ending::Diverged(divergence) => divergence.into(),
+                        Ending::Panicked(message) => {
+                            Failure(Box::new(Why::Panicked(site, message)))
+                        }
+                    });
+                match dropped {
+                    Ok(()) => finished,
+                    Err(panic) => match finished {
+                        Err(failure) if failure.is_divergence() => Err(failure),
+                        _ => resume_unwind(panic),
+                    },
+                }
             }
             Then::Live(recorded, epoch) => {
                 let ret = {

@@ -73,11 +73,14 @@ impl RecordGuard {
         ret: &R,
         outs: &O,
     ) -> Result<(), String> {
-        let Some(call) = self.call.take().filter(|_| self.inside.same_session()) else {
+        let Some(call) = self.call.filter(|_| self.inside.same_session()) else {
+            self.call = None;
             return Ok(());
         };
         self.inside.set_phase(Phase::Results);
-        // A `match`, not `Option::map`: see `record_begin`.
+        // The guard keeps the call while its results are encoded: a panic
+        // in a `Serialize` leaves it open, and the guard records it as
+        // panicked. A `match`, not `Option::map`: see `record_begin`.
         #[allow(clippy::manual_map)]
         let encoded = match context::writer() {
             Some(mut writer) => Some(writer.end_call(call, |buf| {
@@ -86,6 +89,8 @@ impl RecordGuard {
             })),
             None => None,
         };
+        // Complete, or cut off on an error: nothing left for the guard.
+        self.call = None;
         match encoded {
             Some(Err(e)) => {
                 drop(self);
@@ -115,8 +120,10 @@ impl RecordGuard {
             return;
         }
         if std::thread::panicking() {
-            let message = crate::panic_hook::take_message();
-            context::with_writer(|w| w.panicked_call(call, &message));
+            context::with_writer(|w| {
+                let message = crate::panic_hook::take_message(w.calls());
+                w.panicked_call(call, &message);
+            });
         } else {
             context::with_writer(|w| w.abandon_call(call));
         }

@@ -134,15 +134,39 @@ impl Cursor {
         }
     }
 
-    /// After a callback's panic, when the call it was inside returns to
-    /// Rust: consumes the recorded panic of that call, if the recording
-    /// has it next (the panic is then replayed as recorded).
-    pub(crate) fn take_panic(&mut self) -> bool {
-        let panicked = matches!(self.advance(), Ok(Next::Nested(Nested::Panicked(_))));
-        if panicked {
-            self.calls += 1;
-        }
-        panicked
+    /// The callback `name`, invoked by replay inside the call just matched,
+    /// panicked: the recording must have that call's panic next (it is
+    /// then raised again); anything else is a divergence.
+    pub(crate) fn callback_panicked(
+        &mut self,
+        name: &str,
+        location: &'static Location<'static>,
+    ) -> Result<(), Divergence> {
+        let (summary, expected) = match self.advance() {
+            Ok(Next::Nested(Nested::Panicked(_))) => {
+                self.calls += 1;
+                return Ok(());
+            }
+            Ok(Next::Nested(nested)) => (
+                format!("the callback `{name}` panicked, and did not when recorded"),
+                self.describe(&nested),
+            ),
+            Ok(Next::Call(_)) => (
+                format!("the callback `{name}` panicked before a call it made when recorded"),
+                format!("a call to `{}`", self.sites[self.current].name),
+            ),
+            Ok(Next::Thread(event)) => (
+                format!("the callback `{name}` panicked where threads met when recorded"),
+                event.to_string(),
+            ),
+            Ok(Next::End) => (
+                "the recording ends inside a callback".to_owned(),
+                "the callback's return".to_owned(),
+            ),
+            Err(e) => unreadable(&e),
+        };
+        let actual = format!("a panic of the callback `{name}`");
+        Err(self.diverged(summary, expected, actual, Vec::new(), location))
     }
 
     /// A callback foreign code invoked outside any recorded call: checks

@@ -75,16 +75,19 @@ impl StreamWriter {
 
     /// Completes a call that foreign code called back during with a
     /// `CloseCall` event. On an error the whole call goes, with what was
-    /// recorded inside it.
+    /// recorded inside it; on a panic (a user's `Serialize`) only the
+    /// close, and the call stays open for its guard to record as panicked.
     pub(super) fn close_nested(
         &mut self,
         call: OpenCall,
         results: impl FnOnce(&mut Vec<u8>) -> Result<(), EncodeError>,
     ) -> Result<(), EncodeError> {
         if let Err(e) = self.blob_event(Event::put_close_call_head, results) {
+            self.innermost = call.outer();
             self.cut_off(call.start());
             return Err(e);
         }
+        self.innermost = call.outer();
         self.nested.pop();
         self.event_done();
         Ok(())

@@ -129,21 +129,23 @@ impl Sink {
             return Ok(());
         }
         let file = self.file.lock().unwrap_or_else(PoisonError::into_inner);
-        match staged.publish(&file) {
+        let published = staged.publish(&file);
+        if published.is_err() {
+            // Not published: a later attempt tries again, and fails again
+            // with the same error, rather than finding it done.
+            self.published.store(false, Ordering::Release);
+        }
+        match published {
             Ok(()) => Ok(()),
             Err(PublishError::Replaced) => Err(Error::Replaced {
                 path: self.path.clone(),
                 kept: staged.temp().to_owned(),
             }),
-            Err(PublishError::Io(source)) => {
-                // Not published: a later attempt may try again.
-                self.published.store(false, Ordering::Release);
-                Err(Error::Io {
-                    action: "publish",
-                    path: self.path.clone(),
-                    source,
-                })
-            }
+            Err(PublishError::Io(source)) => Err(Error::Io {
+                action: "publish",
+                path: self.path.clone(),
+                source,
+            }),
         }
     }
 
@@ -192,8 +194,9 @@ impl Sink {
     }
 }
 
-/// From the panic hook: publishes every record session's recording as
-/// written so far, since the process may end without unwinding.
+/// From the panic hook under `panic = "abort"`: publishes every record
+/// session's recording as written so far, since the process ends without
+/// unwinding.
 pub(crate) fn publish_all() {
     // `try_lock`: the panic may have struck while this thread held it.
     let Ok(sinks) = SINKS.try_lock().map(|s| s.clone()) else {

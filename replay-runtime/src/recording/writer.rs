@@ -127,27 +127,30 @@ impl StreamWriter {
     }
 
     /// Completes a call event with its results (the return value, then the
-    /// out-parameters), which `results` appends. On an error (or a panic)
-    /// the whole event is cut off.
+    /// out-parameters), which `results` appends. On an error the whole
+    /// event is cut off; on a panic (a user's `Serialize`) only what the
+    /// results began, and the call stays open, for its guard to record as
+    /// panicked.
     #[inline(always)]
     pub(crate) fn end_call(
         &mut self,
         call: OpenCall,
         results: impl FnOnce(&mut Vec<u8>) -> std::result::Result<(), EncodeError>,
     ) -> std::result::Result<(), EncodeError> {
-        self.innermost = call.outer;
         if self.is_nested(call.start) {
             return self.close_nested(call, results);
         }
-        let event = Partial {
-            start: call.start,
-            buf: &mut self.buf,
-        };
-        let at = event.buf.len();
+        let event = Partial::new(&mut self.buf);
+        let at = event.start;
         event.buf.push(0);
-        results(event.buf)?;
+        if let Err(e) = results(event.buf) {
+            drop(event);
+            self.abandon_call(call);
+            return Err(e);
+        }
         format::patch_len(event.buf, at);
         event.keep();
+        self.innermost = call.outer;
         self.event_done();
         Ok(())
     }
@@ -293,25 +296,32 @@ impl StreamWriter {
     /// never flushed, so all of it is staged. Found by reading the staged
     /// events (a rare path; the hot one keeps no more state for it).
     fn outermost_open(&self) -> Option<usize> {
-        let mut open = Vec::new();
+        // Where each open call (`true`) or callback (`false`) starts.
+        let mut open: Vec<(usize, bool)> = Vec::new();
         let mut bytes = &self.buf[CHUNK_HEADER..];
         while !bytes.is_empty() {
             let at = self.buf.len() - bytes.len();
             match Event::take(&mut bytes) {
-                Ok(Event::OpenCall { .. } | Event::Callback { .. }) => open.push(at),
+                Ok(Event::OpenCall { .. }) => open.push((at, true)),
+                Ok(Event::Callback { .. }) => open.push((at, false)),
                 Ok(Event::CloseCall { .. } | Event::Returned { .. }) => {
                     open.pop();
                 }
-                Ok(Event::Panicked { .. }) => open.clear(),
+                // A panic closes the innermost call, with the callbacks
+                // inside it, as validation reads it.
+                Ok(Event::Panicked { .. }) => {
+                    let call = open.iter().rposition(|&(_, call)| call);
+                    open.truncate(call.unwrap_or(0));
+                }
                 Ok(_) => {}
                 // A call event without its results yet: the innermost.
                 Err(_) => {
-                    open.push(at);
+                    open.push((at, true));
                     break;
                 }
             }
         }
-        open.first().copied()
+        open.first().map(|&(at, _)| at)
     }
 
     /// Marks the stream as cleanly ended and writes everything staged.
@@ -328,9 +338,10 @@ impl Drop for StreamWriter {
 }
 
 /// A call event whose results are still to come: see
-/// [`StreamWriter::begin_call`].
+/// [`StreamWriter::begin_call`]. Copied by its guard, which keeps it until
+/// the event is complete.
 #[must_use]
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct OpenCall {
     start: usize,
     /// Where the call this one is inside of starts, or [`NONE_OPEN`].
@@ -342,6 +353,11 @@ impl OpenCall {
     pub(super) fn start(&self) -> usize {
         self.start
     }
+
+    /// Where the call it is inside of starts, or [`NONE_OPEN`].
+    pub(super) fn outer(&self) -> usize {
+        self.outer
+    }
 }
 
 /// An event being written: unless kept, it is cut off again when dropped,
@@ -349,7 +365,7 @@ impl OpenCall {
 /// recording never holds half an event.
 pub(super) struct Partial<'a> {
     pub(super) buf: &'a mut Vec<u8>,
-    start: usize,
+    pub(super) start: usize,
 }
 
 impl<'a> Partial<'a> {
