@@ -173,7 +173,10 @@ fn a_process_that_aborts_on_panic_keeps_its_recording() {
     let crashed = run("record", &recording, &["crash"]);
     assert_eq!(crashed.status.code(), None, "killed by SIGABRT");
     assert_contains!(stderr(&crashed), "crashed on purpose");
-    assert!(!recording.exists(), "an unfinished recording is not published");
+    assert!(
+        !recording.exists(),
+        "an unfinished recording is not published"
+    );
 
     let partial = replay_tests::partial_files(&dir, "fixture.replay.");
     assert_eq!(partial.len(), 1, "{partial:?}");

@@ -1,6 +1,6 @@
-//! Review of issue 10 (reliability): panics inside recorded calls, in
-//! callbacks, in a user's `Serialize` and `Drop`, and sessions ended inside
-//! calls.
+//! Panics in odd places (found by the review of issue 10): inside recorded
+//! calls made in callbacks, in a user's `Serialize` and `Drop`, in a
+//! callback only in replay, and sessions ended inside calls after one.
 
 use std::cell::{Cell, RefCell};
 use std::ffi::c_char;
@@ -104,15 +104,15 @@ fn made_each(n: i32) -> Made {
 }
 
 /// reliability.md: "the session finished from inside one of its own calls
-/// | everything before that call, with an end marker". When a callback
-/// first caught a panicking recorded call and then ended the session from
-/// a recorded call, `StreamWriter::outermost_open` (writer.rs) treats the
-/// `Panicked` event as closing *every* open call (`open.clear()`), instead
-/// of the innermost one: only the last call is cut, the foreign call and
-/// its callback stay open, and the end marker lands inside them. The
-/// recording left at the path fails validation.
+/// | everything before that call, with an end marker". A callback first
+/// catches a panicking recorded call, then ends the session from a recorded
+/// call. `StreamWriter::outermost_open` (writer.rs) treats the `Panicked`
+/// event as closing only the innermost open call, so the foreign call and
+/// its callback are known to be still open and are cut, the end marker
+/// follows what came before them, and the recording left at the path
+/// passes validation.
 #[test]
-fn a_session_ended_in_a_callback_after_a_caught_panic_leaves_a_corrupt_recording() {
+fn a_session_ended_in_a_callback_after_a_caught_panic_leaves_a_readable_recording() {
     let dir = scratch_dir("review-end-after-panic-in-callback");
     let path = dir.join("end.replay");
     let session = Session::record(&path).expect("record");
@@ -136,15 +136,13 @@ fn a_session_ended_in_a_callback_after_a_caught_panic_leaves_a_corrupt_recording
 }
 
 /// A panic in the `Serialize` of the result of a foreign call that called
-/// back: `StreamWriter::close_nested` (nesting.rs) cuts only the close
-/// event (the `Partial` guard), not the open call and its callback, and
-/// `RecordGuard::end` has already taken the call, so its `Drop` records
-/// nothing. The stream goes on with a call left open; `finish` returns Ok,
-/// and the recording it published is refused by `Session::replay`:
-/// format.md's "A recording that finishes without error is always
-/// readable" does not hold.
+/// back: `StreamWriter::close_nested` (nesting.rs) cuts only the results
+/// and leaves the call open, so its `RecordGuard` records it as panicked
+/// when the panic leaves it. The stream stays well nested, `finish` returns
+/// `Ok`, and `Session::replay` accepts the recording, as format.md promises:
+/// "A recording that finishes without error is always readable".
 #[test]
-fn a_panic_serializing_the_result_of_a_call_that_called_back_corrupts_the_recording() {
+fn a_panic_serializing_the_result_of_a_call_that_called_back_is_recorded() {
     let dir = scratch_dir("review-serialize-panic-nested");
     let path = dir.join("made.replay");
     let session = Session::record(&path).expect("record");
@@ -163,14 +161,14 @@ fn a_panic_serializing_the_result_of_a_call_that_called_back_corrupts_the_record
     );
 }
 
-/// The same panic in a call without callbacks: the whole call event is cut
-/// (`StreamWriter::end_call`'s `Partial`), and the guard records nothing,
-/// so the call that panicked is not in the recording at all (reliability.md:
-/// "a panic inside a recorded call ... the call, recorded as panicked").
-/// Replay then misses it: the call does not panic, and the calls after it
-/// are matched one off.
+/// The same panic in a call without callbacks: `StreamWriter::end_call`
+/// cuts only the results and leaves the call open, so its guard records it
+/// as panicked with the `Serialize` panic's message (reliability.md: "a
+/// panic inside a recorded call ... the call, recorded as panicked").
+/// Replay then raises the same panic at that call, and the calls after it
+/// stay in step.
 #[test]
-fn a_panic_serializing_a_result_drops_the_call_from_the_recording() {
+fn a_panic_serializing_a_result_is_recorded_as_the_calls_panic() {
     let dir = scratch_dir("review-serialize-panic-plain");
     let path = dir.join("made-plain.replay");
     let session = Session::record(&path).expect("record");
@@ -195,14 +193,13 @@ fn a_panic_serializing_a_result_drops_the_call_from_the_recording() {
 
 /// An argument whose `Drop` panics: when recorded, it is dropped inside the
 /// real function, so the call is recorded as panicked. In replay the
-/// wrapper drops it in `Call::run` (`drop(real)`, entry.rs) *before*
-/// `replay_finish` reads the recorded panic; the `Drop` panic escapes with
-/// the call's `Panicked` event left unread, and the next call meets it:
-/// "the program called a function where the recording has a callback's
-/// event". reliability.md promises that a program that catches the panic
-/// and goes on replays too.
+/// wrapper drops it in `Call::run` (entry.rs) before the call's recorded
+/// ending is read, so the `Drop` panic is caught until that `Panicked`
+/// event is consumed, then raised. The next call finds its own event, as
+/// reliability.md promises: a program that catches the panic and goes on
+/// replays too.
 #[test]
-fn a_panicking_drop_of_an_argument_desyncs_the_calls_after_it() {
+fn a_panicking_drop_of_an_argument_keeps_the_calls_after_it_in_step() {
     struct Bomb(u64);
     impl Serialize for Bomb {
         fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -238,14 +235,14 @@ fn a_panicking_drop_of_an_argument_desyncs_the_calls_after_it() {
     assert_eq!(finished, Ok(()));
 }
 
-/// A callback that did not panic when recorded panics in replay: replay
-/// raises the program's own panic at the foreign call, and
-/// `Cursor::take_panic` (cursor/nested.rs) consumes the recorded
-/// `Returned` event it finds instead of a `Panicked` one, without a
-/// divergence. No `replay diverged` report says that the run differs from
-/// the recording there.
+/// A callback that did not panic when recorded panics in replay: the run
+/// differs from the recording, so `Cursor::callback_panicked`
+/// (cursor/nested.rs), finding a recorded `Returned` event where the
+/// callback now panics, reports a divergence, and the panic raised at the
+/// foreign call is a `replay diverged` report rather than the program's
+/// own panic passing silently for the recorded return.
 #[test]
-fn a_callback_that_panics_only_in_replay_is_not_called_a_divergence() {
+fn a_callback_that_panics_only_in_replay_is_a_divergence() {
     let dir = scratch_dir("review-callback-panics-in-replay");
     let path = dir.join("cb.replay");
     let session = Session::record(&path).expect("record");
@@ -271,9 +268,11 @@ fn a_callback_that_panics_only_in_replay_is_not_called_a_divergence() {
     );
 }
 
-/// Control (holds): a version 2 file with a panic event is refused.
+/// A version 2 file holding a panic event is refused, while the same
+/// events under version 3 read: panic events exist from format version 3
+/// on (format.md, "Panics").
 #[test]
-fn control_a_version_2_file_with_a_panic_event_is_refused() {
+fn a_version_2_file_with_a_panic_event_is_refused() {
     let dir = scratch_dir("review-v2-panic");
     let mut events = rf::define(0, "f", "fn()");
     // Open call: head (9 << 2 | 3), site 0, not digested, empty args.
@@ -296,10 +295,12 @@ fn control_a_version_2_file_with_a_panic_event_is_refused() {
     replay_tests::assert_contains!(err.to_string(), "version");
 }
 
-/// Control (holds): a panic caught inside the body of a recorded call is
-/// not recorded: the call completes and replays with its result.
+/// A panic caught inside the body of a recorded call is not recorded as
+/// the call's panic: the call completes and replays with its result, so
+/// the panic hook's work for a panic that never leaves the call changes
+/// nothing.
 #[test]
-fn control_a_panic_caught_inside_a_call_body_is_not_recorded() {
+fn a_panic_caught_inside_a_call_body_is_not_recorded() {
     #[deterministic]
     fn resilient(x: u64) -> u64 {
         let inner = catch_unwind(|| {
@@ -318,10 +319,12 @@ fn control_a_panic_caught_inside_a_call_body_is_not_recorded() {
     });
 }
 
-/// Control (holds): a panic inside a recorded call made in a callback,
-/// uncaught, panics at the foreign call in record and in replay.
+/// A panic inside a callback, uncaught there, panics at the foreign call
+/// when recorded and again in replay, with the same message, and the calls
+/// after it stay in step (reliability.md: "a panic in a callback | the
+/// foreign call that invoked it, recorded as panicked").
 #[test]
-fn control_panic_in_a_call_inside_a_callback_replays() {
+fn a_panic_in_a_call_inside_a_callback_replays() {
     let dir = scratch_dir("review-panic-in-callback-call");
     let path = dir.join("cbcall.replay");
     let session = Session::record(&path).expect("record");
@@ -341,14 +344,14 @@ fn control_panic_in_a_call_inside_a_callback_replays() {
 
 /// reliability.md: "A panic hook installed after the session that does not
 /// call the previous one hides the panic's message: the call is then
-/// recorded with a message saying so." `panic_hook::take_message` takes
-/// whatever the thread's last panic seen by replay's hook left, so an
-/// earlier panic outside any call (caught, its message never taken)
-/// becomes the recorded message of a later call's panic: replay raises the
-/// wrong message, silently. In a child: panic hooks are per process.
+/// recorded with a message saying so." Replay's panic hook keeps a message
+/// only while a recorded call is open, so an earlier panic outside any call
+/// (caught, its message never taken) is never recorded as the message of a
+/// later call's panic, and replay never raises the wrong message. In a
+/// child: panic hooks are per process.
 #[test]
-fn a_stale_panic_message_is_recorded_for_a_later_panic() {
-    const TEST: &str = "a_stale_panic_message_is_recorded_for_a_later_panic";
+fn a_stale_panic_message_is_never_recorded_for_a_later_panic() {
+    const TEST: &str = "a_stale_panic_message_is_never_recorded_for_a_later_panic";
     if let Some(dir) = replay_tests::child_dir() {
         let path = dir.join("stale.replay");
         let session = Session::record(&path).expect("record");

@@ -155,10 +155,7 @@ fn libc_getpid_rand_time_and_read_replay() {
             // A descriptor number of its own: the lowest free one depends
             // on what the tests running beside this one have open.
             let fd = 300 + (std::process::id() % 7) as i32;
-            assert_eq!(
-                libc::dup2(std::os::fd::AsRawFd::as_raw_fd(&file), fd),
-                fd
-            );
+            assert_eq!(libc::dup2(std::os::fd::AsRawFd::as_raw_fd(&file), fd), fd);
             let mut buf = [0u8; 64];
             let n = libc_calls::read(fd, buf.as_mut_ptr().cast(), buf.len());
             libc::close(fd);
