@@ -127,7 +127,7 @@ fn a_session_ended_in_a_callback_after_a_caught_panic_leaves_a_readable_recordin
         "finish inside a call: {said:?}"
     );
     // What came before the call (the clock) must be kept, readable.
-    let opened = Session::replay(&path).map(|s| drop(s));
+    let opened = Session::replay(&path).map(drop);
     assert!(
         opened.is_ok(),
         "the recording a session ended inside a call left is unreadable: {:?}",
@@ -153,7 +153,7 @@ fn a_panic_serializing_the_result_of_a_call_that_called_back_is_recorded() {
     rt_now_nanos();
     let finished = session.finish();
     assert!(finished.is_ok(), "{finished:?}");
-    let opened = Session::replay(&path).map(|s| drop(s));
+    let opened = Session::replay(&path).map(drop);
     assert!(
         opened.is_ok(),
         "finish returned Ok but the recording is unreadable: {:?}",
