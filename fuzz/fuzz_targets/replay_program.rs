@@ -13,7 +13,8 @@
 //! does not start with `replay diverged` (divergences panic by design, and
 //! a stall is reported as one); and what libFuzzer itself catches (an
 //! abort, an AddressSanitizer report, a timeout, running out of memory).
-//! `REPLAY_STALL_TIMEOUT` is set to 0.05 s so that stalled replays end fast.
+//! `REPLAY_STALL_TIMEOUT` is set to 0.05 s (unless already set) so that
+//! stalled replays end fast.
 //!
 //! ```text
 //! cargo +nightly run --manifest-path fuzz/Cargo.toml --bin seed -- fuzz/corpus/replay_program
@@ -39,8 +40,11 @@ fn path() -> PathBuf {
 
 fuzz_target!(
     init: {
-        // SAFETY: set before any thread of this process is started.
-        unsafe { std::env::set_var("REPLAY_STALL_TIMEOUT", "0.05") };
+        // Unless set otherwise (to reproduce a finding with other timing).
+        if std::env::var_os("REPLAY_STALL_TIMEOUT").is_none() {
+            // SAFETY: set before any thread of this process is started.
+            unsafe { std::env::set_var("REPLAY_STALL_TIMEOUT", "0.05") };
+        }
         // Replaces libFuzzer's hook (which aborts on every panic): panics
         // are collected quietly and judged after each input.
         std::panic::set_hook(Box::new(|info| {
@@ -51,8 +55,18 @@ fuzz_target!(
                 .or_else(|| info.payload().downcast_ref::<&str>().copied())
                 .unwrap_or("(a panic without a message)");
             let at = info.location().map(|l| l.to_string()).unwrap_or_default();
+            let thread = std::thread::current();
+            let mut report = format!(
+                "{message}\n  (panicked at {at}, on thread {:?})",
+                thread.name().unwrap_or("unnamed")
+            );
+            if !message.starts_with("replay diverged") {
+                // Only a finding's stack is worth its cost.
+                let stack = std::backtrace::Backtrace::force_capture();
+                report.push_str(&format!("\n{stack}"));
+            }
             if let Ok(mut panics) = PANICS.lock() {
-                panics.push(format!("{message}\n  (panicked at {at})"));
+                panics.push(report);
             }
         }));
     },
