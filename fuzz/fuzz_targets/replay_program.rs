@@ -9,7 +9,8 @@
 //! thread ordering and the replayed calls behind the checksums.
 //!
 //! What counts as a finding: a panic out of `Session::replay` or
-//! `Session::finish`; a panic during the replayed program whose message
+//! `Session::finish`; a replayed thread still running after the program
+//! returned; a panic during the replayed program whose message
 //! does not start with `replay diverged` (divergences panic by design, and
 //! a stall is reported as one); and what libFuzzer itself catches (an
 //! abort, an AddressSanitizer report, a timeout, running out of memory).
@@ -80,7 +81,13 @@ fuzz_target!(
     }
 );
 
+/// This process's threads, from `/proc` (0 where there is none).
+fn threads() -> usize {
+    std::fs::read_dir("/proc/self/task").map_or(0, |d| d.count())
+}
+
 fn replay(bytes: &[u8]) {
+    let before = threads();
     let path = path();
     if std::fs::write(&path, bytes).is_err() {
         return;
@@ -95,6 +102,11 @@ fn replay(bytes: &[u8]) {
     let finished = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| session.finish()));
     if finished.is_err() {
         fail("Session::finish panicked instead of returning an error");
+    }
+    // A thread that outlived its session would read the next input's file
+    // (the same path) with this one's offsets: the harness must not leak.
+    if threads() > before {
+        fail("a replayed thread outlived its session");
     }
     let panics = std::mem::take(&mut *PANICS.lock().unwrap_or_else(|e| e.into_inner()));
     if let Some(other) = panics.iter().find(|m| !m.starts_with("replay diverged")) {

@@ -88,7 +88,10 @@ enum Message {
 /// in a replay that reproduced the recorded run.
 pub fn program() -> String {
     let mut seen = Vec::new();
-    let handles = Mutex::new(Vec::new());
+    // A std lock, not a recorded one: a replay that diverged at a recorded
+    // lock here would drop the handle just spawned and leave its thread
+    // running into the next input (this happened: see README.md).
+    let handles = std::sync::Mutex::new(Vec::new());
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         body(&mut seen, &handles);
     }));
@@ -107,7 +110,7 @@ pub fn program() -> String {
     seen.join("\n")
 }
 
-type Handles = Mutex<Vec<thread::JoinHandle<String>>>;
+type Handles = std::sync::Mutex<Vec<thread::JoinHandle<String>>>;
 
 fn body(seen: &mut Vec<String>, handles: &Handles) {
     let log = Arc::new(Mutex::new(Vec::<u64>::new()));
