@@ -28,6 +28,7 @@
 
 use std::path::PathBuf;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use libfuzzer_sys::fuzz_target;
 use replay_runtime::Session;
@@ -35,8 +36,15 @@ use replay_runtime::Session;
 /// Panic messages (with their location) caught since the last input.
 static PANICS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
+/// A new file for each replay: a thread left over from an earlier one (a
+/// finding) keeps reading its own file, never the next input.
 fn path() -> PathBuf {
-    std::env::temp_dir().join(format!("replay-fuzz-program-{}.replay", std::process::id()))
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    std::env::temp_dir().join(format!(
+        "replay-fuzz-program-{}-{n}.replay",
+        std::process::id()
+    ))
 }
 
 fuzz_target!(
@@ -81,13 +89,7 @@ fuzz_target!(
     }
 );
 
-/// This process's threads, from `/proc` (0 where there is none).
-fn threads() -> usize {
-    std::fs::read_dir("/proc/self/task").map_or(0, |d| d.count())
-}
-
 fn replay(bytes: &[u8]) {
-    let before = threads();
     let path = path();
     if std::fs::write(&path, bytes).is_err() {
         return;
@@ -95,7 +97,11 @@ fn replay(bytes: &[u8]) {
     let opened = std::panic::catch_unwind(|| Session::replay(&path));
     let session = match opened {
         Ok(Ok(session)) => session,
-        Ok(Err(_)) => return, // a bad file, reported as an error: fine
+        Ok(Err(_)) => {
+            // A bad file, reported as an error: fine.
+            let _ = std::fs::remove_file(&path);
+            return;
+        }
         Err(_) => fail("Session::replay panicked instead of returning an error"),
     };
     let _ = std::panic::catch_unwind(replay_fuzz::program);
@@ -103,9 +109,10 @@ fn replay(bytes: &[u8]) {
     if finished.is_err() {
         fail("Session::finish panicked instead of returning an error");
     }
-    // A thread that outlived its session would read the next input's file
-    // (the same path) with this one's offsets: the harness must not leak.
-    if threads() > before {
+    let _ = std::fs::remove_file(&path);
+    // A worker that outlived its session would carry on with a stale view
+    // of this input: every one must have been joined.
+    if replay_fuzz::LIVE_WORKERS.load(Ordering::SeqCst) != 0 {
         fail("a replayed thread outlived its session");
     }
     let panics = std::mem::take(&mut *PANICS.lock().unwrap_or_else(|e| e.into_inner()));

@@ -16,6 +16,7 @@
 //! a divergence aborts by design. A recorded value never sizes a loop or
 //! an allocation beyond what the file itself holds.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -31,6 +32,27 @@ const ROUNDS: u32 = 3;
 /// (the recorded runs send `WORKERS * ROUNDS`): a hostile recording cannot
 /// make it loop for ever.
 const MAX_MESSAGES: usize = 64;
+
+/// Worker threads spawned (or being spawned) and not yet finished: 0 once
+/// [`program`] has returned, unless a thread outlived it.
+pub static LIVE_WORKERS: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts one worker in [`LIVE_WORKERS`] until dropped: made before the
+/// spawn, so that a thread which has not started yet counts too.
+struct Alive;
+
+impl Alive {
+    fn new() -> Alive {
+        LIVE_WORKERS.fetch_add(1, Ordering::SeqCst);
+        Alive
+    }
+}
+
+impl Drop for Alive {
+    fn drop(&mut self) {
+        LIVE_WORKERS.fetch_sub(1, Ordering::SeqCst);
+    }
+}
 
 /// The clock's nanoseconds mixed with `salt`: a value replay must reproduce.
 #[deterministic]
@@ -125,7 +147,9 @@ fn body(seen: &mut Vec<String>, handles: &Handles) {
         let (log, config) = (Arc::clone(&log), Arc::clone(&config));
         let (tx_numbers, tx_texts, tx_done) =
             (tx_numbers.clone(), tx_texts.clone(), tx_done.clone());
+        let alive = Alive::new();
         let handle = thread::spawn(move || {
+            let _alive = alive;
             let mut mine = Vec::new();
             for round in 0..ROUNDS {
                 let value = entropy(i * 10 + round);
