@@ -1,14 +1,16 @@
 //! Not a fuzz target: reproduces, deterministically, the one finding of the
 //! fuzzers (`README.md`, "Findings"): a recording that changes on disk after
-//! `Session::replay` validated it makes a replaying thread panic with
+//! `Session::replay` validated it made a replaying thread panic with
 //! `index out of bounds` at `replay-runtime/src/cursor/mod.rs` (in
 //! `Cursor::next_call`), rather than report an `Error` or a divergence.
+//! Since issue 10 it prints the divergence that says the file changed, and
+//! `finish` returns it.
 //!
 //! It records one call, starts replaying the file, then rewrites the file
 //! in place with the call's definition event replaced by end markers
 //! (same length, so the chunk offsets found by the validation still hold),
-//! and makes the call. Each thread's stream reader opens the file by path
-//! and reads its chunks only when the thread gets to them, trusting the
+//! and makes the call. Each thread's stream reader used to open the file by
+//! path and read its chunks only when the thread got to them, trusting the
 //! validation; that is what the fuzzer hit, through a thread that outlived
 //! its session while the harness wrote the next input to the same path.
 //!
