@@ -26,7 +26,7 @@ const LAYERS: &[&[&str]] = &[
     &["sync/"],
     &["thread.rs"],
     &["session.rs"],
-    &["testing.rs", "inspect.rs"],
+    &["testing.rs", "inspect/"],
     &["lib.rs"],
 ];
 

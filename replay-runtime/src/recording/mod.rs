@@ -6,6 +6,7 @@
 pub(crate) mod encode;
 pub(crate) mod event;
 pub(crate) mod format;
+mod header;
 mod nesting;
 mod publish;
 pub(crate) mod reader;
