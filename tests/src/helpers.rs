@@ -65,6 +65,21 @@ pub fn child(test: &str, dir: &Path, envs: &[(&str, &str)]) -> Output {
         .expect("run the child")
 }
 
+/// Makes every write of this process past `bytes` into a file fail (with
+/// `EFBIG`, as a full disk would with `ENOSPC`): for a [`child`], since the
+/// limit holds for the whole process.
+pub fn limit_file_size(bytes: u64) {
+    // SAFETY: plain libc calls on this process.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+        let limit = libc::rlimit {
+            rlim_cur: bytes,
+            rlim_max: libc::RLIM_INFINITY,
+        };
+        assert_eq!(libc::setrlimit(libc::RLIMIT_FSIZE, &limit), 0);
+    }
+}
+
 /// The names of the files in `dir` whose names start with `prefix` and end
 /// with `.partial`: what recorders left aside.
 pub fn partial_files(dir: &Path, prefix: &str) -> Vec<String> {

@@ -229,15 +229,7 @@ fn a_full_disk_after_a_caught_panic_keeps_the_good_recording() {
     const TEST: &str = "a_full_disk_after_a_caught_panic_keeps_the_good_recording";
     if let Some(dir) = child_dir() {
         let path = dir.join("good.replay");
-        // SAFETY: plain libc calls on this process.
-        unsafe {
-            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
-            let limit = libc::rlimit {
-                rlim_cur: 16 * 1024,
-                rlim_max: libc::RLIM_INFINITY,
-            };
-            assert_eq!(libc::setrlimit(libc::RLIMIT_FSIZE, &limit), 0);
-        }
+        replay_tests::limit_file_size(16 * 1024);
         let session = Session::record(&path).expect("the header fits");
         replay_tests::greet("before");
         let _ = catch_unwind(|| panic!("handled"));

@@ -20,6 +20,15 @@ fn program(who: &str) -> Vec<String> {
     seen
 }
 
+/// Writes `bytes` over the file at `path`: the same file, other bytes.
+fn rewrite_in_place(path: &Path, bytes: &[u8]) {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .and_then(|mut f| f.write_all(bytes))
+        .expect("rewrite");
+}
+
 fn record(path: &Path, who: &str) -> Vec<String> {
     let session = Session::record(path).expect("record");
     let seen = program(who);
@@ -53,11 +62,7 @@ fn a_recording_rewritten_in_place_under_a_running_replay_is_reported() {
 
     let session = Session::replay(&path).expect("replay");
     // Rewritten in place: the same file, other bytes.
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(&path)
-        .and_then(|mut f| f.write_all(&bytes))
-        .expect("rewrite");
+    rewrite_in_place(&path, &bytes);
     let (message, _) = catch_panic(|| program("ann"));
     assert_contains!(message, "changed while it was replayed");
     let error = session.finish().expect_err("the replay failed");
@@ -77,11 +82,7 @@ fn a_spawned_thread_reading_a_rewritten_recording_reports_it() {
     let session = Session::replay(&path).expect("replay");
     greet("ann");
     // Between the main thread's chunk and the worker's first read.
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(&path)
-        .and_then(|mut f| f.write_all(&bytes))
-        .expect("rewrite");
+    rewrite_in_place(&path, &bytes);
     let worker = thread::spawn(|| greet("ann"));
     let payload = worker.join().expect_err("the worker's replay failed");
     assert_contains!(

@@ -146,15 +146,7 @@ fn a_failed_write_is_never_published() {
     const TEST: &str = "a_failed_write_is_never_published";
     if let Some(dir) = child_dir() {
         let path = dir.join("good.replay");
-        // SAFETY: plain libc calls on this process.
-        unsafe {
-            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
-            let limit = libc::rlimit {
-                rlim_cur: 16 * 1024,
-                rlim_max: libc::RLIM_INFINITY,
-            };
-            assert_eq!(libc::setrlimit(libc::RLIMIT_FSIZE, &limit), 0);
-        }
+        replay_tests::limit_file_size(16 * 1024);
         let how = std::env::var("HOW").expect("HOW");
         let session = Session::record(&path).expect("the header fits");
         for _ in 0..3000 {

@@ -7,6 +7,41 @@ use std::path::Path;
 use super::format::{HEADER_FIXED, MAGIC, MAX_META, Metadata, OLDEST_VERSION, VERSION, meta_crc};
 use crate::error::{Error, Result};
 
+/// The errors of a file being read: each names it.
+#[derive(Clone, Copy)]
+pub(super) struct Damage<'a> {
+    pub(super) path: &'a Path,
+    /// The file's length.
+    pub(super) len: u64,
+}
+
+impl Damage<'_> {
+    pub(super) fn io(self, source: io::Error) -> Error {
+        Error::Io {
+            action: "read",
+            path: self.path.to_owned(),
+            source,
+        }
+    }
+
+    pub(super) fn truncated(self, what: &'static str, offset: u64) -> Error {
+        Error::Truncated {
+            path: self.path.to_owned(),
+            what,
+            offset,
+            len: self.len,
+        }
+    }
+
+    pub(super) fn corrupt(self, offset: u64, reason: String) -> Error {
+        Error::Corrupt {
+            path: self.path.to_owned(),
+            offset,
+            reason,
+        }
+    }
+}
+
 /// A guess at what a file that is not a recording is, from its first bytes.
 fn guess_format(head: &[u8]) -> Option<String> {
     let known: [(&[u8], &str); 8] = [
@@ -34,22 +69,10 @@ fn guess_format(head: &[u8]) -> Option<String> {
 /// Reads and checks the header: the version, the metadata, and where the
 /// chunks begin.
 pub(super) fn read_header(file: &mut File, path: &Path, len: u64) -> Result<(u16, Metadata, u64)> {
-    let io_err = |source| Error::Io {
-        action: "read",
-        path: path.to_owned(),
-        source,
-    };
-    let truncated = |what, offset| Error::Truncated {
-        path: path.to_owned(),
-        what,
-        offset,
-        len,
-    };
-    let corrupt = |offset, reason: String| Error::Corrupt {
-        path: path.to_owned(),
-        offset,
-        reason,
-    };
+    let damage = Damage { path, len };
+    let io_err = |source| damage.io(source);
+    let truncated = |what, offset| damage.truncated(what, offset);
+    let corrupt = |offset, reason| damage.corrupt(offset, reason);
     if len == 0 {
         return Err(Error::Empty {
             path: path.to_owned(),

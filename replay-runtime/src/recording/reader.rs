@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::event::Event;
 use super::format::{CHUNK_HEADER, MAX_CHUNK, MAX_STREAMS, Metadata};
-use super::header::read_header;
+use super::header::{Damage, read_header};
 use super::stream::{ChunkRef, StreamReader, chunk_crc};
 use crate::error::{Error, Result};
 
@@ -209,23 +209,13 @@ impl Scan<'_> {
     /// On an error nothing of the chunk is kept.
     fn chunk(&mut self, offset: u64) -> Result<u64> {
         let len = self.len;
-        let path = self.path;
-        let truncated = |what, offset| Error::Truncated {
-            path: path.to_owned(),
-            what,
-            offset,
+        let damage = Damage {
+            path: self.path,
             len,
         };
-        let corrupt = |offset, reason: String| Error::Corrupt {
-            path: path.to_owned(),
-            offset,
-            reason,
-        };
-        let io_err = |source| Error::Io {
-            action: "read",
-            path: path.to_owned(),
-            source,
-        };
+        let truncated = |what, offset| damage.truncated(what, offset);
+        let corrupt = |offset, reason| damage.corrupt(offset, reason);
+        let io_err = |source| damage.io(source);
         if len - offset < CHUNK_HEADER as u64 {
             return Err(truncated("a chunk header", offset));
         }
