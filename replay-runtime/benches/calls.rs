@@ -1,5 +1,7 @@
 //! Per-call cost of a `#[deterministic]` wrapper, in each mode, against the
-//! raw function and against a naive JSON-line-per-call log.
+//! raw function, against a naive JSON-line-per-call log, and against the
+//! physical limit: a minimal hand-written recorder and replayer
+//! (`minimal/mod.rs`).
 //!
 //! ```text
 //! CARGO_TARGET_DIR=/work/target-bench cargo bench -p replay-runtime --bench calls
@@ -16,6 +18,9 @@
 //! each iteration is one call with fresh arguments `(i, i * 7)`, so replay
 //! can be checked call by call against a recording of the same sequence.
 //! The machine is noisy: compare figures only as ratios within one run.
+//! `compare_to_the_limit` prints those ratios first: record and replay
+//! against the minimal ones, and the JSON log against record, timed
+//! interleaved in this run (best of five rounds).
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::fs::File;
@@ -29,6 +34,7 @@ use replay_runtime::{Error, Session, deterministic};
 use serde::Serialize;
 
 mod common;
+mod minimal;
 
 /// Divan's profiler (per-iteration allocation rows in its table), wrapped to
 /// also keep a process-wide count that the pre-run check reads directly.
@@ -222,8 +228,93 @@ fn check_sizes_and_allocations() {
     assert_eq!(record_allocs, 0, "record mode allocated per call");
 }
 
+/// Calls per round of `compare_to_the_limit`.
+const LIMIT_CALLS: u64 = 1_000_000;
+
+/// Nanoseconds per call of `calls` iterations of `f`.
+fn per_call(calls: u64, f: impl FnOnce()) -> f64 {
+    let start = std::time::Instant::now();
+    f();
+    start.elapsed().as_nanos() as f64 / calls as f64
+}
+
+/// Our record and replay against the minimal ones, and the JSON log
+/// against our record: each timed over `LIMIT_CALLS` calls of
+/// `add(i, i * 7)`, the five rounds interleaved, the best of each kept.
+fn compare_to_the_limit() {
+    let dir = TempDir::new("limit");
+    let n = LIMIT_CALLS;
+    let ours = dir.path("ours.replay");
+    let least = dir.path("least.bin");
+    let mut best = [f64::INFINITY; 5];
+    for _ in 0..5 {
+        let session = Session::record(&ours).expect("record session");
+        let record = per_call(n, || {
+            for i in 0..n {
+                black_box(add(black_box(i), black_box(i * 7)));
+            }
+        });
+        session.finish().expect("recording written");
+
+        let mut recorder = minimal::Recorder::create(&least);
+        let minimal_record = per_call(n, || {
+            for i in 0..n {
+                black_box(recorder.add(black_box(i), black_box(i * 7)));
+            }
+        });
+        recorder.finish();
+
+        let session = Session::replay(&ours).expect("replay session");
+        let replay = per_call(n, || {
+            for i in 0..n {
+                black_box(add(black_box(i), black_box(i * 7)));
+            }
+        });
+        session.finish().expect("every call replayed");
+
+        let mut replayer = minimal::Replayer::open(&least);
+        let minimal_replay = per_call(n, || {
+            for i in 0..n {
+                black_box(replayer.add(black_box(i), black_box(i * 7)));
+            }
+        });
+        assert!(replayer.done(), "every minimal call replayed");
+
+        let mut log = BufWriter::new(File::create(dir.path("log.jsonl")).expect("log"));
+        let json = per_call(n, || {
+            for i in 0..n {
+                black_box(add_logged(&mut log, black_box(i), black_box(i * 7)));
+            }
+        });
+        log.flush().expect("log written");
+
+        for (best, now) in best
+            .iter_mut()
+            .zip([record, minimal_record, replay, minimal_replay, json])
+        {
+            *best = best.min(now);
+        }
+    }
+    let [record, minimal_record, replay, minimal_replay, json] = best;
+    println!("== against the physical limit, {n} calls add(i, i * 7), best of 5 ==");
+    println!(
+        "record  {record:>6.2} ns/call  minimal {minimal_record:>6.2}  ratio {:.2}x",
+        record / minimal_record
+    );
+    println!(
+        "replay  {replay:>6.2} ns/call  minimal {minimal_replay:>6.2}  ratio {:.2}x",
+        replay / minimal_replay
+    );
+    println!(
+        "JSON log {json:>6.2} ns/call: {:.2}x our record",
+        json / record
+    );
+    println!();
+}
+
 fn main() {
     check_sizes_and_allocations();
+    compare_to_the_limit();
     divan::main();
 }
 
@@ -323,6 +414,38 @@ fn replay(bencher: Bencher) {
         Err(Error::Unconsumed { call, .. }) if i < ITERS => assert_eq!(call, i + 2),
         Err(e) => panic!("replay failed: {e}"),
     }
+}
+
+/// Case 4': The minimal hand-written recorder (`minimal/mod.rs`): the
+/// physical limit of case 3.
+#[divan::bench(sample_count = SAMPLES, sample_size = SAMPLE_SIZE)]
+fn minimal_record(bencher: Bencher) {
+    let dir = TempDir::new("minimal-record");
+    let mut recorder = minimal::Recorder::create(&dir.path("bench.bin"));
+    let mut i = 0u64;
+    bencher.bench_local(|| {
+        i += 1;
+        recorder.add(black_box(i), black_box(i * 7))
+    });
+    recorder.finish();
+}
+
+/// Case 4'': The minimal hand-written replayer: the physical limit of case 4.
+#[divan::bench(sample_count = SAMPLES, sample_size = SAMPLE_SIZE)]
+fn minimal_replay(bencher: Bencher) {
+    let dir = TempDir::new("minimal-replay");
+    let path = dir.path("bench.bin");
+    let mut recorder = minimal::Recorder::create(&path);
+    for i in 1..=ITERS {
+        recorder.add(i, i * 7);
+    }
+    recorder.finish();
+    let mut replayer = minimal::Replayer::open(&path);
+    let mut i = 0u64;
+    bencher.bench_local(|| {
+        i += 1;
+        replayer.add(black_box(i), black_box(i * 7))
+    });
 }
 
 /// Case 5: A naive recorder: one JSON line per call into a `BufWriter<File>`
