@@ -288,9 +288,9 @@ fn compare_to_the_limit() {
         });
         log.flush().expect("log written");
 
-        for (best, now) in best
-            .iter_mut()
-            .zip([record, minimal_record, replay, minimal_replay, json])
+        for (best, now) in
+            best.iter_mut()
+                .zip([record, minimal_record, replay, minimal_replay, json])
         {
             *best = best.min(now);
         }
