@@ -1,6 +1,6 @@
 //! Sessions: the public API that chooses a thread's mode and its
 //! recording. What the session's threads share lives in `shared.rs`, the
-//! thread's own state in `context.rs`.
+//! thread's own state in `context/`.
 
 use std::fmt;
 use std::marker::PhantomData;

@@ -20,7 +20,7 @@ const LAYERS: &[&[&str]] = &[
     &["cursor/"],
     &["handles/raw.rs", "handles/slots.rs"],
     &["shared.rs"],
-    &["context.rs"],
+    &["context/"],
     &["handles/", "identity.rs", "panic_hook.rs"],
     &["call/"],
     &["sync/"],
@@ -609,7 +609,7 @@ fn an_upward_import_in_any_spelling_is_found() {
         ),
         (
             "mod-reexport",
-            "context.rs",
+            "context/mod.rs",
             "use crate::handles::ContextPtr;",
         ),
         (

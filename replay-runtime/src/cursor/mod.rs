@@ -2,7 +2,7 @@
 //! does against it, and is the single owner of divergence. Every
 //! divergence report is built by [`Cursor::diverge`], which also remembers
 //! it for `Session::finish`. The cursor knows nothing of thread-locals: the
-//! thread context (`context.rs`) hands it out and switches the thread's
+//! thread context (`context/`) hands it out and switches the thread's
 //! mode when it reports a divergence.
 
 use std::panic::Location;

@@ -5,7 +5,6 @@
 //! installed and ended through [`Installed`].
 
 use std::cell::{Cell, RefCell, RefMut};
-use std::collections::VecDeque;
 use std::panic::Location;
 use std::path::Path;
 use std::sync::Arc;
@@ -18,57 +17,6 @@ use crate::recording::format::ThreadEvent;
 use crate::recording::sink::Sink;
 use crate::recording::writer::StreamWriter;
 use crate::shared::Shared;
-
-/// What `#[deterministic]` calls made on this thread now do.
-///
-/// The three modes in which wrappers go straight through come first, so
-/// that testing for them is one comparison.
-#[doc(hidden)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
-pub enum ThreadMode {
-    /// No session: calls go straight through.
-    Off = 0,
-    /// Inside an `#[assume_deterministic]` function, outside any recorded
-    /// call: it runs in every mode, so what it does (numbering identities,
-    /// making contexts) happens alike in record and replay.
-    Assumed = 1,
-    /// Inside a recorded or replayed call: its own boundary calls are part
-    /// of it and go straight through, and what it does happens only where
-    /// the call really runs.
-    InCall = 2,
-    /// Recording.
-    Record = 3,
-    /// Replaying.
-    Replay = 4,
-    /// Replaying, after a divergence: calls panic again.
-    Diverged = 5,
-}
-
-/// What the runtime is doing with values, as `#[mapped]` handles need to
-/// know: arguments are looked up, results are registered.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Phase {
-    /// Not encoding or decoding a call.
-    Idle,
-    /// Encoding a call's arguments.
-    Args,
-    /// Encoding (record) or decoding (replay) a call's results.
-    Results,
-    /// Rendering values for a divergence report: no side effects.
-    Display,
-    /// Replay, before a call that runs for real: noting the recorded
-    /// result's handles, in order.
-    Collect,
-    /// Replay, after a call that ran for real: binding the real result's
-    /// handles to the noted ones.
-    Bind,
-    /// Replay, invoking a recorded callback: the callback runs its body.
-    Invoking,
-    /// Recording, inside the real call of a function of an extern block: a
-    /// callback foreign code makes now is recorded nested in the call.
-    Foreign,
-}
 
 /// A thread's session state while it runs: the stream it records or
 /// replays, what the session's threads share, and the handle notes of the
@@ -86,20 +34,6 @@ pub(crate) enum Active {
     Replay(Cursor),
 }
 
-/// What encoding a replayed call's arguments (and binding its real
-/// result) noted about handles: per thread, as calls are.
-#[derive(Debug, Default)]
-pub(crate) struct Notes {
-    /// A stale or unknown handle, described.
-    pub(crate) error: Option<String>,
-    /// A handle with a real value: the call may run for real.
-    pub(crate) real: bool,
-    /// A placeholder, which has no real value.
-    pub(crate) placeholder: bool,
-    /// The recorded result's handles, while the result of a call run for real is bound.
-    pub(crate) collected: VecDeque<(u32, u32)>,
-}
-
 /// The thread's context. One `const`-initialised thread-local without a
 /// destructor, so every access is a plain load from thread-local storage,
 /// valid even while the thread is being torn down. The session state is
@@ -114,6 +48,11 @@ struct Context {
     /// See [`epoch`].
     epoch: Cell<u64>,
 }
+
+mod modes;
+
+pub use modes::ThreadMode;
+pub(crate) use modes::{Notes, Phase};
 
 thread_local! {
     static CONTEXT: Context = const {
