@@ -11,6 +11,37 @@ use replay_tests::{
     assert_contains, child, child_dir, partial_files, rt_now_nanos, scratch_dir, stderr,
 };
 
+/// Two sessions record `path`: one on another thread (one call), then this
+/// one (`calls` calls); with both live, `between` runs; this one finishes
+/// first. What each `finish` returned: this one's, the other's.
+fn race(
+    path: &std::path::Path,
+    calls: usize,
+    between: impl FnOnce(),
+) -> (replay_runtime::Result<u64>, replay_runtime::Result<u64>) {
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
+    let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+    let other = {
+        let path = path.to_owned();
+        std::thread::spawn(move || {
+            let session = Session::record(&path).expect("record on the other thread");
+            rt_now_nanos();
+            ready_tx.send(()).unwrap();
+            go_rx.recv().unwrap();
+            session.finish().map(|s| s.calls)
+        })
+    };
+    let session = Session::record(path).expect("record");
+    for _ in 0..calls {
+        rt_now_nanos();
+    }
+    ready_rx.recv().unwrap();
+    between();
+    let mine = session.finish().map(|s| s.calls);
+    go_tx.send(()).unwrap();
+    (mine, other.join().expect("the other thread"))
+}
+
 /// A complete, finished recording at `path`; its bytes.
 fn good_recording(path: &std::path::Path) -> Vec<u8> {
     let session = Session::record(path).expect("record");
@@ -95,27 +126,10 @@ fn a_caught_panic_publishes_nothing_mid_session() {
 fn after_a_panic_the_losing_recorder_of_a_path_is_still_told() {
     let dir = scratch_dir("review-two-recorders-panic");
     let path = dir.join("shared.replay");
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
-    let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
-    let other = {
-        let path = path.clone();
-        std::thread::spawn(move || {
-            let session = Session::record(&path).expect("record on the other thread");
-            rt_now_nanos();
-            ready_tx.send(()).unwrap();
-            go_rx.recv().unwrap();
-            session.finish().map(|s| s.calls)
-        })
-    };
-    let session = Session::record(&path).expect("record");
-    rt_now_nanos();
-    rt_now_nanos();
-    ready_rx.recv().unwrap();
-    // One panic, caught, while both sessions are live.
-    let _ = catch_unwind(AssertUnwindSafe(|| panic!("handled")));
-    let mine = session.finish().map(|s| s.calls);
-    go_tx.send(()).unwrap();
-    let theirs = other.join().expect("the other thread");
+    let (mine, theirs) = race(&path, 2, || {
+        // One panic, caught, while both sessions are live.
+        let _ = catch_unwind(AssertUnwindSafe(|| panic!("handled")));
+    });
     let published_calls = replay_runtime::inspect::Inspection::open(&path)
         .expect("a recording is at the path")
         .events(0)
@@ -196,24 +210,7 @@ fn two_recorders_without_a_panic_report_replaced() {
         return;
     };
     let path = dir.join("shared.replay");
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
-    let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
-    let other = {
-        let path = path.clone();
-        std::thread::spawn(move || {
-            let session = Session::record(&path).expect("record on the other thread");
-            rt_now_nanos();
-            ready_tx.send(()).unwrap();
-            go_rx.recv().unwrap();
-            session.finish().map(|s| s.calls)
-        })
-    };
-    let session = Session::record(&path).expect("record");
-    rt_now_nanos();
-    ready_rx.recv().unwrap();
-    let mine = session.finish().map(|s| s.calls);
-    go_tx.send(()).unwrap();
-    let theirs = other.join().expect("the other thread");
+    let (mine, theirs) = race(&path, 1, || {});
     assert!(mine.is_ok(), "{mine:?}");
     assert!(matches!(theirs, Err(Error::Replaced { .. })), "{theirs:?}");
 }

@@ -20,6 +20,16 @@ fn program(who: &str) -> Vec<String> {
     seen
 }
 
+/// A recording of `program("ann")` in `dir`, and the bytes of another,
+/// of `program` with a longer name, to write over it.
+fn recording_and_another(dir: &Path) -> (std::path::PathBuf, Vec<u8>) {
+    let path = dir.join("run.replay");
+    record(&path, "ann");
+    let other = dir.join("other.replay");
+    record(&other, "bob-with-a-longer-name");
+    (path, std::fs::read(&other).expect("the other"))
+}
+
 /// Writes `bytes` over the file at `path`: the same file, other bytes.
 fn rewrite_in_place(path: &Path, bytes: &[u8]) {
     std::fs::OpenOptions::new()
@@ -54,11 +64,7 @@ fn a_recording_replaced_at_its_path_under_a_running_replay_goes_unread() {
 #[test]
 fn a_recording_rewritten_in_place_under_a_running_replay_is_reported() {
     let dir = scratch_dir("reads-rewritten");
-    let path = dir.join("run.replay");
-    record(&path, "ann");
-    let other = dir.join("other.replay");
-    record(&other, "bob-with-a-longer-name");
-    let bytes = std::fs::read(&other).expect("the other");
+    let (path, bytes) = recording_and_another(&dir);
 
     let session = Session::replay(&path).expect("replay");
     // Rewritten in place: the same file, other bytes.
@@ -73,11 +79,7 @@ fn a_recording_rewritten_in_place_under_a_running_replay_is_reported() {
 #[test]
 fn a_spawned_thread_reading_a_rewritten_recording_reports_it() {
     let dir = scratch_dir("reads-rewritten-thread");
-    let path = dir.join("run.replay");
-    record(&path, "ann");
-    let other = dir.join("other.replay");
-    record(&other, "bob-with-a-longer-name");
-    let bytes = std::fs::read(&other).expect("the other");
+    let (path, bytes) = recording_and_another(&dir);
 
     let session = Session::replay(&path).expect("replay");
     greet("ann");
