@@ -238,54 +238,78 @@ fn per_call(calls: u64, f: impl FnOnce()) -> f64 {
     start.elapsed().as_nanos() as f64 / calls as f64
 }
 
+// The timed loops of `compare_to_the_limit`, one function each and never
+// inlined, so that callgrind counts each one's instructions alone:
+// `callgrind_annotate --inclusive=yes` lists them as `calls::loop_*`.
+
+#[inline(never)]
+fn loop_record(n: u64) {
+    for i in 0..n {
+        black_box(add(black_box(i), black_box(i * 7)));
+    }
+}
+
+#[inline(never)]
+fn loop_minimal_record(recorder: &mut minimal::Recorder, n: u64) {
+    for i in 0..n {
+        black_box(recorder.add(black_box(i), black_box(i * 7)));
+    }
+}
+
+#[inline(never)]
+fn loop_replay(n: u64) {
+    for i in 0..n {
+        black_box(add(black_box(i), black_box(i * 7)));
+    }
+}
+
+#[inline(never)]
+fn loop_minimal_replay(replayer: &mut minimal::Replayer, n: u64) {
+    for i in 0..n {
+        black_box(replayer.add(black_box(i), black_box(i * 7)));
+    }
+}
+
+#[inline(never)]
+fn loop_json(log: &mut impl Write, n: u64) {
+    for i in 0..n {
+        black_box(add_logged(log, black_box(i), black_box(i * 7)));
+    }
+}
+
 /// Our record and replay against the minimal ones, and the JSON log
 /// against our record: each timed over `LIMIT_CALLS` calls of
-/// `add(i, i * 7)`, the five rounds interleaved, the best of each kept.
+/// `add(i, i * 7)`, the rounds interleaved, the best of each kept.
+/// `CALLS_ROUNDS` sets the rounds (default 5; 1 under callgrind).
 fn compare_to_the_limit() {
     let dir = TempDir::new("limit");
     let n = LIMIT_CALLS;
+    let rounds: usize = std::env::var("CALLS_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(5);
     let ours = dir.path("ours.replay");
     let least = dir.path("least.bin");
     let mut best = [f64::INFINITY; 5];
-    for _ in 0..5 {
+    for _ in 0..rounds {
         let session = Session::record(&ours).expect("record session");
-        let record = per_call(n, || {
-            for i in 0..n {
-                black_box(add(black_box(i), black_box(i * 7)));
-            }
-        });
+        let record = per_call(n, || loop_record(n));
         session.finish().expect("recording written");
 
         let mut recorder = minimal::Recorder::create(&least);
-        let minimal_record = per_call(n, || {
-            for i in 0..n {
-                black_box(recorder.add(black_box(i), black_box(i * 7)));
-            }
-        });
+        let minimal_record = per_call(n, || loop_minimal_record(&mut recorder, n));
         recorder.finish();
 
         let session = Session::replay(&ours).expect("replay session");
-        let replay = per_call(n, || {
-            for i in 0..n {
-                black_box(add(black_box(i), black_box(i * 7)));
-            }
-        });
+        let replay = per_call(n, || loop_replay(n));
         session.finish().expect("every call replayed");
 
         let mut replayer = minimal::Replayer::open(&least);
-        let minimal_replay = per_call(n, || {
-            for i in 0..n {
-                black_box(replayer.add(black_box(i), black_box(i * 7)));
-            }
-        });
+        let minimal_replay = per_call(n, || loop_minimal_replay(&mut replayer, n));
         assert!(replayer.done(), "every minimal call replayed");
 
         let mut log = BufWriter::new(File::create(dir.path("log.jsonl")).expect("log"));
-        let json = per_call(n, || {
-            for i in 0..n {
-                black_box(add_logged(&mut log, black_box(i), black_box(i * 7)));
-            }
-        });
+        let json = per_call(n, || loop_json(&mut log, n));
         log.flush().expect("log written");
 
         for (best, now) in
@@ -296,7 +320,7 @@ fn compare_to_the_limit() {
         }
     }
     let [record, minimal_record, replay, minimal_replay, json] = best;
-    println!("== against the physical limit, {n} calls add(i, i * 7), best of 5 ==");
+    println!("== against the physical limit, {n} calls add(i, i * 7), best of {rounds} ==");
     println!(
         "record  {record:>6.2} ns/call  minimal {minimal_record:>6.2}  ratio {:.2}x",
         record / minimal_record
@@ -309,10 +333,16 @@ fn compare_to_the_limit() {
         "JSON log {json:>6.2} ns/call: {:.2}x our record",
         json / record
     );
+    println!("replay / record: {:.2}x", replay / record);
     println!();
 }
 
 fn main() {
+    // `CALLS_LIMIT_ONLY=1`: only the comparison, as callgrind runs it.
+    if std::env::var_os("CALLS_LIMIT_ONLY").is_some() {
+        compare_to_the_limit();
+        return;
+    }
     check_sizes_and_allocations();
     compare_to_the_limit();
     divan::main();

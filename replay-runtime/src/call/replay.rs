@@ -60,8 +60,8 @@ pub(crate) fn replay_check<A: Args, I: Args>(
             let _args = Scope::enter(ThreadMode::InCall, Phase::Args);
             cursor.scratch.clear();
             match I::COUNT > 0 && cursor.records_inouts() {
-                true => format::put_args(&mut cursor.scratch, &Both(args, inouts)),
-                false => format::put_args(&mut cursor.scratch, args),
+                true => format::put_bare_args(&mut cursor.scratch, &Both(args, inouts)),
+                false => format::put_bare_args(&mut cursor.scratch, args),
             }
         };
         let matched = cursor.next_call(site, location)?;
@@ -84,9 +84,8 @@ pub(crate) fn replay_check<A: Args, I: Args>(
                 return Err(cursor.diverged_at(site, location, summary));
             }
         };
-        let mut mine = &cursor.scratch[..];
-        let mine = format::take_blob(&mut mine).unwrap_or_default();
-        if digested != mine_digested || mine != cursor.recorded_args() {
+        let mine = &cursor.scratch[..];
+        if digested != mine_digested || !format::same_bytes(mine, cursor.recorded_args()) {
             let report = {
                 let _display = Scope::enter(ThreadMode::InCall, Phase::Display);
                 match cursor.records_inouts() {

@@ -41,8 +41,12 @@ pub(crate) struct Cursor {
     ended: bool,
     /// A note for every report when another program made the recording.
     other_program: Option<String>,
-    /// The current recorded call's site, arguments and results.
+    /// The current recorded call's site, arguments and results. The
+    /// arguments of a plain call stay in the reader's chunk (`args_at`):
+    /// they are compared before anything else is read.
     current: usize,
+    args_at: Option<std::ops::Range<usize>>,
+    rest_at: Option<std::ops::Range<usize>>,
     recorded_args: Vec<u8>,
     recorded_rest: Vec<u8>,
     /// The actual call's arguments, encoded for comparison.
@@ -149,6 +153,8 @@ impl Cursor {
             ended: stream.is_some_and(|s| s.ended),
             other_program: other_program(&recording.metadata),
             current: 0,
+            args_at: None,
+            rest_at: None,
             recorded_args: Vec::new(),
             recorded_rest: Vec::new(),
             scratch: Vec::new(),
@@ -198,6 +204,8 @@ impl Cursor {
                     args,
                     rest,
                 }) => {
+                    self.args_at = None;
+                    self.rest_at = None;
                     self.recorded_args.clear();
                     self.recorded_args.extend_from_slice(args);
                     self.recorded_rest.clear();
@@ -211,6 +219,8 @@ impl Cursor {
                     digested,
                     args,
                 }) => {
+                    self.args_at = None;
+                    self.rest_at = None;
                     self.recorded_args.clear();
                     self.recorded_args.extend_from_slice(args);
                     self.recorded_rest.clear();
@@ -219,6 +229,7 @@ impl Cursor {
                     return Ok(Next::Call(digested));
                 }
                 Some(Event::CloseCall { rest }) => {
+                    self.rest_at = None;
                     self.recorded_rest.clear();
                     self.recorded_rest.extend_from_slice(rest);
                     return Ok(Next::Nested(Nested::Closed));
@@ -310,8 +321,54 @@ impl Cursor {
     }
 
     /// Advances to the next recorded call, checking it is to `site`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn next_call(
+        &mut self,
+        site: &'static Site,
+        location: &'static Location<'static>,
+    ) -> Result<Matched, Divergence> {
+        // Most calls: a plain call, read in place.
+        if self.run.is_none_or(|(_, left)| left == 0)
+            && let Some(call) = self.reader.next_plain_call(self.sites.len())
+        {
+            self.current = call.site;
+            self.open = false;
+            self.args_at = Some(call.args);
+            self.rest_at = Some(call.rest);
+            return self.call_to(site, location, call.digested);
+        }
+        self.next_call_slow(site, location)
+    }
+
+    /// Checks that the current recorded call is to `site`: by address
+    /// once a site has matched, by name the first time.
+    #[inline(always)]
+    fn call_to(
+        &mut self,
+        site: &'static Site,
+        location: &'static Location<'static>,
+        digested: bool,
+    ) -> Result<Matched, Divergence> {
+        let matched = Matched {
+            digested,
+            open: self.open,
+        };
+        let address = site as *const Site as usize;
+        let recorded = &mut self.sites[self.current];
+        if recorded.matched == address {
+            return Ok(matched);
+        }
+        if recorded.name == site.full_name() {
+            recorded.matched = address;
+            return Ok(matched);
+        }
+        let report = self.call_report(site, location, "another function was called".into());
+        Err(self.diverge(report))
+    }
+
+    /// [`Cursor::next_call`] for any event.
+    #[inline(never)]
+    fn next_call_slow(
         &mut self,
         site: &'static Site,
         location: &'static Location<'static>,
@@ -322,23 +379,7 @@ impl Cursor {
         };
         let (summary, expected) = match next {
             Err(pending) => pending,
-            Ok(Ok(Next::Call(digested))) => {
-                let matched = Matched {
-                    digested,
-                    open: self.open,
-                };
-                let address = site as *const Site as usize;
-                let recorded = &mut self.sites[self.current];
-                if recorded.matched == address {
-                    return Ok(matched);
-                }
-                if recorded.name == site.full_name() {
-                    recorded.matched = address;
-                    return Ok(matched);
-                }
-                let report = self.call_report(site, location, "another function was called".into());
-                return Err(self.diverge(report));
-            }
+            Ok(Ok(Next::Call(digested))) => return self.call_to(site, location, digested),
             Ok(Ok(Next::Thread(event))) => (
                 "the program called a function where threads met".to_owned(),
                 event.to_string(),
@@ -374,14 +415,22 @@ impl Cursor {
     }
 
     /// The current recorded call's argument blob (without its length).
+    #[inline(always)]
     pub(crate) fn recorded_args(&self) -> &[u8] {
-        &self.recorded_args
+        match &self.args_at {
+            Some(range) => self.reader.bytes(range.clone()),
+            None => &self.recorded_args,
+        }
     }
 
     /// The current recorded call's results: the return value, then the
     /// out-parameters.
+    #[inline(always)]
     pub(crate) fn recorded_results(&self) -> &[u8] {
-        &self.recorded_rest
+        match &self.rest_at {
+            Some(range) => self.reader.bytes(range.clone()),
+            None => &self.recorded_rest,
+        }
     }
 
     /// Whether a call's arguments hold the value each `&mut` parameter

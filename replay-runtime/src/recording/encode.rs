@@ -40,22 +40,28 @@ pub(crate) fn encode<T: Serialize + ?Sized>(
     value.serialize(Encoder { out })
 }
 
-/// Appends a LEB128 varint: one `reserve`, then unchecked stores.
+/// Appends a LEB128 varint: one `reserve`, then a loop of unchecked
+/// stores through a pointer kept in a register (a store through a `u8`
+/// pointer may alias the `Vec`'s own fields, so indexing it would reload
+/// them on every byte).
 #[inline(always)]
 pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     out.reserve(10);
     let len = out.len();
-    let spare = out.spare_capacity_mut();
-    let mut i = 0;
-    while v >= 0x80 {
-        spare[i].write(v as u8 | 0x80);
-        v >>= 7;
-        i += 1;
+    // SAFETY: `reserve(10)` made room for a u64 varint (at most 10 bytes)
+    // after `len`; the loop writes one byte per 7 bits, then `set_len`
+    // covers exactly the bytes written.
+    unsafe {
+        let start = out.as_mut_ptr().add(len);
+        let mut at = start;
+        while v >= 0x80 {
+            at.write(v as u8 | 0x80);
+            v >>= 7;
+            at = at.add(1);
+        }
+        at.write(v as u8);
+        out.set_len(len + at.offset_from(start) as usize + 1);
     }
-    spare[i].write(v as u8);
-    // SAFETY: `reserve(10)` made room for a u64 varint, and bytes
-    // `len..=len + i` were written just above.
-    unsafe { out.set_len(len + i + 1) };
 }
 
 fn put_varint_u128(out: &mut Vec<u8>, mut v: u128) {

@@ -176,6 +176,26 @@ pub(crate) fn take_blob<'a>(bytes: &mut &'a [u8]) -> Option<&'a [u8]> {
     Some(blob)
 }
 
+/// Whether two byte strings are equal: inline for the short ones a call's
+/// arguments usually are (two overlapping word loads each), `memcmp` for
+/// the rest.
+#[inline(always)]
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let len = a.len();
+    if len != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().unwrap_or([0; 8]));
+    let half = |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().unwrap_or([0; 4]));
+    match len {
+        0 => true,
+        1..4 => a.iter().zip(b).all(|(x, y)| x == y),
+        4..8 => half(a, 0) == half(b, 0) && half(a, len - 4) == half(b, len - 4),
+        8..=16 => word(a, 0) == word(b, 0) && word(a, len - 8) == word(b, len - 8),
+        _ => a == b,
+    }
+}
+
 /// 64-bit FNV-1a: the digest of an argument too large to store.
 pub(crate) fn digest(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
@@ -196,36 +216,48 @@ pub(crate) trait ArgValues {
 
 /// Appends a call's argument blob (a length, then the arguments or their
 /// digests). Returns whether they were digested.
-#[inline]
+#[inline(always)]
 pub(crate) fn put_args<A: ArgValues + ?Sized>(
     buf: &mut Vec<u8>,
     args: &A,
 ) -> Result<bool, EncodeError> {
     let at = buf.len();
     buf.push(0);
+    let digested = put_bare_args(buf, args)?;
+    patch_len(buf, at);
+    Ok(digested)
+}
+
+/// Appends a call's arguments, or their digests, without a length (as
+/// replay encodes them to compare). Returns whether they were digested.
+#[inline(always)]
+pub(crate) fn put_bare_args<A: ArgValues + ?Sized>(
+    buf: &mut Vec<u8>,
+    args: &A,
+) -> Result<bool, EncodeError> {
+    let at = buf.len();
     args.encode_all(buf)?;
-    if buf.len() - at - 1 <= INLINE_ARGS {
-        patch_len(buf, at);
+    if buf.len() - at <= INLINE_ARGS {
         return Ok(false);
     }
     put_digests(buf, args, at)?;
     Ok(true)
 }
 
+/// Replaces the arguments encoded from `at` on by one digest each.
 #[cold]
 fn put_digests<A: ArgValues + ?Sized>(
     buf: &mut Vec<u8>,
     args: &A,
     at: usize,
 ) -> Result<(), EncodeError> {
-    buf.truncate(at + 1);
+    buf.truncate(at);
     let mut one = Vec::new();
     for i in 0..args.count() {
         one.clear();
         args.encode_one(i, &mut one)?;
         buf.extend_from_slice(&digest(&one).to_le_bytes());
     }
-    patch_len(buf, at);
     Ok(())
 }
 
@@ -272,6 +304,21 @@ mod tests {
             let mut bytes = &buf[..];
             assert_eq!(take_varint(&mut bytes), Some(v));
             assert!(bytes.is_empty());
+        }
+    }
+
+    #[test]
+    fn same_bytes_agrees_with_slice_equality() {
+        let base: Vec<u8> = (0..40).collect();
+        for len in 0..40 {
+            let a = &base[..len];
+            assert!(same_bytes(a, a));
+            for at in 0..len {
+                let mut b = a.to_vec();
+                b[at] ^= 1;
+                assert!(!same_bytes(a, &b), "{len} {at}");
+            }
+            assert!(!same_bytes(a, &base[..len + 1]));
         }
     }
 
