@@ -64,13 +64,15 @@ pub(crate) fn install() {
                 // too: that call stays staged (its guard records it as
                 // panicked if the panic leaves it), and nothing is
                 // published (the session goes on). What is complete is
-                // written, in case the previous hook ends the process.
+                // written (the background writer is waited for), in case
+                // the previous hook ends the process.
                 // Kept only while a recorded call is open (the writer is
                 // busy when a `Serialize` of the call's panics): a panic
                 // outside any call ends none, and its message must not be
                 // taken for a later call's.
                 let during = match context::with_writer(|w| {
                     w.flush();
+                    w.sink().drain();
                     w.call_open().then(|| w.calls())
                 }) {
                     Some(None) => None,

@@ -12,6 +12,7 @@ mod publish;
 pub(crate) mod reader;
 pub(crate) mod salvage;
 pub(crate) mod sink;
+mod spool;
 pub(crate) mod stream;
 pub(crate) mod writer;
 

@@ -4,22 +4,20 @@
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use super::format::{self, MAGIC, Metadata, VERSION, meta_crc};
 use super::publish::{PublishError, Staged};
+use super::spool::{Output, Spool};
 use crate::error::{Error, Result};
 
-/// The file all of a recording's streams write into.
+/// The file all of a recording's streams write into, through the
+/// session's background writer.
 pub(crate) struct Sink {
     path: PathBuf,
-    file: Mutex<File>,
-    /// The first write error; later writes are skipped, the recording is
-    /// never published, and `finish` reports it.
-    failed: Mutex<Option<io::Error>>,
-    /// Bytes written so far, header included.
-    bytes: AtomicU64,
+    output: Arc<Output>,
+    spool: Spool,
     /// The temporary file written until it is published at `path` (none
     /// when `path` is a device or a pipe, written directly).
     staged: Option<Staged>,
@@ -65,11 +63,11 @@ impl Sink {
                 source,
             });
         }
+        let output = Arc::new(Output::new(file, header.len() as u64));
         let sink = Arc::new(Sink {
             path: path.to_owned(),
-            file: Mutex::new(file),
-            failed: Mutex::new(None),
-            bytes: AtomicU64::new(header.len() as u64),
+            spool: Spool::start(Arc::clone(&output)),
+            output,
             staged,
             published: AtomicBool::new(false),
             metadata,
@@ -85,37 +83,34 @@ impl Sink {
         &self.metadata
     }
 
-    /// Bytes written so far, header included.
+    /// Bytes written so far, header included (of what the background
+    /// writer has written: all of it once `finish` returned).
     pub(crate) fn bytes(&self) -> u64 {
-        self.bytes.load(Ordering::Relaxed)
+        self.output.bytes()
     }
 
-    pub(super) fn write(&self, bytes: &[u8]) {
-        let mut failed = self.failed.lock().unwrap_or_else(PoisonError::into_inner);
-        if failed.is_some() {
-            return;
-        }
-        let mut file = self.file.lock().unwrap_or_else(PoisonError::into_inner);
-        match file.write_all(bytes) {
-            Ok(()) => {
-                self.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
-            }
-            Err(e) => *failed = Some(e),
-        }
+    /// Hands a full chunk (header reserved, its length and stream set) to
+    /// the background writer; returns an empty buffer for the next one.
+    pub(super) fn exchange(&self, chunk: Vec<u8>) -> Vec<u8> {
+        self.spool.exchange(chunk)
+    }
+
+    /// Waits until the background writer has written every chunk handed
+    /// over.
+    pub(crate) fn drain(&self) {
+        self.spool.drain();
     }
 
     /// Fails the recording: nothing more is written and `finish` reports why.
     pub(crate) fn fail(&self, reason: String) {
-        let mut failed = self.failed.lock().unwrap_or_else(PoisonError::into_inner);
-        failed.get_or_insert_with(|| io::Error::other(reason));
+        self.output
+            .failed()
+            .get_or_insert_with(|| io::Error::other(reason));
     }
 
     /// Whether a write failed: the recording will not be published.
     fn has_failed(&self) -> bool {
-        self.failed
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .is_some()
+        self.output.failed().is_some()
     }
 
     /// Moves the recording to its path (once), unless a write failed: from
@@ -123,12 +118,15 @@ impl Sink {
     /// into the same file.
     pub(crate) fn publish(&self) -> Result<()> {
         let Some(staged) = &self.staged else {
+            self.spool.drain();
             return Ok(());
         };
+        // Everything handed over so far is written first.
+        self.spool.drain();
         if self.has_failed() || self.published.swap(true, Ordering::AcqRel) {
             return Ok(());
         }
-        let file = self.file.lock().unwrap_or_else(PoisonError::into_inner);
+        let file = self.output.file();
         let published = staged.publish(&file);
         if published.is_err() {
             // Not published: a later attempt tries again, and fails again
@@ -153,25 +151,17 @@ impl Sink {
     /// recording is then not published: the temporary file keeps what was
     /// written, if anything beyond the header, for `replay salvage`).
     pub(crate) fn finish(&self) -> Result<()> {
-        let failed = self
-            .failed
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
+        self.spool.drain();
+        let failed = self.output.failed().take();
         let Some(source) = failed else {
             return match self.published.load(Ordering::Acquire) {
                 // Published early (by the panic hook): what followed is
                 // made durable too.
-                true => self
-                    .file
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .sync_all()
-                    .map_err(|source| Error::Io {
-                        action: "write",
-                        path: self.path.clone(),
-                        source,
-                    }),
+                true => self.output.file().sync_all().map_err(|source| Error::Io {
+                    action: "write",
+                    path: self.path.clone(),
+                    source,
+                }),
                 false => self.publish(),
             };
         };

@@ -17,7 +17,8 @@ use crate::site::Site;
 static WRITER_SERIAL: AtomicU32 = AtomicU32::new(1);
 
 /// One thread's stream: events are encoded straight into `buf`, behind a
-/// reserved chunk header, and written when a block fills.
+/// reserved chunk header, and handed to the session's background writer
+/// when a block fills.
 pub(crate) struct StreamWriter {
     sink: Arc<Sink>,
     stream: u32,
@@ -264,15 +265,11 @@ impl StreamWriter {
             self.buf.truncate(CHUNK_HEADER);
             return;
         };
-        let stream = self.stream.to_le_bytes();
-        let mut crc = crc32fast::Hasher::new();
-        crc.update(&stream);
-        crc.update(&self.buf[CHUNK_HEADER..]);
+        // The background writer seals it with its checksum.
         self.buf[0..4].copy_from_slice(&payload_len.to_le_bytes());
-        self.buf[4..8].copy_from_slice(&crc.finalize().to_le_bytes());
-        self.buf[8..12].copy_from_slice(&stream);
-        self.sink.write(&self.buf);
-        self.buf.truncate(CHUNK_HEADER);
+        self.buf[8..12].copy_from_slice(&self.stream.to_le_bytes());
+        let full = std::mem::take(&mut self.buf);
+        self.buf = self.sink.exchange(full);
         self.run = None;
     }
 
