@@ -43,6 +43,44 @@ const META_PANICKED: u64 = 13;
 /// The longest panic message kept, in bytes: the rest is cut off.
 pub(crate) const MAX_PANIC_MESSAGE: usize = 4096;
 
+/// A plain call whose head and two lengths take one byte each, as most
+/// calls do: where its arguments and results lie in its chunk. Replay and
+/// validation read these in place, without the general decoder.
+pub(crate) struct PlainCall {
+    pub(crate) site: usize,
+    pub(crate) digested: bool,
+    pub(crate) args: std::ops::Range<usize>,
+    pub(crate) rest: std::ops::Range<usize>,
+}
+
+impl PlainCall {
+    /// The event at `at` in `payload`, if it is a plain call to one of the
+    /// first `sites` sites; `None` for anything else (the general decoder
+    /// then reads it, and says what is wrong with it if anything is).
+    #[inline(always)]
+    pub(crate) fn at(payload: &[u8], at: usize, sites: usize) -> Option<PlainCall> {
+        let &[head, args_len, ..] = payload.get(at..)? else {
+            return None;
+        };
+        // Kinds 0 and 1 are calls (`KIND_CALL`, `KIND_CALL_DIGESTED`).
+        if head >= 0x80 || head & 2 != 0 || usize::from(head >> 2) >= sites || args_len >= 0x80 {
+            return None;
+        }
+        let rest_at = at + 2 + usize::from(args_len);
+        let rest_len = *payload.get(rest_at)?;
+        let end = rest_at + 1 + usize::from(rest_len);
+        if rest_len >= 0x80 || end > payload.len() {
+            return None;
+        }
+        Some(PlainCall {
+            site: usize::from(head >> 2),
+            digested: head & 1 != 0,
+            args: at + 2..rest_at,
+            rest: rest_at + 1..end,
+        })
+    }
+}
+
 /// One decoded event, borrowing from its chunk.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Event<'a> {

@@ -6,7 +6,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::event::Event;
+use super::event::{Event, PlainCall};
 use super::format::{CHUNK_HEADER, MAX_CHUNK, MAX_STREAMS, Metadata};
 use super::header::{Damage, read_header};
 use super::stream::{ChunkRef, StreamReader, chunk_crc};
@@ -264,7 +264,14 @@ impl Scan<'_> {
         let mut ended = false;
         let mut bytes = &self.payload[..];
         while !bytes.is_empty() {
-            let at = start + (self.payload.len() - bytes.len()) as u64;
+            // Most events: a plain call to a defined site, sound as it is.
+            let from = self.payload.len() - bytes.len();
+            if let Some(call) = PlainCall::at(&self.payload, from, sites as usize) {
+                calls += 1;
+                bytes = &self.payload[call.rest.end..];
+                continue;
+            }
+            let at = start + from as u64;
             let event = Event::take(&mut bytes).map_err(|e| corrupt(at, e.into()))?;
             if event.since() > self.version {
                 return Err(corrupt(

@@ -29,14 +29,7 @@ pub(crate) fn chunk_crc(stream: u32, payload: &[u8]) -> u32 {
     hasher.finalize()
 }
 
-/// A plain call read in place by [`StreamReader::next_plain_call`]: where
-/// its arguments and results lie in the chunk in memory.
-pub(crate) struct PlainCall {
-    pub(crate) site: usize,
-    pub(crate) digested: bool,
-    pub(crate) args: std::ops::Range<usize>,
-    pub(crate) rest: std::ops::Range<usize>,
-}
+use super::event::PlainCall;
 
 /// One stream's events, one chunk in memory at a time, read from the
 /// validated file handle.
@@ -71,33 +64,13 @@ impl StreamReader {
     }
 
     /// The next event if it is a plain call to one of the first `sites`
-    /// sites whose head and two lengths take one byte each, as most calls
-    /// do: read in place, without the general decoder. `None` leaves the
+    /// sites, read in place (see [`PlainCall::at`]). `None` leaves the
     /// event to [`StreamReader::next_event`].
     #[inline(always)]
     pub(crate) fn next_plain_call(&mut self, sites: usize) -> Option<PlainCall> {
-        let at = self.pos;
-        let payload = &self.payload[..];
-        let &[head, args_len, ..] = payload.get(at..)? else {
-            return None;
-        };
-        // Kinds 0 and 1 are calls (`KIND_CALL`, `KIND_CALL_DIGESTED`).
-        if head >= 0x80 || head & 2 != 0 || usize::from(head >> 2) >= sites || args_len >= 0x80 {
-            return None;
-        }
-        let rest_at = at + 2 + usize::from(args_len);
-        let rest_len = *payload.get(rest_at)?;
-        let end = rest_at + 1 + usize::from(rest_len);
-        if rest_len >= 0x80 || end > payload.len() {
-            return None;
-        }
-        self.pos = end;
-        Some(PlainCall {
-            site: usize::from(head >> 2),
-            digested: head & 1 != 0,
-            args: at + 2..rest_at,
-            rest: rest_at + 1..end,
-        })
+        let call = PlainCall::at(&self.payload, self.pos, sites)?;
+        self.pos = call.rest.end;
+        Some(call)
     }
 
     /// Bytes `range` of the chunk in memory: valid until the next event
