@@ -37,14 +37,12 @@ pub(crate) enum Open {
 ///   time ([`Order::claim`]), and only a replaying thread waits. So a
 ///   recorded open is two relaxed loads and stores (or one relaxed add),
 ///   and no look for waiters.
-/// - Replaying, a thread waiting for its turn reads the counts without the
-///   lock, and parks. An open stores the counts, then looks whether anyone
-///   waits; a waiter registers, then looks at the counts. Each side writes
-///   one location and then reads the other's: only sequential consistency
-///   makes at least one of them see the other (store buffering otherwise
-///   lets both read the old values, and the waiter would sleep a whole
-///   slice for a turn that came). That is the one `SeqCst` operation of a
-///   replayed open.
+/// - Replaying, a waiting thread reads the counts without the lock, and
+///   parks. An open stores the counts, then looks for waiters; a waiter
+///   registers, then reads the counts: each side writes one location, then
+///   reads the other's. Only `SeqCst` makes one of them see the other (else
+///   both may read old values, and the waiter sleeps a whole slice for a
+///   turn that came): the one `SeqCst` operation of a replayed open.
 #[derive(Debug, Default)]
 pub(crate) struct Order {
     /// The session the counts belong to: a lock (a `static` one, say)
@@ -134,10 +132,9 @@ impl Order {
             shared: mine,
             first: Some(location),
         };
-        // Acquire: the other session's last open (its counts' last stores)
-        // happened before its threads dropped their share of it, each with
-        // a release decrement; `strong_count` read zero from the last of
-        // them, and this fence makes those stores come before the reset.
+        // Acquire: the other session's threads counted before they dropped
+        // their share of it (a release decrement each, the last of them
+        // read above), so their counts come before this reset.
         fence(Acquire);
         // Relaxed: published by the release store of `session` just after.
         self.version.store(0, Relaxed);
@@ -180,8 +177,7 @@ impl Order {
     pub(crate) fn replayed(&self, open: Open) {
         let now = match open {
             Open::Write => {
-                // Relaxed: this thread holds the lock alone; the release
-                // in the next line publishes the reset to the waiters.
+                // Relaxed: held alone; the next line's release publishes it.
                 self.reads.store(0, Relaxed);
                 // SeqCst: the store half of the store-then-look handshake
                 // with a waiter (see `Order`), and at least release: a
@@ -209,8 +205,7 @@ impl Order {
     /// Wakes the threads waiting for `version`.
     #[cold]
     fn wake(&self, version: u64) {
-        // The waiter pushed itself before it registered in `waiters`, which
-        // this thread saw: this lock comes after its push.
+        // A waiter this open did not see in `waiters` sees its counts.
         let parked = self.parked.lock().unwrap_or_else(PoisonError::into_inner);
         for (_, thread) in parked.iter().filter(|(v, _)| *v == version) {
             thread.unpark();
@@ -226,10 +221,9 @@ impl Order {
         if self.session.load(Acquire) != session {
             return (0, 0);
         }
-        // Unregistered (spinning), acquire is enough: the version's
-        // acquire pairs with the release of the write-open that stored it,
-        // so `reads` is read as reset by that open, or later (a consistent
-        // pair: a write-open's turn never reads an older version's count).
+        // Spinning, acquire is enough: it pairs with the release of the
+        // write-open that stored the version, so `reads` is read as that
+        // open reset it, or later, never an older version's count.
         // Registered, SeqCst: the look half of the handshake.
         let (version, reads): (Ordering, Ordering) = if registered {
             (SeqCst, SeqCst)
