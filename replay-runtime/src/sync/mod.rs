@@ -6,7 +6,8 @@
 //! received. Replay makes every thread wait until the lock reaches the
 //! recorded version, or until the recorded sender's message arrives, so
 //! threads meet in the recorded order however the OS schedules them.
-//! Without a session they behave as std's, at the cost of a version count.
+//! Without a session they behave as std's, at the cost of a check of the
+//! thread's mode.
 //!
 //! ```
 //! use replay_runtime::sync::{Mutex, mpsc};

@@ -2,8 +2,8 @@
 //! them.
 
 use std::panic::Location;
-use std::sync::atomic::Ordering::SeqCst;
-use std::sync::atomic::{AtomicU64, AtomicUsize};
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering, fence};
 use std::sync::{Arc, LockResult, Mutex, PoisonError, TryLockError, TryLockResult, Weak};
 use std::thread::Thread;
 
@@ -22,10 +22,27 @@ pub(crate) enum Open {
 }
 
 /// Where a lock stands: its version counts write-opens, `reads` the
-/// read-opens since the last write-open. Updated only while the lock is
-/// held (a write-open holds it alone), so plain atomics suffice. Replaying
-/// threads that must wait park, registered with the version they wait
-/// for: an open wakes exactly the threads whose version has come.
+/// read-opens since the last write-open. Replaying threads that must wait
+/// park, registered with the version they wait for: an open wakes exactly
+/// the threads whose version has come.
+///
+/// The memory orderings, in short (each atomic access says why its own is
+/// enough):
+///
+/// - `version` and `reads` change only while the lock is held: a
+///   write-open holds it alone, read-opens share it and only add to
+///   `reads`. The lock's own acquire and release order the counts from one
+///   holder to the next, so the holder's accesses can be relaxed.
+/// - Recording, nobody waits on a lock: a lock serves one session at a
+///   time ([`Order::claim`]), and only a replaying thread waits. So a
+///   recorded open is two relaxed loads and stores (or one relaxed add),
+///   and no look for waiters.
+/// - Replaying, a waiting thread reads the counts without the lock, and
+///   parks. An open stores the counts, then looks for waiters; a waiter
+///   registers, then reads the counts: each side writes one location, then
+///   reads the other's. Only `SeqCst` makes one of them see the other (else
+///   both may read old values, and the waiter sleeps a whole slice for a
+///   turn that came): the one `SeqCst` operation of a replayed open.
 #[derive(Debug, Default)]
 pub(crate) struct Order {
     /// The session the counts belong to: a lock (a `static` one, say)
@@ -69,17 +86,30 @@ impl Order {
     /// would return other values than recorded. So the second live session
     /// to open a lock panics here, naming the problem and the fix, rather
     /// than recording something that cannot be replayed.
+    #[inline]
     #[track_caller]
     fn claim(&self, serial: u64) {
-        if self.session.load(SeqCst) == serial {
+        // Acquire, paired with the release store below: a thread that sees
+        // its session here also sees the counts reset to zero for it, and
+        // opens from there (the reset and this load are not under the
+        // lock, so the lock's own ordering does not cover them).
+        if self.session.load(Acquire) == serial {
             return;
         }
+        self.claim_slow(serial);
+    }
+
+    #[cold]
+    #[track_caller]
+    fn claim_slow(&self, serial: u64) {
         let Some(mine) = context::with_shared(Arc::downgrade) else {
             return;
         };
         let location = Location::caller();
         let mut owner = self.owner.lock().unwrap_or_else(PoisonError::into_inner);
-        if self.session.load(SeqCst) == serial {
+        // Relaxed: `session` is stored only under `owner`, which this
+        // thread holds, so the mutex orders every store before this load.
+        if self.session.load(Relaxed) == serial {
             return; // another thread of this session claimed it meanwhile
         }
         // Only counting the strong references: upgrading could drop the
@@ -102,44 +132,105 @@ impl Order {
             shared: mine,
             first: Some(location),
         };
-        self.version.store(0, SeqCst);
-        self.reads.store(0, SeqCst);
-        self.session.store(serial, SeqCst);
+        // Acquire: the other session's threads counted before they dropped
+        // their share of it (a release decrement each, the last of them
+        // read above), so their counts come before this reset.
+        fence(Acquire);
+        // Relaxed: published by the release store of `session` just after.
+        self.version.store(0, Relaxed);
+        self.reads.store(0, Relaxed);
+        // Release: a thread that acquires this serial sees the reset.
+        self.session.store(serial, Release);
     }
 
-    /// Counts an open that just succeeded, in the session that claimed the
-    /// lock; returns the event recording it.
-    pub(crate) fn opened(&self, open: Open) -> ThreadEvent {
-        let version = self.version.load(SeqCst);
-        let event = match open {
+    /// Recording: counts an open that just succeeded, in the session that
+    /// claimed the lock; returns the event recording it.
+    #[inline]
+    pub(crate) fn recorded(&self, open: Open) -> ThreadEvent {
+        // All relaxed: this thread holds the lock, so the previous holder's
+        // counts came before it through the lock's acquire, and the next
+        // holder gets ours through its release. A write-open holds it
+        // alone: nobody else touches the counts meanwhile, so a load and a
+        // store do what `swap` would. While recording, no thread waits on
+        // the counts (only replay waits, and a lock serves one session).
+        let version = self.version.load(Relaxed);
+        match open {
             Open::Write => {
-                let reads = self.reads.swap(0, SeqCst);
-                self.version.store(version + 1, SeqCst);
+                let reads = self.reads.load(Relaxed);
+                self.reads.store(0, Relaxed);
+                self.version.store(version + 1, Relaxed);
                 ThreadEvent::Lock { version, reads }
             }
             Open::Read => {
-                self.reads.fetch_add(1, SeqCst);
+                // An add, not a load and a store: readers share the lock
+                // and count at once. Relaxed: only the sum matters, and the
+                // next write-open sees it through the lock.
+                self.reads.fetch_add(1, Relaxed);
                 ThreadEvent::ReadLock { version }
             }
-        };
-        if self.waiters.load(SeqCst) > 0 {
-            // A waiter registers before it checks, so it either sees this
-            // update or is found here; an unpark before its park is kept.
-            let now = self.version.load(SeqCst);
-            let parked = self.parked.lock().unwrap_or_else(PoisonError::into_inner);
-            for (_, thread) in parked.iter().filter(|(v, _)| *v == now) {
-                thread.unpark();
-            }
         }
-        event
     }
 
-    /// Where the lock stands in `session` (at zero if not opened in it yet).
-    fn stands(&self, session: u64) -> (u64, u64) {
-        if self.session.load(SeqCst) != session {
+    /// Replaying: counts an open that just succeeded, and wakes the
+    /// threads whose turn that brings.
+    #[inline]
+    pub(crate) fn replayed(&self, open: Open) {
+        let now = match open {
+            Open::Write => {
+                // Relaxed: held alone; the next line's release publishes it.
+                self.reads.store(0, Relaxed);
+                // SeqCst: the store half of the store-then-look handshake
+                // with a waiter (see `Order`), and at least release: a
+                // waiter that reads the new version with acquire reads the
+                // reset `reads` too, not the last version's count.
+                self.version.fetch_add(1, SeqCst) + 1
+            }
+            Open::Read => {
+                // SeqCst: the store half of the handshake, for a writer
+                // waiting for this many reads.
+                self.reads.fetch_add(1, SeqCst);
+                // Relaxed: under the read lock the version cannot change,
+                // and the last write-open's is ours through the lock.
+                self.version.load(Relaxed)
+            }
+        };
+        // SeqCst: the look half of the handshake. A waiter registers
+        // before it reads the counts, so it either sees this open's counts
+        // or is counted here (an unpark before its park is kept).
+        if self.waiters.load(SeqCst) > 0 {
+            self.wake(now);
+        }
+    }
+
+    /// Wakes the threads waiting for `version`.
+    #[cold]
+    fn wake(&self, version: u64) {
+        // A waiter this open did not see in `waiters` sees its counts.
+        let parked = self.parked.lock().unwrap_or_else(PoisonError::into_inner);
+        for (_, thread) in parked.iter().filter(|(v, _)| *v == version) {
+            thread.unpark();
+        }
+    }
+
+    /// Where the lock stands in `session` (at zero if not opened in it
+    /// yet). `registered`: the caller is counted in `waiters`, and this is
+    /// the look half of the handshake with the opens (see `Order`).
+    fn stands(&self, session: u64, registered: bool) -> (u64, u64) {
+        // Acquire: pairs with the release of `claim`, so the counts read
+        // next are this session's (reset), not another's.
+        if self.session.load(Acquire) != session {
             return (0, 0);
         }
-        (self.version.load(SeqCst), self.reads.load(SeqCst))
+        // Spinning, acquire is enough: it pairs with the release of the
+        // write-open that stored the version, so `reads` is read as that
+        // open reset it, or later, never an older version's count.
+        // Registered, SeqCst: the look half of the handshake.
+        let (version, reads): (Ordering, Ordering) = if registered {
+            (SeqCst, SeqCst)
+        } else {
+            (Acquire, Relaxed)
+        };
+        (self.version.load(version), self.reads.load(reads))
     }
 
     /// Replay: waits until the lock stands where the recording opened it:
@@ -147,6 +238,7 @@ impl Order {
     /// parked until an open of the awaited version wakes it. A lock
     /// already past that turn is reported at once: versions and reads only
     /// grow, so the turn can never come.
+    #[inline]
     fn wait_for(
         &self,
         open: Open,
@@ -155,15 +247,32 @@ impl Order {
         location: &'static Location<'static>,
     ) -> Result<(), Box<Stalled>> {
         let ready = |(v, r): (u64, u64)| v == version && (open == Open::Read || r == reads);
+        let now = self.stands(session, false);
+        if ready(now) {
+            return Ok(()); // the common case: the turn is there
+        }
+        self.wait_slow(open, (version, reads), session, location, now)
+    }
+
+    /// The turn is not there yet: spins, then parks.
+    #[cold]
+    fn wait_slow(
+        &self,
+        open: Open,
+        (version, reads): (u64, u64),
+        session: u64,
+        location: &'static Location<'static>,
+        mut now: (u64, u64),
+    ) -> Result<(), Box<Stalled>> {
+        let ready = |(v, r): (u64, u64)| v == version && (open == Open::Read || r == reads);
         let past =
             |(v, r): (u64, u64)| v > version || (open == Open::Write && v == version && r > reads);
-        let mut now = self.stands(session);
         for _ in 0..SPINS {
             if ready(now) || past(now) {
                 break;
             }
             std::hint::spin_loop();
-            now = self.stands(session);
+            now = self.stands(session, false);
         }
         if ready(now) {
             return Ok(());
@@ -184,9 +293,11 @@ impl Order {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push((version, me.clone()));
+        // SeqCst: the store half of this thread's side of the handshake
+        // with the opens (see `Order`): registered, then it reads the counts.
         self.waiters.fetch_add(1, SeqCst);
         let result = loop {
-            let now = self.stands(session);
+            let now = self.stands(session, true);
             if ready(now) {
                 break Ok(());
             }
@@ -205,7 +316,9 @@ impl Order {
             }
             std::thread::park_timeout(Waiting::SLICE);
         };
-        self.waiters.fetch_sub(1, SeqCst);
+        // Relaxed: leaving needs no handshake. An open that still counts
+        // this thread only looks at `parked` in vain.
+        self.waiters.fetch_sub(1, Relaxed);
         self.parked
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -240,12 +353,11 @@ pub(crate) enum Plan {
 
 impl Plan {
     /// After an open succeeded: counts it, and records it when recording.
+    #[inline]
     pub(crate) fn opened(self, order: &Order, open: Open) {
         match self {
-            Plan::Record => context::record_thread_event(order.opened(open)),
-            Plan::Replay => {
-                order.opened(open);
-            }
+            Plan::Record => context::record_thread_event(order.recorded(open)),
+            Plan::Replay => order.replayed(open),
             Plan::Plain | Plan::Taken => {}
         }
     }
@@ -270,41 +382,49 @@ impl Plan {
 /// Before opening a lock: what to do, and in replay, the wait for the
 /// recorded version. `trying` is true for `try_lock`, `try_read` and
 /// `try_write`, which may have been recorded as failing.
+///
+/// Inlined into each open: without a session it is the mode's check, and
+/// recording the check of the lock's session; replay's wait is out of line.
+#[inline]
 #[track_caller]
 pub(crate) fn before_open(order: &Order, open: Open, trying: bool) -> Plan {
-    let location = Location::caller();
-    let serial = context::session_serial().unwrap_or(0);
     match context::mode() {
         ThreadMode::Off | ThreadMode::Assumed | ThreadMode::InCall => Plan::Plain,
         ThreadMode::Record => {
-            order.claim(serial);
+            // `with_shared` rather than `session_serial`: inlined here.
+            order.claim(context::with_shared(|shared| shared.serial).unwrap_or(0));
             Plan::Record
         }
-        ThreadMode::Diverged => divergence::spent("the lock opened", location),
-        ThreadMode::Replay => {
-            order.claim(serial);
-            let doing = match open {
-                Open::Read => "a read-open of a lock",
-                Open::Write => "an open of a lock",
-            };
-            let next = context::replay(location, |cursor| {
-                cursor.thread_event(doing, location, |event| match (open, event) {
-                    (Open::Write, ThreadEvent::Lock { version, reads }) => {
-                        Some(Some((version, reads)))
-                    }
-                    (Open::Read, ThreadEvent::ReadLock { version }) => Some(Some((version, 0))),
-                    (_, ThreadEvent::TryLockFailed) if trying => Some(None),
-                    _ => None,
-                })
-            });
-            match next {
-                Some(at) => match order.wait_for(open, at, serial, location) {
-                    Ok(()) => Plan::Replay,
-                    Err(stalled) => (*stalled).raise(),
-                },
-                None => Plan::Taken,
-            }
-        }
+        ThreadMode::Diverged => divergence::spent("the lock opened", Location::caller()),
+        ThreadMode::Replay => replay_turn(order, open, trying),
+    }
+}
+
+/// Replay: the recorded open's turn, waited for.
+#[inline(never)]
+#[track_caller]
+fn replay_turn(order: &Order, open: Open, trying: bool) -> Plan {
+    let location = Location::caller();
+    let serial = context::session_serial().unwrap_or(0);
+    order.claim(serial);
+    let doing = match open {
+        Open::Read => "a read-open of a lock",
+        Open::Write => "an open of a lock",
+    };
+    let next = context::replay(location, |cursor| {
+        cursor.thread_event(doing, location, |event| match (open, event) {
+            (Open::Write, ThreadEvent::Lock { version, reads }) => Some(Some((version, reads))),
+            (Open::Read, ThreadEvent::ReadLock { version }) => Some(Some((version, 0))),
+            (_, ThreadEvent::TryLockFailed) if trying => Some(None),
+            _ => None,
+        })
+    });
+    match next {
+        Some(at) => match order.wait_for(open, at, serial, location) {
+            Ok(()) => Plan::Replay,
+            Err(stalled) => (*stalled).raise(),
+        },
+        None => Plan::Taken,
     }
 }
 

@@ -1,9 +1,10 @@
 //! Channels: the senders, the receiver, and how a receive is recorded
 //! and replayed.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::panic::Location;
 use std::time::Duration;
 
@@ -182,7 +183,36 @@ pub struct Receiver<T> {
     inner: std::sync::mpsc::Receiver<Envelope<T>>,
     /// Replay: messages that arrived before their turn, by sender, each
     /// sender's in the order sent.
-    held: RefCell<HashMap<u32, VecDeque<T>>>,
+    held: RefCell<HashMap<u32, VecDeque<T>, BuildHasherDefault<SenderHash>>>,
+    /// How many messages `held` holds: while none, a receive does not
+    /// look there.
+    held_count: Cell<usize>,
+}
+
+/// Hashes a sender, a small stream number: one multiply spreads it over
+/// the bits the table uses (SipHash's defence against chosen keys is not
+/// needed for numbers the session hands out).
+#[derive(Default)]
+struct SenderHash(u64);
+
+/// 2^64 over the golden ratio, odd: multiplying by it is a bijection.
+const SPREAD: u64 = 0x9e37_79b9_7f4a_7c15;
+
+impl Hasher for SenderHash {
+    /// Not used by `u32` keys; here for completeness.
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(byte)).wrapping_mul(SPREAD);
+        }
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.0 = u64::from(n).wrapping_mul(SPREAD);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 impl<T> fmt::Debug for Receiver<T> {
@@ -230,7 +260,8 @@ impl<T> Receiver<T> {
     fn new(inner: std::sync::mpsc::Receiver<Envelope<T>>) -> Self {
         Receiver {
             inner,
-            held: RefCell::new(HashMap::new()),
+            held: RefCell::new(HashMap::default()),
+            held_count: Cell::new(0),
         }
     }
 
@@ -322,13 +353,24 @@ impl<T> Receiver<T> {
     /// Replay: the next message `sender` sent, holding back the others.
     #[track_caller]
     fn take_from(&self, sender: u32, location: &'static Location<'static>) -> T {
-        if let Some(value) = self
-            .held
-            .borrow_mut()
-            .get_mut(&sender)
-            .and_then(VecDeque::pop_front)
-        {
-            return value;
+        if self.held_count.get() > 0 {
+            let value = self
+                .held
+                .borrow_mut()
+                .get_mut(&sender)
+                .and_then(VecDeque::pop_front);
+            if let Some(value) = value {
+                self.held_count.set(self.held_count.get() - 1);
+                return value;
+            }
+        }
+        // What has arrived already, without registering a wait for the
+        // stall report (a clock read, a lock and an allocation each).
+        while let Ok(envelope) = self.inner.try_recv() {
+            if envelope.sender == sender {
+                return envelope.value;
+            }
+            self.hold(envelope);
         }
         let waiting = Waiting::start(
             format!("a message from thread {}", describe_sender(sender)),
@@ -338,12 +380,7 @@ impl<T> Receiver<T> {
         loop {
             match self.inner.recv_timeout(Waiting::SLICE) {
                 Ok(envelope) if envelope.sender == sender => return envelope.value,
-                Ok(other) => self
-                    .held
-                    .borrow_mut()
-                    .entry(other.sender)
-                    .or_default()
-                    .push_back(other.value),
+                Ok(other) => self.hold(other),
                 Err(RecvTimeoutError::Timeout) => {
                     if let Some(Err(stalled)) = waiting.as_ref().map(Waiting::check) {
                         drop(waiting);
@@ -370,6 +407,18 @@ impl<T> Receiver<T> {
                 }
             }
         }
+    }
+}
+
+impl<T> Receiver<T> {
+    /// Replay: holds back a message that came before its turn.
+    fn hold(&self, envelope: Envelope<T>) {
+        self.held
+            .borrow_mut()
+            .entry(envelope.sender)
+            .or_default()
+            .push_back(envelope.value);
+        self.held_count.set(self.held_count.get() + 1);
     }
 }
 
