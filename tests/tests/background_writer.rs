@@ -5,12 +5,13 @@
 
 use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use replay_runtime::Session;
-use replay_tests::{rt_now_nanos, scratch_dir};
+use replay_tests::{assert_contains, child, child_dir, rt_now_nanos, scratch_dir};
 
 /// Calls recorded: many more chunks than the queue holds.
 const CALLS: u64 = 1_000_000;
@@ -116,4 +117,157 @@ impl Blocking for std::fs::File {
         }
         self
     }
+}
+
+/// A pipe at `dir/name` read slowly by a plain thread, `per` bytes every
+/// `pause` (a disk slower than the program), until its writer closes it.
+fn slow_pipe(dir: &std::path::Path, name: &str, per: usize, pause: Duration) -> Option<PathBuf> {
+    let fifo = dir.join(name);
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("mkfifo is not available; skipping");
+        return None;
+    }
+    let mut reader = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(&fifo)
+        .expect("the pipe opens for reading");
+    std::thread::spawn(move || {
+        let reader = reader.set_nonblocking_off();
+        let mut buf = vec![0u8; per];
+        while reader.read(&mut buf).is_ok_and(|n| n > 0) {
+            std::thread::sleep(pause);
+        }
+    });
+    Some(fifo)
+}
+
+/// A panic the program catches, on one thread, while another thread of the
+/// session records faster than the disk takes it: the panic hook waits for
+/// the chunks its own thread handed over, not for the queue to empty (it
+/// never would while the other thread goes on).
+#[test]
+fn a_caught_panic_does_not_wait_for_another_thread_that_keeps_recording() {
+    let dir = scratch_dir("background-writer-panic");
+    let Some(pipe) = slow_pipe(&dir, "slow.replay", 32 * 1024, Duration::from_millis(50)) else {
+        return;
+    };
+    let session = Session::record(&pipe).expect("recording into a pipe");
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopped = Arc::clone(&stop);
+    let busy = replay_runtime::thread::spawn(move || {
+        while !stopped.load(Ordering::Relaxed) {
+            rt_now_nanos();
+        }
+    });
+    // The queue fills up.
+    std::thread::sleep(Duration::from_millis(500));
+    rt_now_nanos();
+    let started = Instant::now();
+    let caught = std::panic::catch_unwind(|| panic!("a panic the program catches"));
+    let took = started.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    assert!(caught.is_err());
+    busy.join().expect("the busy thread");
+    session.finish().expect("the recording finishes");
+    assert!(
+        took < Duration::from_secs(3),
+        "the panic hook waited {took:?}, for another thread's chunks"
+    );
+}
+
+#[replay_runtime::deterministic]
+fn four_mebibytes() -> Vec<u8> {
+    vec![7; 4 << 20]
+}
+
+/// Calls that record 4 MiB each, into a pipe nobody reads: the queue is
+/// bounded in bytes, not in chunks, so the recording thread gets one chunk
+/// ahead of the one being written, not eight (32 MiB).
+#[test]
+fn the_queue_is_bounded_in_bytes() {
+    let dir = scratch_dir("background-writer-bytes");
+    let fifo = dir.join("stalled.replay");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("mkfifo is not available; skipping");
+        return;
+    }
+    let mut reader = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(&fifo)
+        .expect("the pipe opens for reading");
+    let count = Arc::new(AtomicU64::new(0));
+    let counted = Arc::clone(&count);
+    let recorder = std::thread::spawn(move || {
+        let session = Session::record(&fifo).expect("recording into a pipe");
+        for _ in 0..6 {
+            four_mebibytes();
+            counted.fetch_add(1, Ordering::Relaxed);
+        }
+        session.finish()
+    });
+    // The first chunk is being written (the pipe takes 64 KiB of it), the
+    // second waits in the queue, and the third call waits for room.
+    let stalled = settled(&count);
+    assert_eq!(
+        stalled, 2,
+        "calls of 4 MiB recorded ahead of a stalled disk"
+    );
+    let mut bytes = Vec::new();
+    reader
+        .set_nonblocking_off()
+        .read_to_end(&mut bytes)
+        .expect("the pipe reads");
+    let summary = recorder.join().expect("the recorder").expect("finished");
+    assert_eq!(summary.calls, 6);
+    assert_eq!(summary.bytes, bytes.len() as u64);
+}
+
+/// A recording process forks, and the child ends the session it inherited
+/// (as returning from `main` would): the child has no writer thread, so it
+/// writes for itself rather than wait for one forever.
+#[test]
+fn a_forked_child_that_ends_its_session_does_not_hang() {
+    const TEST: &str = "a_forked_child_that_ends_its_session_does_not_hang";
+    if let Some(dir) = child_dir() {
+        let session = Session::record(dir.join("forked.replay")).expect("record");
+        rt_now_nanos();
+        // SAFETY: the child only records, ends the session and `_exit`s.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            rt_now_nanos();
+            let finished = session.finish();
+            eprintln!("forked child: finish returned {:?}", finished.map(|_| ()));
+            // SAFETY: ends the forked child without running the parent's
+            // exit handlers twice.
+            unsafe { libc::_exit(0) };
+        }
+        let started = Instant::now();
+        let mut status = 0;
+        // SAFETY: polling and, at worst, killing this process's own child.
+        unsafe {
+            while libc::waitpid(pid, &mut status, libc::WNOHANG) != pid {
+                if started.elapsed() > Duration::from_secs(20) {
+                    eprintln!("the forked child hung");
+                    libc::kill(pid, libc::SIGKILL);
+                    libc::waitpid(pid, &mut status, 0);
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        // The child published the staged file both share (recording across
+        // `fork` is not supported), so the parent's `finish` may well find
+        // its path replaced: only that nothing hangs matters here.
+        drop(session.finish());
+        return;
+    }
+    let out = child(TEST, &scratch_dir("background-writer-fork"), &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("hung"), "{stderr}");
+    assert_contains!(stderr, "forked child: finish returned Ok(())");
 }

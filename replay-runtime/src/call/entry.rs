@@ -14,7 +14,9 @@ use serde::de::DeserializeOwned;
 use super::args::{Args, Outs};
 use super::callback::resume_pending;
 use super::record::{RecordGuard, record_begin};
-use super::replay::{Checked, Ending, Live, replay_bind, replay_check, replay_finish};
+use super::replay::{
+    Checked, Ending, Live, hold_results, replay_bind, replay_check, replay_finish,
+};
 use crate::context::{self, Phase, Scope, ThreadMode};
 use crate::divergence::{self, Divergence};
 use crate::site::Site;
@@ -199,12 +201,23 @@ impl Call {
                 // A `Drop` that panics (the recorded call panicked then too,
                 // dropping its arguments) waits for the call's recorded
                 // ending to be read: the next call stays in step.
+                //
+                // Such a `Drop` may read the stream (a boundary call, a
+                // lock), which moves the cursor past this call: its
+                // results are held first. Only when something is dropped
+                // (a constant test).
+                let held = match std::mem::needs_drop::<F>() && !open {
+                    true => Some(hold_results(location)?),
+                    false => None,
+                };
                 let dropped = catch_unwind(AssertUnwindSafe(|| drop(real)));
                 let finished =
-                    replay_finish(site, location, outs, open).map_err(|ending| match ending {
-                        Ending::Diverged(divergence) => divergence.into(),
-                        Ending::Panicked(message) => {
-                            Failure(Box::new(Why::Panicked(site, message)))
+                    replay_finish(site, location, outs, open, held.as_deref()).map_err(|ending| {
+                        match ending {
+                            Ending::Diverged(divergence) => divergence.into(),
+                            Ending::Panicked(message) => {
+                                Failure(Box::new(Why::Panicked(site, message)))
+                            }
                         }
                     });
                 match dropped {

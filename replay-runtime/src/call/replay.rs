@@ -116,14 +116,15 @@ pub(crate) fn replay_check<A: Args, I: Args>(
 }
 
 /// Replays a call, second half: invokes the callbacks foreign code made
-/// during it (`open`), then returns the recorded result and writes the
-/// recorded out-parameters back.
+/// during it (`open`), then returns the recorded result (or the `held`
+/// copy of the results) and writes the recorded out-parameters back.
 #[inline]
 pub(crate) fn replay_finish<R: DeserializeOwned, O: Outs>(
     site: &'static Site,
     location: &'static Location<'static>,
     outs: &mut O,
     open: bool,
+    held: Option<&[u8]>,
 ) -> Result<R, Ending> {
     if open && let Some(message) = replay_inside(site, location)? {
         return Err(Ending::Panicked(message));
@@ -131,7 +132,7 @@ pub(crate) fn replay_finish<R: DeserializeOwned, O: Outs>(
     Ok(context::try_replay(location, |cursor| {
         let decoded = {
             let _results = Scope::enter(ThreadMode::InCall, Phase::Results);
-            decode_results::<R, O>(cursor.recorded_results(), outs)
+            decode_results::<R, O>(held.unwrap_or(cursor.recorded_results()), outs)
         };
         match decoded {
             Ok(ret) => {
@@ -145,6 +146,12 @@ pub(crate) fn replay_finish<R: DeserializeOwned, O: Outs>(
             }
         }
     })?)
+}
+
+/// A copy of the current call's recorded results, for a caller that will
+/// read the stream before decoding them.
+pub(crate) fn hold_results(location: &'static Location<'static>) -> Result<Vec<u8>, Divergence> {
+    context::try_replay(location, |cursor| Ok(cursor.recorded_results().to_vec()))
 }
 
 /// Why a replayed call returns no results.

@@ -168,6 +168,7 @@ impl Cursor {
     /// Reads up to the next recorded call or thread event, learning
     /// definitions on the way; a call becomes current.
     fn advance(&mut self) -> std::io::Result<Next> {
+        self.hold_current();
         loop {
             let event = self.reader.next_event()?;
             // Validation saw every site defined before use; a file changed
@@ -248,6 +249,23 @@ impl Cursor {
                 }
                 None => return Ok(Next::End),
             }
+        }
+    }
+
+    /// Copies the current call's arguments and results out of the chunk
+    /// in memory, which the next read may replace: whatever reads the
+    /// stream before the call's results are decoded (a lock an argument's
+    /// `Drop` opens) leaves them as they are.
+    fn hold_current(&mut self) {
+        if let Some(range) = self.args_at.take() {
+            self.recorded_args.clear();
+            self.recorded_args
+                .extend_from_slice(self.reader.bytes(range));
+        }
+        if let Some(range) = self.rest_at.take() {
+            self.recorded_rest.clear();
+            self.recorded_rest
+                .extend_from_slice(self.reader.bytes(range));
         }
     }
 

@@ -14,9 +14,14 @@ use std::thread::JoinHandle;
 use super::format::{BLOCK, CHUNK_HEADER};
 use super::stream::chunk_crc;
 
-/// Full chunks that may wait to be written: with the chunk each thread
-/// stages, what a session holds in memory is bounded by this many blocks.
-pub(crate) const QUEUED: usize = 8;
+/// Bytes of full chunks that may wait to be written (8 blocks): a chunk
+/// that would go past it waits, unless the queue is empty (one event may
+/// make a chunk of up to `MAX_CHUNK` bytes). With the chunk each thread
+/// stages, what a session holds in memory is bounded.
+pub(crate) const QUEUED_BYTES: usize = 8 * BLOCK;
+
+/// Written buffers kept for reuse.
+const KEPT: usize = 8;
 
 /// A buffer larger than this (one huge event grew it) is freed once
 /// written rather than kept for reuse.
@@ -75,15 +80,27 @@ impl Output {
 struct Queue {
     /// Full chunks, oldest first.
     full: VecDeque<Vec<u8>>,
+    /// Their bytes.
+    queued: usize,
+    /// Chunks handed over, and chunks written, since the start: a thread
+    /// waiting for its own chunks waits for `written` to reach what
+    /// `handed` was when it handed its last one over.
+    handed: u64,
+    written: u64,
     /// Written buffers, emptied, for the recording threads to reuse.
     free: Vec<Vec<u8>>,
-    /// The writer thread is writing a chunk it took off `full`.
-    writing: bool,
     /// The sink is gone: the writer thread writes what is queued and ends.
     closing: bool,
     /// No writer thread (it could not be started, or it ended): chunks
     /// are written by the thread that hands them over.
     alone: bool,
+}
+
+impl Queue {
+    /// Whether `len` more bytes must wait for room.
+    fn full_for(&self, len: usize) -> bool {
+        !self.full.is_empty() && self.queued + len > QUEUED_BYTES
+    }
 }
 
 struct Shared {
@@ -106,6 +123,9 @@ impl Shared {
 pub(super) struct Spool {
     shared: Arc<Shared>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    /// The process that started the writer thread: a child forked since
+    /// has no such thread, and writes for itself.
+    pid: u32,
 }
 
 impl Spool {
@@ -114,9 +134,11 @@ impl Spool {
     pub(super) fn start(output: Arc<Output>) -> Spool {
         let shared = Arc::new(Shared {
             queue: Mutex::new(Queue {
-                full: VecDeque::with_capacity(QUEUED),
+                full: VecDeque::new(),
+                queued: 0,
+                handed: 0,
+                written: 0,
                 free: Vec::new(),
-                writing: false,
                 closing: false,
                 alone: false,
             }),
@@ -135,25 +157,35 @@ impl Spool {
         Spool {
             shared,
             thread: Mutex::new(thread),
+            pid: std::process::id(),
         }
+    }
+
+    /// Whether this is a child forked since the writer thread started: it
+    /// has no writer thread. (A fork while another thread held the
+    /// queue's lock leaves the child a lock that stays taken: recording
+    /// across `fork` is not supported.)
+    fn forked(&self) -> bool {
+        std::process::id() != self.pid
     }
 
     /// Hands over a full chunk (header reserved, length and stream set)
     /// and returns an empty buffer for the next one, with its header
     /// reserved. Waits while the queue is full.
     pub(super) fn exchange(&self, chunk: Vec<u8>) -> Vec<u8> {
-        let mut queue = self.shared.queue();
-        if queue.alone {
-            drop(queue);
-            let mut chunk = chunk;
-            seal(&mut chunk);
-            self.shared.output.write(&chunk);
-            chunk.truncate(CHUNK_HEADER);
-            return chunk;
+        if self.forked() {
+            return write_here(&self.shared, chunk);
         }
-        while queue.full.len() >= QUEUED && !queue.alone {
+        let mut queue = self.shared.queue();
+        while queue.full_for(chunk.len()) && !queue.alone {
             queue = wait(&self.shared.written, queue);
         }
+        if queue.alone {
+            drop(queue);
+            return write_here(&self.shared, chunk);
+        }
+        queue.queued += chunk.len();
+        queue.handed += 1;
         queue.full.push_back(chunk);
         let spare = queue.free.pop();
         drop(queue);
@@ -165,10 +197,16 @@ impl Spool {
         })
     }
 
-    /// Waits until every chunk handed over is written.
+    /// Waits until every chunk handed over so far is written (not those
+    /// other threads hand over meanwhile: a disk slower than they are
+    /// would keep the queue from ever emptying).
     pub(super) fn drain(&self) {
+        if self.forked() {
+            return;
+        }
         let mut queue = self.shared.queue();
-        while (!queue.full.is_empty() || queue.writing) && !queue.alone {
+        let target = queue.handed;
+        while queue.written < target && !queue.alone {
             queue = wait(&self.shared.written, queue);
         }
     }
@@ -183,8 +221,11 @@ impl Drop for Spool {
             .get_mut()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
-        if let Some(thread) = thread {
-            let _ = thread.join();
+        match thread {
+            // A forked child has no such thread to join.
+            Some(thread) if self.forked() => std::mem::forget(thread),
+            Some(thread) => drop(thread.join()),
+            None => {}
         }
     }
 }
@@ -201,15 +242,17 @@ fn write_queued(shared: &Shared) {
     struct Alone<'a>(&'a Shared);
     impl Drop for Alone<'_> {
         fn drop(&mut self) {
+            // What is left is written under the lock, so that no chunk a
+            // recording thread writes for itself from now on goes ahead.
             let mut queue = self.0.queue();
             queue.alone = true;
-            queue.writing = false;
-            let left: Vec<_> = queue.full.drain(..).collect();
-            drop(queue);
-            for mut chunk in left {
+            while let Some(mut chunk) = queue.full.pop_front() {
                 seal(&mut chunk);
                 self.0.output.write(&chunk);
+                queue.written += 1;
             }
+            queue.queued = 0;
+            drop(queue);
             self.0.written.notify_all();
         }
     }
@@ -223,18 +266,28 @@ fn write_queued(shared: &Shared) {
             queue = wait(&shared.work, queue);
             continue;
         };
-        queue.writing = true;
         drop(queue);
+        let len = chunk.len();
         seal(&mut chunk);
         shared.output.write(&chunk);
         chunk.truncate(CHUNK_HEADER);
         queue = shared.queue();
-        queue.writing = false;
-        if chunk.capacity() <= REUSED && queue.free.len() < QUEUED {
+        queue.queued -= len;
+        queue.written += 1;
+        if chunk.capacity() <= REUSED && queue.free.len() < KEPT {
             queue.free.push(chunk);
         }
         shared.written.notify_all();
     }
+}
+
+/// Writes a chunk on the thread that hands it over (no writer thread);
+/// returns its buffer, emptied.
+fn write_here(shared: &Shared, mut chunk: Vec<u8>) -> Vec<u8> {
+    seal(&mut chunk);
+    shared.output.write(&chunk);
+    chunk.truncate(CHUNK_HEADER);
+    chunk
 }
 
 /// Fills in a chunk's checksum, over its stream and payload.
