@@ -23,7 +23,7 @@
 /// The first eight bytes of every recording.
 pub const MAGIC: &[u8; 8] = b"\x89RPLAY\r\n";
 /// The format version the runtime writes (it reads 1 and 2 too).
-pub const VERSION: u16 = 3;
+pub const VERSION: u16 = 4;
 /// The header's fixed part: magic, version, metadata length.
 pub const HEADER_FIXED: usize = 14;
 /// A chunk's header: payload length, checksum, stream.
@@ -171,6 +171,34 @@ fn u32_at(bytes: &[u8], at: usize) -> Option<usize> {
 
 /// Recomputes every checksum that still has a place in a damaged file, so
 /// the damage reaches the event decoder and the replayer.
+/// The top bit of a chunk's stream word: its payload is stored compressed,
+/// as `raw_len:u32le zstd_frame` (version 4).
+pub const COMPRESSED: u32 = 1 << 31;
+
+/// The same recording with every compressed chunk stored as it is
+/// uncompressed (a valid file of the same version, whose events' bytes a
+/// test can find and edit).
+pub fn unpack(bytes: &[u8]) -> Vec<u8> {
+    let meta_len = u32_at(bytes, 10).expect("a header");
+    let mut at = HEADER_FIXED + meta_len + 4;
+    let mut out = bytes[..at].to_vec();
+    while let Some(len) = u32_at(bytes, at) {
+        let end = at + CHUNK_HEADER + len;
+        let word = u32::from_le_bytes(bytes[at + 8..at + 12].try_into().expect("4 bytes"));
+        let stored = &bytes[at + CHUNK_HEADER..end];
+        if word & COMPRESSED == 0 {
+            out.extend_from_slice(&bytes[at..end]);
+        } else {
+            let raw_len = u32::from_le_bytes(stored[..4].try_into().expect("4 bytes"));
+            let payload = zstd::bulk::decompress(&stored[4..], raw_len as usize)
+                .expect("a chunk that decompresses");
+            out.extend_from_slice(&chunk(word & !COMPRESSED, &payload));
+        }
+        at = end;
+    }
+    out
+}
+
 pub fn fix_checksums(bytes: &mut [u8]) {
     let Some(meta_len) = u32_at(bytes, 10) else {
         return;

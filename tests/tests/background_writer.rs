@@ -177,9 +177,18 @@ fn a_caught_panic_does_not_wait_for_another_thread_that_keeps_recording() {
     );
 }
 
+/// 4 MiB that do not compress.
 #[replay_runtime::deterministic]
 fn four_mebibytes() -> Vec<u8> {
-    vec![7; 4 << 20]
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    (0..4 << 20)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect()
 }
 
 /// Calls that record 4 MiB each, into a pipe nobody reads: the queue is

@@ -18,7 +18,7 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::{Config, TestRunner};
 use replay_runtime::{Error, Session, deterministic};
-use replay_tests::recording_files::fix_checksums;
+use replay_tests::recording_files::{fix_checksums, unpack};
 use replay_tests::{TempDir, panic_message};
 use serde::{Deserialize, Serialize};
 
@@ -469,7 +469,9 @@ fn the_damaged_recording_replays_when_intact() {
     let path = dir.join("base.replay");
     let calls = base_calls();
     let expected = record(&path, &calls);
-    let mut bytes = fs::read(&path).unwrap();
+    // Stored uncompressed, so that the events' bytes are in view.
+    let mut bytes = unpack(&fs::read(&path).unwrap());
+    fs::write(&path, &bytes).unwrap();
     let session = Session::replay(&path).unwrap();
     assert_eq!(calls.iter().map(run).collect::<Vec<_>>(), expected);
     session.finish().unwrap();

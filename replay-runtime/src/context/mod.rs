@@ -28,7 +28,10 @@ struct Local {
     notes: RefCell<Notes>,
 }
 
-/// What a thread does with its stream.
+/// What a thread does with its stream. One per thread, boxed in `Local`
+/// already: boxing the larger variant again would add a load to every
+/// replayed call.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Active {
     Record(StreamWriter),
     Replay(Cursor),

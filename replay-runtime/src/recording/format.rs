@@ -7,6 +7,8 @@
 //! ```
 //!
 //! A chunk's payload is a sequence of events, described in `event.rs`.
+//! From version 4 on, the stream word's top bit marks a payload stored
+//! compressed (`compress.rs`).
 
 use serde::{Deserialize, Serialize};
 
@@ -14,9 +16,10 @@ use serde::{Deserialize, Serialize};
 /// catch text-mode mangling, as PNG's signature does.
 pub(crate) const MAGIC: [u8; 8] = *b"\x89RPLAY\r\n";
 /// The format version this build writes and reads.
-pub(crate) const VERSION: u16 = 3;
+pub(crate) const VERSION: u16 = 4;
 /// The oldest format version this build reads: version 1 lacks the events
-/// of callbacks, version 2 that of a panicking call (see `event.rs`).
+/// of callbacks, version 2 that of a panicking call (see `event.rs`),
+/// version 3 compressed chunks.
 pub(crate) const OLDEST_VERSION: u16 = 1;
 /// Bytes before the metadata: magic, version, metadata length.
 pub(crate) const HEADER_FIXED: usize = MAGIC.len() + 2 + 4;

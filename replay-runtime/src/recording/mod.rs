@@ -3,6 +3,7 @@
 //! file before anything is replayed from it. `docs/format.md` describes the
 //! bytes.
 
+mod compress;
 pub(crate) mod encode;
 pub(crate) mod event;
 pub(crate) mod format;

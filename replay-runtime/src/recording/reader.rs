@@ -6,6 +6,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::compress::{COMPRESSED, Decompressor};
 use super::event::{Event, PlainCall};
 use super::format::{CHUNK_HEADER, MAX_CHUNK, MAX_STREAMS, Metadata};
 use super::header::{Damage, read_header};
@@ -125,6 +126,7 @@ impl Recording {
             streams: BTreeMap::new(),
             chunks: Vec::new(),
             payload: Vec::new(),
+            unpacked: (Vec::new(), Decompressor::new()),
         };
         let mut offset = meta_end;
         let mut cut = None;
@@ -186,6 +188,8 @@ struct Scan<'a> {
     chunks: Vec<ChunkRef>,
     /// The chunk being read (one at a time).
     payload: Vec<u8>,
+    /// A buffer to decompress a chunk into, and the decompressor.
+    unpacked: (Vec<u8>, Decompressor),
 }
 
 impl Scan<'_> {
@@ -223,7 +227,12 @@ impl Scan<'_> {
         self.file.read_exact(&mut head).map_err(io_err)?;
         let chunk_len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]);
         let crc = u32::from_le_bytes([head[4], head[5], head[6], head[7]]);
-        let stream = u32::from_le_bytes([head[8], head[9], head[10], head[11]]);
+        let word = u32::from_le_bytes([head[8], head[9], head[10], head[11]]);
+        let packed = self.version >= 4 && word & COMPRESSED != 0;
+        let stream = match packed {
+            true => word & !COMPRESSED,
+            false => word,
+        };
         let start = offset + CHUNK_HEADER as u64;
         if chunk_len == 0 || chunk_len > MAX_CHUNK {
             return Err(corrupt(
@@ -237,7 +246,7 @@ impl Scan<'_> {
         // Bounded by the file's real length, checked just above.
         self.payload.resize(chunk_len as usize, 0);
         self.file.read_exact(&mut self.payload).map_err(io_err)?;
-        if chunk_crc(stream, &self.payload) != crc {
+        if chunk_crc(word, &self.payload) != crc {
             return Err(corrupt(offset, "a chunk's checksum does not match".into()));
         }
         if stream >= MAX_STREAMS {
@@ -260,6 +269,13 @@ impl Scan<'_> {
             ),
             None => (0, Vec::new()),
         };
+        if packed {
+            let (raw, decompressor) = &mut self.unpacked;
+            decompressor
+                .unpack(&self.payload, raw)
+                .map_err(|why| corrupt(offset, why))?;
+            std::mem::swap(raw, &mut self.payload);
+        }
         let mut calls = 0;
         let mut ended = false;
         let mut bytes = &self.payload[..];
@@ -271,7 +287,11 @@ impl Scan<'_> {
                 bytes = &self.payload[call.rest.end..];
                 continue;
             }
-            let at = start + from as u64;
+            // Where a compressed chunk's event is, is told by its chunk.
+            let at = match packed {
+                true => offset,
+                false => start + from as u64,
+            };
             let event = Event::take(&mut bytes).map_err(|e| corrupt(at, e.into()))?;
             if event.since() > self.version {
                 return Err(corrupt(
@@ -304,6 +324,7 @@ impl Scan<'_> {
             len: chunk_len,
             crc,
             stream,
+            packed,
         });
         Ok(start + u64::from(chunk_len))
     }

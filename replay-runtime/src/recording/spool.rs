@@ -1,6 +1,6 @@
 //! The session's background writer: recording threads hand it full
-//! chunks, and one thread of its own seals them (their checksum) and
-//! writes them, in the order they came. A recording thread never makes a
+//! chunks, and one thread of its own compresses them (`compress.rs`),
+//! seals them (their checksum) and writes them, in the order they came. A recording thread never makes a
 //! `write` system call in steady state; it waits only when the queue is
 //! full (back-pressure: memory stays bounded whatever the disk does).
 
@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 
+use super::compress::{Compressor, Effort};
 use super::format::{BLOCK, CHUNK_HEADER};
 use super::stream::chunk_crc;
 
@@ -257,6 +258,7 @@ fn write_queued(shared: &Shared) {
         }
     }
     let _alone = Alone(shared);
+    let mut compressor = Compressor::new();
     let mut queue = shared.queue();
     loop {
         let Some(mut chunk) = queue.full.pop_front() else {
@@ -266,8 +268,16 @@ fn write_queued(shared: &Shared) {
             queue = wait(&shared.work, queue);
             continue;
         };
+        // As much compression as keeps up with the recording threads: they
+        // wait for the disk, never for compression.
+        let effort = match queue.queued {
+            n if n > QUEUED_BYTES * 3 / 4 => Effort::Store,
+            n if n > QUEUED_BYTES / 4 => Effort::Fast,
+            _ => Effort::Thorough,
+        };
         drop(queue);
         let len = chunk.len();
+        compressor.compress(&mut chunk, effort);
         seal(&mut chunk);
         shared.output.write(&chunk);
         chunk.truncate(CHUNK_HEADER);

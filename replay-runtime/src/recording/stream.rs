@@ -7,6 +7,7 @@ use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use super::compress::{COMPRESSED, Decompressor};
 use super::event::Event;
 use super::format::CHUNK_HEADER;
 
@@ -19,6 +20,18 @@ pub(crate) struct ChunkRef {
     pub(crate) len: u32,
     pub(crate) crc: u32,
     pub(crate) stream: u32,
+    /// Its payload is stored compressed (version 4).
+    pub(crate) packed: bool,
+}
+
+impl ChunkRef {
+    /// The stream word as stored: the stream, and the compressed mark.
+    pub(crate) fn word(&self) -> u32 {
+        match self.packed {
+            true => self.stream | COMPRESSED,
+            false => self.stream,
+        }
+    }
 }
 
 /// A chunk's checksum: its stream number, then its payload.
@@ -40,8 +53,12 @@ pub(crate) struct StreamReader {
     /// Every chunk of the recording, and the range of this stream's.
     chunks: Arc<[ChunkRef]>,
     next: std::ops::Range<usize>,
+    /// The current chunk's events (decompressed, if it was stored so).
     payload: Vec<u8>,
     pos: usize,
+    /// A compressed chunk as stored, and the decompressor: made on the
+    /// first compressed chunk.
+    packed: Option<(Vec<u8>, Decompressor)>,
 }
 
 impl StreamReader {
@@ -60,6 +77,7 @@ impl StreamReader {
             next,
             payload: Vec::new(),
             pos: 0,
+            packed: None,
         }
     }
 
@@ -102,31 +120,52 @@ impl StreamReader {
         let at = chunk.offset - CHUNK_HEADER as u64;
         let mut head = [0u8; CHUNK_HEADER];
         read_exact_at(&self.file, &mut head, at).map_err(|e| self.changed(e))?;
-        self.payload.resize(chunk.len as usize, 0);
-        read_exact_at(&self.file, &mut self.payload, chunk.offset).map_err(|e| self.changed(e))?;
         self.pos = 0;
-        let same = head[0..4] == chunk.len.to_le_bytes()
+        let stored = match chunk.packed {
+            true => {
+                &mut self
+                    .packed
+                    .get_or_insert_with(|| (Vec::new(), Decompressor::new()))
+                    .0
+            }
+            false => &mut self.payload,
+        };
+        stored.resize(chunk.len as usize, 0);
+        read_exact_at(&self.file, stored, chunk.offset).map_err(|e| changed(&self.path, e))?;
+        let same = chunk.stream == self.stream
+            && head[0..4] == chunk.len.to_le_bytes()
             && head[4..8] == chunk.crc.to_le_bytes()
-            && head[8..12] == self.stream.to_le_bytes()
-            && chunk_crc(self.stream, &self.payload) == chunk.crc;
+            && head[8..12] == chunk.word().to_le_bytes()
+            && chunk_crc(chunk.word(), stored) == chunk.crc;
         if !same {
             self.payload.clear();
             return Err(self.changed(format!("the chunk at byte {at} is not the one validated")));
+        }
+        if let Some((stored, decompressor)) = self.packed.as_mut().filter(|_| chunk.packed)
+            && let Err(why) = decompressor.unpack(stored, &mut self.payload)
+        {
+            self.payload.clear();
+            return Err(self.changed(why));
         }
         Ok(())
     }
 
     /// The error of a file changed under a running replay.
     fn changed(&self, why: impl fmt::Display) -> io::Error {
-        io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!(
-                "{} changed while it was replayed ({why}); was it re-recorded or \
-                 checked out meanwhile? Replay it again",
-                self.path.display()
-            ),
-        )
+        changed(&self.path, why)
     }
+}
+
+/// The error of the file at `path` changed under a running replay.
+fn changed(path: &std::path::Path, why: impl fmt::Display) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!(
+            "{} changed while it was replayed ({why}); was it re-recorded or \
+             checked out meanwhile? Replay it again",
+            path.display()
+        ),
+    )
 }
 
 /// Reads exactly `buf.len()` bytes at `offset`, leaving the file's
