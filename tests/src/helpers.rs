@@ -65,6 +65,18 @@ pub fn child(test: &str, dir: &Path, envs: &[(&str, &str)]) -> Output {
         .expect("run the child")
 }
 
+/// Greets `n` names that do not compress (pseudo-random hex): fills a
+/// recording quickly, whatever the background writer's compression does.
+pub fn greet_noise(n: usize) {
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    for _ in 0..n {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        crate::greet(&format!("{x:016x}{:016x}", x.rotate_left(29)));
+    }
+}
+
 /// Makes every write of this process past `bytes` into a file fail (with
 /// `EFBIG`, as a full disk would with `ENOSPC`): for a [`child`], since the
 /// limit holds for the whole process.

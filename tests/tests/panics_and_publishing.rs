@@ -226,13 +226,11 @@ fn a_full_disk_after_a_caught_panic_keeps_the_good_recording() {
     const TEST: &str = "a_full_disk_after_a_caught_panic_keeps_the_good_recording";
     if let Some(dir) = child_dir() {
         let path = dir.join("good.replay");
-        replay_tests::limit_file_size(16 * 1024);
+        replay_tests::limit_file_size(4 * 1024);
         let session = Session::record(&path).expect("the header fits");
         replay_tests::greet("before");
         let _ = catch_unwind(|| panic!("handled"));
-        for _ in 0..3000 {
-            replay_tests::greet("a long name that fills the file up quickly");
-        }
+        replay_tests::greet_noise(3000);
         let error = session.finish().expect_err("the write failed");
         eprintln!("finish: {error}");
         return;

@@ -146,12 +146,10 @@ fn a_failed_write_is_never_published() {
     const TEST: &str = "a_failed_write_is_never_published";
     if let Some(dir) = child_dir() {
         let path = dir.join("good.replay");
-        replay_tests::limit_file_size(16 * 1024);
+        replay_tests::limit_file_size(4 * 1024);
         let how = std::env::var("HOW").expect("HOW");
         let session = Session::record(&path).expect("the header fits");
-        for _ in 0..3000 {
-            greet("a long name that fills the file up quickly");
-        }
+        replay_tests::greet_noise(3000);
         if how == "panic" {
             panic!("the program panics after its writes failed");
         }
