@@ -76,58 +76,43 @@ fn keep_calls(c: Calls) -> u64 {
 /// chunks: reading the lock's event may load the next one.
 #[test]
 fn an_arguments_drop_that_opens_a_lock_gets_the_recorded_results() {
-    const N: u32 = 20_000;
-    let path = scratch_dir("drop-opens-a-lock").join("l.replay");
-    let run = || -> Vec<u64> {
-        (0..N)
-            .map(|i| {
-                let t = keep_locks(Locks(i));
-                KEPT_LOCKS.with(|k| k.borrow_mut().clear());
-                t
-            })
-            .collect()
-    };
-    let session = Session::record(&path).expect("record");
-    let recorded = run();
-    session.finish().expect("finish");
-
-    let session = Session::replay(&path).expect("replay");
-    let replayed = run();
-    let finished = session.finish();
-    let wrong: Vec<_> = (0..N as usize)
-        .filter(|&i| recorded[i] != replayed[i])
-        .map(|i| (i, recorded[i], replayed[i]))
-        .collect();
-    assert!(
-        wrong.is_empty(),
-        "{} of {N} replayed calls returned other than recorded, e.g. {:?}; finish: {finished:?}",
-        wrong.len(),
-        &wrong[..wrong.len().min(5)]
-    );
-    finished.expect("replayed everything");
+    same_results_when_replayed("drop-opens-a-lock", 20_000, |i| {
+        let t = keep_locks(Locks(i));
+        KEPT_LOCKS.with(|k| k.borrow_mut().clear());
+        t
+    });
 }
 
 /// The same with a boundary call in the argument's `Drop`.
 #[test]
 fn an_arguments_drop_that_makes_a_call_gets_the_recorded_results() {
-    const N: u32 = 10;
-    let path = scratch_dir("drop-makes-a-call").join("c.replay");
-    let run = || -> Vec<u64> {
-        (0..N)
-            .map(|i| {
-                let t = keep_calls(Calls(i));
-                KEPT_CALLS.with(|k| k.borrow_mut().clear());
-                t
-            })
-            .collect()
-    };
+    same_results_when_replayed("drop-makes-a-call", 10, |i| {
+        let t = keep_calls(Calls(i));
+        KEPT_CALLS.with(|k| k.borrow_mut().clear());
+        t
+    });
+}
+
+/// Records `step(i)` for `i` in `0..n`, replays it, and checks that every
+/// replayed call returned what it returned when recorded.
+fn same_results_when_replayed(name: &str, n: u32, step: impl Fn(u32) -> u64) {
+    let path = scratch_dir(name).join("drops.replay");
     let session = Session::record(&path).expect("record");
-    let recorded = run();
+    let recorded: Vec<u64> = (0..n).map(&step).collect();
     session.finish().expect("finish");
 
     let session = Session::replay(&path).expect("replay");
-    let replayed = run();
+    let replayed: Vec<u64> = (0..n).map(&step).collect();
     let finished = session.finish();
-    assert_eq!(recorded, replayed, "finish: {finished:?}");
+    let wrong: Vec<_> = (0..n as usize)
+        .filter(|&i| recorded[i] != replayed[i])
+        .map(|i| (i, recorded[i], replayed[i]))
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "{} of {n} replayed calls returned other than recorded, e.g. {:?}; finish: {finished:?}",
+        wrong.len(),
+        &wrong[..wrong.len().min(5)]
+    );
     finished.expect("replayed everything");
 }

@@ -16,6 +16,24 @@ use replay_tests::{assert_contains, child, child_dir, rt_now_nanos, scratch_dir}
 /// Calls recorded: many more chunks than the queue holds.
 const CALLS: u64 = 1_000_000;
 
+/// A pipe at `dir/name`, and its read end, open but not read: the pipe
+/// fills, and every write to it then blocks until the test reads. `None`
+/// without `mkfifo`.
+fn stalled_pipe(dir: &std::path::Path, name: &str) -> Option<(PathBuf, std::fs::File)> {
+    let fifo = dir.join(name);
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("mkfifo is not available; skipping");
+        return None;
+    }
+    let reader = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(&fifo)
+        .expect("the pipe opens for reading");
+    Some((fifo, reader))
+}
+
 /// The count once it has stopped growing for a while (or `CALLS`).
 fn settled(count: &AtomicU64) -> u64 {
     let mut last = count.load(Ordering::Relaxed);
@@ -35,19 +53,9 @@ fn settled(count: &AtomicU64) -> u64 {
 #[test]
 fn a_recording_thread_runs_ahead_of_a_stalled_disk_then_waits_for_it() {
     let dir = scratch_dir("background-writer");
-    let fifo = dir.join("stalled.replay");
-    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
-    if !made.is_ok_and(|s| s.success()) {
-        eprintln!("mkfifo is not available; skipping");
+    let Some((fifo, mut reader)) = stalled_pipe(&dir, "stalled.replay") else {
         return;
-    }
-    // A reader that reads nothing yet: the pipe fills, and every write
-    // to it blocks until the test starts reading.
-    let mut reader = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(&fifo)
-        .expect("the pipe opens for reading");
+    };
 
     let count = Arc::new(AtomicU64::new(0));
     let counted = Arc::clone(&count);
@@ -122,17 +130,7 @@ impl Blocking for std::fs::File {
 /// A pipe at `dir/name` read slowly by a plain thread, `per` bytes every
 /// `pause` (a disk slower than the program), until its writer closes it.
 fn slow_pipe(dir: &std::path::Path, name: &str, per: usize, pause: Duration) -> Option<PathBuf> {
-    let fifo = dir.join(name);
-    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
-    if !made.is_ok_and(|s| s.success()) {
-        eprintln!("mkfifo is not available; skipping");
-        return None;
-    }
-    let mut reader = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(&fifo)
-        .expect("the pipe opens for reading");
+    let (fifo, mut reader) = stalled_pipe(dir, name)?;
     std::thread::spawn(move || {
         let reader = reader.set_nonblocking_off();
         let mut buf = vec![0u8; per];
@@ -197,17 +195,9 @@ fn four_mebibytes() -> Vec<u8> {
 #[test]
 fn the_queue_is_bounded_in_bytes() {
     let dir = scratch_dir("background-writer-bytes");
-    let fifo = dir.join("stalled.replay");
-    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
-    if !made.is_ok_and(|s| s.success()) {
-        eprintln!("mkfifo is not available; skipping");
+    let Some((fifo, mut reader)) = stalled_pipe(&dir, "stalled.replay") else {
         return;
-    }
-    let mut reader = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(&fifo)
-        .expect("the pipe opens for reading");
+    };
     let count = Arc::new(AtomicU64::new(0));
     let counted = Arc::clone(&count);
     let recorder = std::thread::spawn(move || {
