@@ -14,8 +14,8 @@ use crate::recording::event::Event;
 use crate::recording::format::{Metadata, NoMessage, ThreadEvent};
 use crate::recording::reader::Recording;
 use crate::recording::stream::StreamReader;
-use crate::site::Site;
 
+mod calls;
 mod nested;
 mod report;
 
@@ -252,23 +252,6 @@ impl Cursor {
         }
     }
 
-    /// Copies the current call's arguments and results out of the chunk
-    /// in memory, which the next read may replace: whatever reads the
-    /// stream before the call's results are decoded (a lock an argument's
-    /// `Drop` opens) leaves them as they are.
-    fn hold_current(&mut self) {
-        if let Some(range) = self.args_at.take() {
-            self.recorded_args.clear();
-            self.recorded_args
-                .extend_from_slice(self.reader.bytes(range));
-        }
-        if let Some(range) = self.rest_at.take() {
-            self.recorded_rest.clear();
-            self.recorded_rest
-                .extend_from_slice(self.reader.bytes(range));
-        }
-    }
-
     /// The unfinished run of receives, as a divergence, if there is one.
     fn pending_receives(&self) -> Option<(String, String)> {
         let (sender, remaining) = self.run.filter(|&(_, remaining)| remaining > 0)?;
@@ -336,119 +319,6 @@ impl Cursor {
             self.run = Some((sender, count.saturating_sub(1)));
             sender
         }))
-    }
-
-    /// Advances to the next recorded call, checking it is to `site`.
-    #[inline(always)]
-    pub(crate) fn next_call(
-        &mut self,
-        site: &'static Site,
-        location: &'static Location<'static>,
-    ) -> Result<Matched, Divergence> {
-        // Most calls: a plain call, read in place.
-        if self.run.is_none_or(|(_, left)| left == 0)
-            && let Some(call) = self.reader.next_plain_call(self.sites.len())
-        {
-            self.current = call.site;
-            self.open = false;
-            self.args_at = Some(call.args);
-            self.rest_at = Some(call.rest);
-            return self.call_to(site, location, call.digested);
-        }
-        self.next_call_slow(site, location)
-    }
-
-    /// Checks that the current recorded call is to `site`: by address
-    /// once a site has matched, by name the first time.
-    #[inline(always)]
-    fn call_to(
-        &mut self,
-        site: &'static Site,
-        location: &'static Location<'static>,
-        digested: bool,
-    ) -> Result<Matched, Divergence> {
-        let matched = Matched {
-            digested,
-            open: self.open,
-        };
-        let address = site as *const Site as usize;
-        let recorded = &mut self.sites[self.current];
-        if recorded.matched == address {
-            return Ok(matched);
-        }
-        if recorded.name == site.full_name() {
-            recorded.matched = address;
-            return Ok(matched);
-        }
-        let report = self.call_report(site, location, "another function was called".into());
-        Err(self.diverge(report))
-    }
-
-    /// [`Cursor::next_call`] for any event.
-    #[inline(never)]
-    fn next_call_slow(
-        &mut self,
-        site: &'static Site,
-        location: &'static Location<'static>,
-    ) -> Result<Matched, Divergence> {
-        let next = match self.pending_receives() {
-            Some(pending) => Err(pending),
-            None => Ok(self.advance()),
-        };
-        let (summary, expected) = match next {
-            Err(pending) => pending,
-            Ok(Ok(Next::Call(digested))) => return self.call_to(site, location, digested),
-            Ok(Ok(Next::Thread(event))) => (
-                "the program called a function where threads met".to_owned(),
-                event.to_string(),
-            ),
-            Ok(Ok(Next::Nested(nested))) => (
-                match nested {
-                    Nested::Returned(_) => "the program called a function inside a callback \
-                                            that returned there when recorded"
-                        .to_owned(),
-                    _ => "the program called a function where the recording has a \
-                          callback's event"
-                        .to_owned(),
-                },
-                self.describe(&nested),
-            ),
-            Ok(Ok(Next::End)) => (
-                "the recording is exhausted".to_owned(),
-                format!("no more calls (the recording holds {})", self.total),
-            ),
-            Ok(Err(e)) => unreadable(&e),
-        };
-        let mut notes = Vec::new();
-        if !self.ended {
-            notes.push(
-                "note: the recording has no end marker: the recording program stopped \
-                 before finishing its session (it crashed or was killed), so the \
-                 recording may stop short of where this run goes"
-                    .to_owned(),
-            );
-        }
-        let actual = format!("a call to `{}`", site.full_name());
-        Err(self.diverged(summary, expected, actual, notes, location))
-    }
-
-    /// The current recorded call's argument blob (without its length).
-    #[inline(always)]
-    pub(crate) fn recorded_args(&self) -> &[u8] {
-        match &self.args_at {
-            Some(range) => self.reader.bytes(range.clone()),
-            None => &self.recorded_args,
-        }
-    }
-
-    /// The current recorded call's results: the return value, then the
-    /// out-parameters.
-    #[inline(always)]
-    pub(crate) fn recorded_results(&self) -> &[u8] {
-        match &self.rest_at {
-            Some(range) => self.reader.bytes(range.clone()),
-            None => &self.recorded_rest,
-        }
     }
 
     /// Whether a call's arguments hold the value each `&mut` parameter
