@@ -27,6 +27,17 @@ pub fn stats(file: &Path, out: &mut Out) -> Result<(), Failure> {
         file.display(),
         threads.len()
     )?;
+    let storage = recording.storage();
+    outln!(
+        out,
+        "format version {}: {} chunk(s), {} compressed; {} bytes of events stored in {} ({:.1}x)",
+        recording.version(),
+        storage.chunks,
+        storage.compressed,
+        storage.events,
+        storage.stored,
+        storage.events as f64 / storage.stored.max(1) as f64
+    )?;
     // One line per function, whichever threads called it.
     let mut functions: Vec<Function> = Vec::new();
     let mut by_name: HashMap<(Arc<str>, Arc<str>), usize> = HashMap::new();

@@ -86,6 +86,32 @@ fn stats_counts_calls_per_function_and_threads() {
     );
 }
 
+/// How the chunks are stored: the committed recordings of the same test in
+/// format versions 1 and 4, the latter compressed, read alike.
+#[test]
+fn stats_say_how_the_chunks_are_stored() {
+    let recordings = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/tests/recordings");
+    let name = "c_library_calls_replay_from_a_committed_recording.replay";
+    let mut calls = Vec::new();
+    for (dir, storage) in [
+        (
+            "recorded",
+            "format version 1: 1 chunk(s), 0 compressed; 262 bytes of events stored in 262 (1.0x)",
+        ),
+        (
+            "recorded_v4",
+            "format version 4: 1 chunk(s), 1 compressed; 264 bytes of events stored in 221 (1.2x)",
+        ),
+    ] {
+        let out = replay(&["stats", path_str(&recordings.join(dir).join(name))]);
+        assert_success(&out);
+        let out = stdout(&out);
+        assert_contains!(out, storage);
+        calls.push(out.lines().nth(2).map(str::to_owned));
+    }
+    assert_eq!(calls[0], calls[1], "the same calls in both versions");
+}
+
 #[test]
 fn hostile_files_get_a_clear_error_never_a_panic() {
     let dir = scratch_dir("hostile");

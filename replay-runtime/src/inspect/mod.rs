@@ -42,6 +42,7 @@ use crate::error::{Error, Result};
 use crate::recording::Metadata;
 use crate::recording::event::Event;
 use crate::recording::reader::Recording;
+pub use crate::recording::reader::Storage;
 
 mod display;
 
@@ -150,6 +151,12 @@ impl Inspection {
     /// held before the call.
     pub fn version(&self) -> u16 {
         self.recording.version
+    }
+
+    /// How the recording's chunks are stored: how many are compressed, and
+    /// how many bytes of events their payloads hold and take.
+    pub fn storage(&self) -> Storage {
+        self.recording.storage
     }
 
     /// The recording's header.

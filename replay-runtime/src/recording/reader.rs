@@ -53,6 +53,22 @@ pub(crate) struct Recording {
     /// Why reading stopped before the file's end, with salvage (see
     /// [`Recording::open_salvaging`]).
     pub(crate) cut: Option<Cut>,
+    /// How its chunks are stored.
+    pub(crate) storage: Storage,
+}
+
+/// How a recording's chunks are stored: how many, how many compressed,
+/// and the bytes of events their payloads hold (decompressed) and take.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Storage {
+    /// Chunks read.
+    pub chunks: u64,
+    /// Of them, stored compressed (format version 4 on).
+    pub compressed: u64,
+    /// Bytes of their payloads in the file.
+    pub stored: u64,
+    /// Bytes of events they hold.
+    pub events: u64,
 }
 
 /// The streams of a recording, sorted by number: a `Vec`, as small as
@@ -127,6 +143,7 @@ impl Recording {
             chunks: Vec::new(),
             payload: Vec::new(),
             unpacked: (Vec::new(), Decompressor::new()),
+            storage: Storage::default(),
         };
         let mut offset = meta_end;
         let mut cut = None;
@@ -143,6 +160,7 @@ impl Recording {
                 Err(e) => return Err(e),
             }
         }
+        let storage = scan.storage;
         let (streams, chunks) = scan.index();
         Ok(Recording {
             path: path.to_owned(),
@@ -152,6 +170,7 @@ impl Recording {
             streams,
             chunks,
             cut,
+            storage,
         })
     }
 
@@ -190,6 +209,8 @@ struct Scan<'a> {
     payload: Vec<u8>,
     /// A buffer to decompress a chunk into, and the decompressor.
     unpacked: (Vec<u8>, Decompressor),
+    /// The chunks kept so far.
+    storage: Storage,
 }
 
 impl Scan<'_> {
@@ -326,6 +347,10 @@ impl Scan<'_> {
             stream,
             packed,
         });
+        self.storage.chunks += 1;
+        self.storage.compressed += u64::from(packed);
+        self.storage.stored += u64::from(chunk_len);
+        self.storage.events += self.payload.len() as u64;
         Ok(start + u64::from(chunk_len))
     }
 }
