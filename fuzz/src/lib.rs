@@ -222,7 +222,13 @@ pub fn fix_checksums(bytes: &mut [u8]) {
     if bytes.len() < meta_end + 4 {
         return;
     }
-    let crc = crc32fast::hash(&bytes[14..meta_end]);
+    // From format version 3 on, the metadata's checksum covers the version.
+    let mut hasher = crc32fast::Hasher::new();
+    if u16::from_le_bytes([bytes[8], bytes[9]]) >= 3 {
+        hasher.update(&bytes[8..10]);
+    }
+    hasher.update(&bytes[14..meta_end]);
+    let crc = hasher.finalize();
     bytes[meta_end..meta_end + 4].copy_from_slice(&crc.to_le_bytes());
     let mut at = meta_end + 4;
     while let Some(len) = read_u32(bytes, at) {
@@ -234,6 +240,33 @@ pub fn fix_checksums(bytes: &mut [u8]) {
         bytes[at + 4..at + 8].copy_from_slice(&crc.to_le_bytes());
         at = end;
     }
+}
+
+/// The same recording with every compressed chunk (format version 4, the
+/// stream word's top bit) stored as it is uncompressed, its checksums
+/// fixed: a seed whose events mutations reach. `None` if it does not
+/// decompress.
+pub fn unpack(bytes: &[u8]) -> Option<Vec<u8>> {
+    const COMPRESSED: u32 = 1 << 31;
+    let meta_end = 14 + read_u32(bytes, 10)? as usize;
+    let mut at = meta_end + 4;
+    let mut out = bytes.get(..at)?.to_vec();
+    while let Some(len) = read_u32(bytes, at) {
+        let end = at + 12 + len as usize;
+        let word = read_u32(bytes, at + 8)?;
+        let stored = bytes.get(at + 12..end)?;
+        let payload = match word & COMPRESSED {
+            0 => stored.to_vec(),
+            _ => zstd::bulk::decompress(stored.get(4..)?, read_u32(stored, 0)? as usize).ok()?,
+        };
+        out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        out.extend_from_slice(&[0; 4]);
+        out.extend_from_slice(&(word & !COMPRESSED).to_le_bytes());
+        out.extend_from_slice(&payload);
+        at = end;
+    }
+    fix_checksums(&mut out);
+    Some(out)
 }
 
 fn read_u32(bytes: &[u8], at: usize) -> Option<u32> {

@@ -22,7 +22,7 @@
 
 /// The first eight bytes of every recording.
 pub const MAGIC: &[u8; 8] = b"\x89RPLAY\r\n";
-/// The format version the runtime writes (it reads 1 and 2 too).
+/// The format version the runtime writes (it reads 1 to 3 too).
 pub const VERSION: u16 = 4;
 /// The header's fixed part: magic, version, metadata length.
 pub const HEADER_FIXED: usize = 14;
@@ -169,8 +169,6 @@ fn u32_at(bytes: &[u8], at: usize) -> Option<usize> {
     Some(u32::from_le_bytes(b.try_into().ok()?) as usize)
 }
 
-/// Recomputes every checksum that still has a place in a damaged file, so
-/// the damage reaches the event decoder and the replayer.
 /// The top bit of a chunk's stream word: its payload is stored compressed,
 /// as `raw_len:u32le zstd_frame` (version 4).
 pub const COMPRESSED: u32 = 1 << 31;
@@ -199,6 +197,8 @@ pub fn unpack(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Recomputes every checksum that still has a place in a damaged file, so
+/// the damage reaches the event decoder and the replayer.
 pub fn fix_checksums(bytes: &mut [u8]) {
     let Some(meta_len) = u32_at(bytes, 10) else {
         return;

@@ -270,3 +270,37 @@ fn a_forked_child_that_ends_its_session_does_not_hang() {
     assert!(!stderr.contains("hung"), "{stderr}");
     assert_contains!(stderr, "forked child: finish returned Ok(())");
 }
+
+/// A megabyte of bytes that compress about twofold: 16 values (4 bits) at
+/// random.
+#[replay_runtime::deterministic]
+fn a_compressible_megabyte() -> Vec<u8> {
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    (0..1 << 20)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 60) as u8
+        })
+        .collect()
+}
+
+/// One call recording a megabyte, with the writer idle: its chunk, far
+/// larger than the queue's share, is compressed all the same (the writer
+/// looks at what waits behind it, not at its own size).
+#[test]
+fn a_large_chunk_is_compressed_when_the_writer_keeps_up() {
+    let path = scratch_dir("background-writer-large").join("large.replay");
+    let session = Session::record(&path).expect("record");
+    let recorded = a_compressible_megabyte();
+    let summary = session.finish().expect("finished");
+    assert!(
+        summary.bytes < (recorded.len() * 7 / 10) as u64,
+        "{} bytes for a megabyte that compresses twofold",
+        summary.bytes
+    );
+    let session = Session::replay(&path).expect("replay");
+    assert_eq!(a_compressible_megabyte(), recorded);
+    session.finish().expect("replayed");
+}

@@ -871,3 +871,34 @@ fn wrong_mode_environment_is_reported() {
         panic::resume_unwind(panic);
     }
 }
+
+/// A compressed chunk of a few KiB whose zstd frame really holds 64 MiB of
+/// sound events (a "zip bomb" within the chunk limit): refused before
+/// anything is allocated for it or decompressed, since it claims more
+/// than 1024 times its stored bytes (format version 4).
+#[test]
+fn a_compressed_chunk_claiming_too_much_is_refused_before_it_is_unpacked() {
+    const COMPRESSED: u32 = replay_tests::recording_files::COMPRESSED;
+    let dir = TempDir::new("a_compressed_chunk_claiming_too_much");
+    let raw = 64usize << 20;
+    let mut events = define(0, "bomb::f", "fn()");
+    events.resize(raw, 0);
+    let frame = zstd::bulk::compress(&events, 19).expect("compressed");
+    let mut stored = (raw as u32).to_le_bytes().to_vec();
+    stored.extend_from_slice(&frame);
+    let mut bytes = header();
+    let at = bytes.len();
+    // Stream 0, marked compressed.
+    bytes.extend_from_slice(&chunk(COMPRESSED, &stored));
+    let path = write_file(&dir, "bomb.replay", &bytes);
+    assert!(bytes.len() < 64 * 1024, "{} bytes", bytes.len());
+    let (error, largest, elapsed) = measured(|| {
+        replay_error(
+            &path,
+            &[&format!("is corrupt at byte {at}"), "times as many"],
+        )
+    });
+    assert!(matches!(error, Error::Corrupt { .. }), "{error:?}");
+    assert!(largest < 1 << 20, "allocated {largest} bytes");
+    assert!(elapsed < Duration::from_secs(2), "took {elapsed:?}");
+}

@@ -37,6 +37,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             path.display(),
             std::fs::metadata(&path)?.len()
         );
+        // Beside it, the same recording stored uncompressed.
+        let unpacked = replay_fuzz::unpack(&std::fs::read(&path)?).ok_or("a seed that unpacks")?;
+        let plain = dir.join(format!("seed-program-{run}-unpacked.replay"));
+        std::fs::write(&plain, unpacked)?;
+        let session = Session::replay(&plain)?;
+        let replayed = replay_fuzz::program();
+        session.finish().map_err(|e| e.to_string())?;
+        if replayed != recorded {
+            return Err(
+                format!("{}: the unpacked seed replays differently", plain.display()).into(),
+            );
+        }
     }
     Ok(())
 }

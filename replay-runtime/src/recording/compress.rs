@@ -19,6 +19,17 @@ pub(crate) const COMPRESSED: u32 = 1 << 31;
 /// Bytes before the zstd frame in a compressed payload.
 const RAW_LEN: usize = 4;
 
+/// How many times its stored size a compressed chunk may decompress to.
+/// A reader refuses more: a small hostile file must never take long to
+/// validate or make a large allocation (a zstd frame of 2 KiB can claim,
+/// and hold, 64 MiB of events). The writer stores a chunk that would
+/// compress more than this as it is.
+pub(crate) const MAX_RATIO: usize = 1024;
+
+/// The first bytes of a zstd frame (RFC 8878); a skippable frame, or
+/// anything else, is refused.
+const FRAME_MAGIC: [u8; 4] = 0xFD2F_B528u32.to_le_bytes();
+
 /// zstd level 1 with a minimum match of 4 bytes: 5.2 bytes a call on the
 /// benchmark's sequence (12.3x smaller than a JSON log), against 5.9 for
 /// level 3 at about 40 ns a call of the writer thread's time (measured per
@@ -83,7 +94,8 @@ impl Compressor {
         self.out
             .reserve(zstd::zstd_safe::compress_bound(payload.len()));
         let done = context.compress_to_buffer(payload, &mut self.out);
-        if done.is_err() || RAW_LEN + self.out.len() >= payload.len() {
+        let stored = RAW_LEN + self.out.len();
+        if done.is_err() || stored >= payload.len() || payload.len() > stored * MAX_RATIO {
             return;
         }
         chunk.truncate(CHUNK_HEADER);
@@ -120,11 +132,26 @@ impl Decompressor {
                 "a compressed chunk claims {len} bytes (at most {MAX_CHUNK})"
             ));
         }
+        if len as usize > stored.len().saturating_mul(MAX_RATIO) {
+            return Err(format!(
+                "a compressed chunk of {} bytes claims {len} bytes (at most {MAX_RATIO} \
+                 times as many)",
+                stored.len()
+            ));
+        }
+        // One frame, and only one: nothing rides along unvalidated.
+        let one_frame = frame.starts_with(&FRAME_MAGIC)
+            && zstd::zstd_safe::find_frame_compressed_size(frame) == Ok(frame.len());
+        if !one_frame {
+            return Err("a compressed chunk is not one zstd frame".into());
+        }
         let Some(context) = self.context.as_mut() else {
             return Err("no zstd decompressor could be made".into());
         };
+        // Exactly the claimed length, which the stored bytes bound: never
+        // doubled by `reserve`'s growth.
         out.clear();
-        out.reserve(len as usize);
+        out.reserve_exact(len as usize);
         match context.decompress_to_buffer(frame, out) {
             Ok(n) if n == len as usize => Ok(()),
             Ok(n) => Err(format!(
@@ -149,13 +176,22 @@ mod tests {
 
     #[test]
     fn compressed_chunks_come_back_whole() {
-        let payload: Vec<u8> = (0..20_000u32).flat_map(|i| [1, 2, (i % 7) as u8]).collect();
+        // Calls of one site whose one-byte result takes 16 values at random.
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let payload: Vec<u8> = (0..20_000)
+            .flat_map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                [1, 2, (state >> 60) as u8]
+            })
+            .collect();
         for effort in [Effort::Thorough, Effort::Fast] {
             let mut packed = chunk(&payload, 5);
             Compressor::new().compress(&mut packed, effort);
             let word = u32::from_le_bytes(packed[8..12].try_into().unwrap());
             assert_eq!(word, 5 | COMPRESSED);
-            assert!(packed.len() < payload.len() / 4, "{}", packed.len());
+            assert!(packed.len() < payload.len() / 3, "{}", packed.len());
             let mut out = Vec::new();
             Decompressor::new()
                 .unpack(&packed[CHUNK_HEADER..], &mut out)
@@ -178,6 +214,44 @@ mod tests {
         let mut stored = chunk(&payload, 2);
         Compressor::new().compress(&mut stored, Effort::Thorough);
         assert_eq!(stored, chunk(&payload, 2));
+    }
+
+    #[test]
+    fn chunks_that_compress_too_well_are_stored_and_refused() {
+        let payload = vec![0u8; 1 << 20];
+        let mut stored = chunk(&payload, 1);
+        Compressor::new().compress(&mut stored, Effort::Thorough);
+        assert_eq!(stored, chunk(&payload, 1), "stored as it is");
+
+        let frame = zstd::bulk::compress(&payload, 3).unwrap();
+        assert!(frame.len() * MAX_RATIO < payload.len());
+        let mut bomb = (payload.len() as u32).to_le_bytes().to_vec();
+        bomb.extend_from_slice(&frame);
+        let err = Decompressor::new()
+            .unpack(&bomb, &mut Vec::new())
+            .unwrap_err();
+        assert!(err.contains("times as many"), "{err}");
+    }
+
+    #[test]
+    fn only_one_plain_frame_is_read() {
+        let payload = vec![5u8; 5000];
+        let frame = zstd::bulk::compress(&payload[..2500], 3).unwrap();
+        let mut two = 5000u32.to_le_bytes().to_vec();
+        two.extend_from_slice(&frame);
+        two.extend_from_slice(&frame);
+        let mut out = Vec::new();
+        let err = Decompressor::new().unpack(&two, &mut out).unwrap_err();
+        assert!(err.contains("one zstd frame"), "{err}");
+        let mut skippable = 2500u32.to_le_bytes().to_vec();
+        skippable.extend_from_slice(&0x184D_2A50u32.to_le_bytes());
+        skippable.extend_from_slice(&4u32.to_le_bytes());
+        skippable.extend_from_slice(b"hide");
+        skippable.extend_from_slice(&frame);
+        let err = Decompressor::new()
+            .unpack(&skippable, &mut out)
+            .unwrap_err();
+        assert!(err.contains("one zstd frame"), "{err}");
     }
 
     #[test]

@@ -269,8 +269,9 @@ fn write_queued(shared: &Shared) {
             continue;
         };
         // As much compression as keeps up with the recording threads: they
-        // wait for the disk, never for compression.
-        let effort = match queue.queued {
+        // wait for the disk, never for compression. What waits behind this
+        // chunk tells.
+        let effort = match queue.queued - chunk.len() {
             n if n > QUEUED_BYTES * 3 / 4 => Effort::Store,
             n if n > QUEUED_BYTES / 4 => Effort::Fast,
             _ => Effort::Thorough,

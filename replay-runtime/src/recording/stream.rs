@@ -118,9 +118,11 @@ impl StreamReader {
     /// validated there.
     fn load(&mut self, chunk: ChunkRef) -> io::Result<()> {
         let at = chunk.offset - CHUNK_HEADER as u64;
+        // Nothing of the previous chunk stays, whatever fails below.
+        self.payload.clear();
+        self.pos = 0;
         let mut head = [0u8; CHUNK_HEADER];
         read_exact_at(&self.file, &mut head, at).map_err(|e| self.changed(e))?;
-        self.pos = 0;
         let stored = match chunk.packed {
             true => {
                 &mut self
