@@ -274,23 +274,44 @@ impl<'a> Event<'a> {
         buf.extend_from_slice(signature.as_bytes());
     }
 
-    /// Appends the encoding of a thread event.
+    /// Appends the encoding of a thread event: its head, then its values,
+    /// one varint each (written out per kind: a lock's open is recorded on
+    /// every lock, so this is a hot path too).
+    #[inline]
     pub(crate) fn put_thread(buf: &mut Vec<u8>, event: ThreadEvent) {
-        let (sub, a, b) = match event {
-            ThreadEvent::Spawn { stream } => (META_SPAWN, Some(u64::from(stream)), None),
-            ThreadEvent::Lock { version, reads } => (META_LOCK, Some(version), Some(reads)),
-            ThreadEvent::TryLockFailed => (META_TRY_LOCK_FAILED, None, None),
-            ThreadEvent::Recv { sender, count } => {
-                (META_RECV, Some(u64::from(sender)), Some(count))
+        let head = |sub: u64| sub << 2 | KIND_META;
+        match event {
+            ThreadEvent::Lock { version, reads } => {
+                put_varint(buf, head(META_LOCK));
+                put_varint(buf, version);
+                put_varint(buf, reads);
             }
-            ThreadEvent::RecvNone(why) => (META_RECV_NONE, Some(why as u64), None),
-            ThreadEvent::Select { branch } => (META_SELECT, Some(branch), None),
-            ThreadEvent::ReadLock { version } => (META_READ_LOCK, Some(version), None),
-            ThreadEvent::TrySend { outcome } => (META_TRY_SEND, Some(outcome), None),
-        };
-        put_varint(buf, sub << 2 | KIND_META);
-        for value in [a, b].into_iter().flatten() {
-            put_varint(buf, value);
+            ThreadEvent::ReadLock { version } => {
+                put_varint(buf, head(META_READ_LOCK));
+                put_varint(buf, version);
+            }
+            ThreadEvent::Spawn { stream } => {
+                put_varint(buf, head(META_SPAWN));
+                put_varint(buf, u64::from(stream));
+            }
+            ThreadEvent::TryLockFailed => put_varint(buf, head(META_TRY_LOCK_FAILED)),
+            ThreadEvent::Recv { sender, count } => {
+                put_varint(buf, head(META_RECV));
+                put_varint(buf, u64::from(sender));
+                put_varint(buf, count);
+            }
+            ThreadEvent::RecvNone(why) => {
+                put_varint(buf, head(META_RECV_NONE));
+                put_varint(buf, why as u64);
+            }
+            ThreadEvent::Select { branch } => {
+                put_varint(buf, head(META_SELECT));
+                put_varint(buf, branch);
+            }
+            ThreadEvent::TrySend { outcome } => {
+                put_varint(buf, head(META_TRY_SEND));
+                put_varint(buf, outcome);
+            }
         }
     }
 
