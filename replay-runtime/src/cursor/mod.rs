@@ -270,9 +270,17 @@ impl Cursor {
         location: &'static Location<'static>,
         expect: impl FnOnce(ThreadEvent) -> Option<T>,
     ) -> Result<T, Divergence> {
-        let (summary, expected) = match self.pending_receives() {
-            Some(pending) => pending,
-            None => match self.advance() {
+        // Most thread events: a lock's open, read in place.
+        let next = match self.pending_receives() {
+            Some(pending) => Err(pending),
+            None => Ok(match self.reader.next_lock_open() {
+                Some(event) => Ok(Next::Thread(event)),
+                None => self.advance(),
+            }),
+        };
+        let (summary, expected) = match next {
+            Err(pending) => pending,
+            Ok(next) => match next {
                 Ok(Next::Thread(event)) => match expect(event) {
                     Some(taken) => return Ok(taken),
                     None => ("the threads met differently".to_owned(), event.to_string()),

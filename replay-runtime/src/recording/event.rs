@@ -81,6 +81,29 @@ impl PlainCall {
     }
 }
 
+/// The event at `at` in `payload`, if it is a lock's open (the thread
+/// event every lock records), read without the general decoder: the
+/// event and where the next one starts. `None` for anything else.
+#[inline(always)]
+pub(crate) fn lock_open_at(payload: &[u8], at: usize) -> Option<(ThreadEvent, usize)> {
+    let mut bytes = payload.get(at..)?;
+    let &head = bytes.first()?;
+    let event = if u64::from(head) == META_LOCK << 2 | KIND_META {
+        bytes = &bytes[1..];
+        let version = take_varint(&mut bytes)?;
+        let reads = take_varint(&mut bytes)?;
+        ThreadEvent::Lock { version, reads }
+    } else if u64::from(head) == META_READ_LOCK << 2 | KIND_META {
+        bytes = &bytes[1..];
+        ThreadEvent::ReadLock {
+            version: take_varint(&mut bytes)?,
+        }
+    } else {
+        return None;
+    };
+    Some((event, payload.len() - bytes.len()))
+}
+
 /// One decoded event, borrowing from its chunk.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Event<'a> {

@@ -151,8 +151,21 @@ pub(crate) fn varint_len(v: u64) -> usize {
 }
 
 /// Reads a LEB128 varint; `None` when the bytes end or it overflows 64 bits.
-#[inline]
+/// A one-byte varint (most heads, lengths and small values) is read
+/// inline; longer ones out of line.
+#[inline(always)]
 pub(crate) fn take_varint(bytes: &mut &[u8]) -> Option<u64> {
+    match bytes.split_first() {
+        Some((&first, rest)) if first < 0x80 => {
+            *bytes = rest;
+            Some(u64::from(first))
+        }
+        _ => take_long_varint(bytes),
+    }
+}
+
+#[inline(never)]
+fn take_long_varint(bytes: &mut &[u8]) -> Option<u64> {
     let mut v = 0u64;
     for (i, &b) in bytes.iter().enumerate().take(10) {
         v |= u64::from(b & 0x7f) << (7 * i);

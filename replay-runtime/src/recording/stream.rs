@@ -42,7 +42,8 @@ pub(crate) fn chunk_crc(stream: u32, payload: &[u8]) -> u32 {
     hasher.finalize()
 }
 
-use super::event::PlainCall;
+use super::event::{PlainCall, lock_open_at};
+use super::format::ThreadEvent;
 
 /// One stream's events, one chunk in memory at a time, read from the
 /// validated file handle.
@@ -89,6 +90,16 @@ impl StreamReader {
         let call = PlainCall::at(&self.payload, self.pos, sites)?;
         self.pos = call.rest.end;
         Some(call)
+    }
+
+    /// The next event if it is a lock's open, read in place (see
+    /// [`lock_open_at`]). `None` leaves the event to
+    /// [`StreamReader::next_event`].
+    #[inline(always)]
+    pub(crate) fn next_lock_open(&mut self) -> Option<ThreadEvent> {
+        let (event, end) = lock_open_at(&self.payload, self.pos)?;
+        self.pos = end;
+        Some(event)
     }
 
     /// Bytes `range` of the chunk in memory: valid until the next event
