@@ -175,18 +175,24 @@ fn a_caught_panic_does_not_wait_for_another_thread_that_keeps_recording() {
     );
 }
 
-/// 4 MiB that do not compress.
-#[replay_runtime::deterministic]
-fn four_mebibytes() -> Vec<u8> {
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    (0..4 << 20)
+/// `len` pseudo-random values (xorshift64) of `bits` bits each: 8 bits do
+/// not compress, 4 bits compress about twofold.
+fn noise(len: usize, bits: u32) -> Vec<u8> {
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    (0..len)
         .map(|_| {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
-            state as u8
+            (state >> (64 - bits)) as u8
         })
         .collect()
+}
+
+/// 4 MiB that do not compress.
+#[replay_runtime::deterministic]
+fn four_mebibytes() -> Vec<u8> {
+    noise(4 << 20, 8)
 }
 
 /// Calls that record 4 MiB each, into a pipe nobody reads: the queue is
@@ -275,15 +281,7 @@ fn a_forked_child_that_ends_its_session_does_not_hang() {
 /// random.
 #[replay_runtime::deterministic]
 fn a_compressible_megabyte() -> Vec<u8> {
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    (0..1 << 20)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 60) as u8
-        })
-        .collect()
+    noise(1 << 20, 4)
 }
 
 /// One call recording a megabyte, with the writer idle: its chunk, far

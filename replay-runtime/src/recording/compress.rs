@@ -174,18 +174,21 @@ mod tests {
         chunk
     }
 
+    /// `len` pseudo-random values (xorshift64) of `bits` bits each.
+    fn noise(len: usize, bits: u32) -> impl Iterator<Item = u8> {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        (0..len).map(move |_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> (64 - bits)) as u8
+        })
+    }
+
     #[test]
     fn compressed_chunks_come_back_whole() {
         // Calls of one site whose one-byte result takes 16 values at random.
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let payload: Vec<u8> = (0..20_000)
-            .flat_map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                [1, 2, (state >> 60) as u8]
-            })
-            .collect();
+        let payload: Vec<u8> = noise(20_000, 4).flat_map(|v| [1, 2, v]).collect();
         for effort in [Effort::Thorough, Effort::Fast] {
             let mut packed = chunk(&payload, 5);
             Compressor::new().compress(&mut packed, effort);
@@ -202,15 +205,7 @@ mod tests {
 
     #[test]
     fn a_chunk_that_does_not_shrink_is_stored() {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let payload: Vec<u8> = (0..4096)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                state as u8
-            })
-            .collect();
+        let payload: Vec<u8> = noise(4096, 8).collect();
         let mut stored = chunk(&payload, 2);
         Compressor::new().compress(&mut stored, Effort::Thorough);
         assert_eq!(stored, chunk(&payload, 2));
