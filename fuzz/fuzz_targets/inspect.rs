@@ -23,14 +23,7 @@ fn path() -> PathBuf {
     std::env::temp_dir().join(format!("replay-fuzz-inspect-{}.replay", std::process::id()))
 }
 
-fuzz_target!(|data: &[u8]| {
-    inspect(data);
-    let mut fixed = data.to_vec();
-    replay_fuzz::fix_checksums(&mut fixed);
-    if fixed != data {
-        inspect(&fixed);
-    }
-});
+fuzz_target!(|data: &[u8]| replay_fuzz::as_it_is_and_fixed(data, inspect));
 
 fn inspect(bytes: &[u8]) {
     let path = path();

@@ -79,14 +79,7 @@ fuzz_target!(
             }
         }));
     },
-    |data: &[u8]| {
-        replay(data);
-        let mut fixed = data.to_vec();
-        replay_fuzz::fix_checksums(&mut fixed);
-        if fixed != data {
-            replay(&fixed);
-        }
-    }
+    |data: &[u8]| replay_fuzz::as_it_is_and_fixed(data, replay)
 );
 
 fn replay(bytes: &[u8]) {

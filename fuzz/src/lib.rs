@@ -269,6 +269,17 @@ pub fn unpack(bytes: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// Tries `data` as it is, then with its checksums recomputed if that
+/// changes it, so that mutations also reach what the checksums guard.
+pub fn as_it_is_and_fixed(data: &[u8], mut try_bytes: impl FnMut(&[u8])) {
+    try_bytes(data);
+    let mut fixed = data.to_vec();
+    fix_checksums(&mut fixed);
+    if fixed != data {
+        try_bytes(&fixed);
+    }
+}
+
 fn read_u32(bytes: &[u8], at: usize) -> Option<u32> {
     let field = bytes.get(at..at.checked_add(4)?)?;
     Some(u32::from_le_bytes(field.try_into().ok()?))

@@ -9,23 +9,6 @@ use crate::divergence::Divergence;
 use crate::site::Site;
 
 impl Cursor {
-    /// Copies the current call's arguments and results out of the chunk
-    /// in memory, which the next read may replace: whatever reads the
-    /// stream before the call's results are decoded (a lock an argument's
-    /// `Drop` opens) leaves them as they are.
-    pub(super) fn hold_current(&mut self) {
-        if let Some(range) = self.args_at.take() {
-            self.recorded_args.clear();
-            self.recorded_args
-                .extend_from_slice(self.reader.bytes(range));
-        }
-        if let Some(range) = self.rest_at.take() {
-            self.recorded_rest.clear();
-            self.recorded_rest
-                .extend_from_slice(self.reader.bytes(range));
-        }
-    }
-
     /// Advances to the next recorded call, checking it is to `site`.
     #[inline(always)]
     pub(crate) fn next_call(

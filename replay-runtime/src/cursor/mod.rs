@@ -41,9 +41,11 @@ pub(crate) struct Cursor {
     ended: bool,
     /// A note for every report when another program made the recording.
     other_program: Option<String>,
-    /// The current recorded call's site, arguments and results. The
-    /// arguments of a plain call stay in the reader's chunk (`args_at`):
-    /// they are compared before anything else is read.
+    /// The current recorded call's site, arguments and results. Those of
+    /// a plain call stay in the reader's chunk (`args_at`, `rest_at`): its
+    /// arguments are compared, and its results decoded, before anything
+    /// else is read (a call whose arguments' `Drop` may read the stream
+    /// holds a copy of its results first: `call::replay::hold_results`).
     current: usize,
     args_at: Option<std::ops::Range<usize>>,
     rest_at: Option<std::ops::Range<usize>>,
@@ -168,7 +170,6 @@ impl Cursor {
     /// Reads up to the next recorded call or thread event, learning
     /// definitions on the way; a call becomes current.
     fn advance(&mut self) -> std::io::Result<Next> {
-        self.hold_current();
         loop {
             let event = self.reader.next_event()?;
             // Validation saw every site defined before use; a file changed
@@ -270,17 +271,14 @@ impl Cursor {
         location: &'static Location<'static>,
         expect: impl FnOnce(ThreadEvent) -> Option<T>,
     ) -> Result<T, Divergence> {
-        // Most thread events: a lock's open, read in place.
-        let next = match self.pending_receives() {
-            Some(pending) => Err(pending),
-            None => Ok(match self.reader.next_lock_open() {
-                Some(event) => Ok(Next::Thread(event)),
-                None => self.advance(),
-            }),
-        };
-        let (summary, expected) = match next {
-            Err(pending) => pending,
-            Ok(next) => match next {
+        let (summary, expected) = match self.pending_receives() {
+            Some(pending) => pending,
+            // Most thread events: a lock's open, read in place.
+            None => match self
+                .reader
+                .next_lock_open()
+                .map_or_else(|| self.advance(), |event| Ok(Next::Thread(event)))
+            {
                 Ok(Next::Thread(event)) => match expect(event) {
                     Some(taken) => return Ok(taken),
                     None => ("the threads met differently".to_owned(), event.to_string()),

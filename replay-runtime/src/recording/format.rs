@@ -29,6 +29,14 @@ pub(crate) const MAX_META: u32 = 64 * 1024;
 pub(crate) const CHUNK_HEADER: usize = 12;
 /// Staged bytes that trigger a chunk write.
 pub(crate) const BLOCK: usize = 64 * 1024;
+
+/// An empty buffer to stage a chunk in: its header reserved, room for a
+/// block and the event that overruns it.
+pub(crate) fn chunk_buffer() -> Vec<u8> {
+    let mut buf = Vec::with_capacity(BLOCK + BLOCK / 4);
+    buf.resize(CHUNK_HEADER, 0);
+    buf
+}
 /// The largest chunk, in every version: larger is corruption. One event
 /// may exceed `BLOCK`, so this bounds what one call may record (a call
 /// recording more fails its recording, with a clear error). Replay holds

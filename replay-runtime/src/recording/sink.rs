@@ -117,12 +117,11 @@ impl Sink {
     /// then on it replaces whatever was there. Writes that follow go on
     /// into the same file.
     pub(crate) fn publish(&self) -> Result<()> {
-        let Some(staged) = &self.staged else {
-            self.spool.drain();
-            return Ok(());
-        };
         // Everything handed over so far is written first.
         self.spool.drain();
+        let Some(staged) = &self.staged else {
+            return Ok(());
+        };
         if self.has_failed() || self.published.swap(true, Ordering::AcqRel) {
             return Ok(());
         }

@@ -1,8 +1,9 @@
 //! The session's background writer: recording threads hand it full
 //! chunks, and one thread of its own compresses them (`compress.rs`),
-//! seals them (their checksum) and writes them, in the order they came. A recording thread never makes a
-//! `write` system call in steady state; it waits only when the queue is
-//! full (back-pressure: memory stays bounded whatever the disk does).
+//! seals them (their checksum) and writes them, in the order they came. A
+//! recording thread never makes a `write` system call in steady state; it
+//! waits only when the queue is full (back-pressure: memory stays bounded
+//! whatever the disk does).
 
 use std::collections::VecDeque;
 use std::fs::File;
@@ -12,7 +13,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 
 use super::compress::{Compressor, Effort};
-use super::format::{BLOCK, CHUNK_HEADER};
+use super::format::{self, BLOCK, CHUNK_HEADER};
 use super::stream::chunk_crc;
 
 /// Bytes of full chunks that may wait to be written (8 blocks): a chunk
@@ -191,11 +192,7 @@ impl Spool {
         let spare = queue.free.pop();
         drop(queue);
         self.shared.work.notify_one();
-        spare.unwrap_or_else(|| {
-            let mut buf = Vec::with_capacity(BLOCK + BLOCK / 4);
-            buf.resize(CHUNK_HEADER, 0);
-            buf
-        })
+        spare.unwrap_or_else(format::chunk_buffer)
     }
 
     /// Waits until every chunk handed over so far is written (not those
@@ -247,9 +244,8 @@ fn write_queued(shared: &Shared) {
             // recording thread writes for itself from now on goes ahead.
             let mut queue = self.0.queue();
             queue.alone = true;
-            while let Some(mut chunk) = queue.full.pop_front() {
-                seal(&mut chunk);
-                self.0.output.write(&chunk);
+            while let Some(chunk) = queue.full.pop_front() {
+                write_here(self.0, chunk);
                 queue.written += 1;
             }
             queue.queued = 0;

@@ -50,13 +50,11 @@ pub(super) const NONE_OPEN: usize = usize::MAX;
 
 impl StreamWriter {
     pub(crate) fn new(sink: Arc<Sink>, stream: u32) -> Self {
-        let mut buf = Vec::with_capacity(BLOCK + BLOCK / 4);
-        buf.resize(CHUNK_HEADER, 0);
         StreamWriter {
             sink,
             stream,
             serial: WRITER_SERIAL.fetch_add(1, Ordering::Relaxed),
-            buf,
+            buf: format::chunk_buffer(),
             sites: HashMap::new(),
             calls: 0,
             run: None,

@@ -21,7 +21,9 @@
 //!         .map(|i| {
 //!             let (order, tx) = (Arc::clone(&order), tx.clone());
 //!             thread::spawn(move || {
-//!                 order.lock().unwrap().push(i);
+//!                 // Sent under the lock: messages arrive in the lock's order.
+//!                 let mut order = order.lock().unwrap();
+//!                 order.push(i);
 //!                 tx.send(i).unwrap();
 //!             })
 //!         })
