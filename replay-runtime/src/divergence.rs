@@ -68,13 +68,17 @@ impl Report {
             let _ = writeln!(m, "  {note}");
         }
         let hint = self.hint.as_deref().unwrap_or(
-            "if the program's boundary calls changed on purpose, re-record with REPLAY_MODE=record",
+            "if the program's boundary calls changed on purpose, re-record with \
+             REPLAY_MODE=record, or keep this recording replaying: put the new code under \
+             `if replay_runtime::patched(\"name-of-the-change\") { new } else { old }`",
         );
         let _ = write!(
             m,
-            "  at {}\n  recording: {}\n  hint: {hint}",
+            "  at {}\n  recording: {}\n  stop here: REPLAY_BREAK={}:{}\n  hint: {hint}",
             self.location,
-            self.path.display()
+            self.path.display(),
+            self.thread,
+            self.call
         );
         Divergence { message: m }
     }

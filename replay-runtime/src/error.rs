@@ -177,6 +177,17 @@ pub enum Error {
         value: String,
     },
 
+    /// `REPLAY_BREAK` is not a list of `thread:call`, names an event the
+    /// recording does not hold, or was set for a session that does not
+    /// replay.
+    #[error("environment variable REPLAY_BREAK is {value:?}: {why}")]
+    InvalidBreak {
+        /// Its value.
+        value: String,
+        /// What is wrong with it.
+        why: String,
+    },
+
     /// Record or replay was asked for, but no recording was named.
     #[error("{mode_variable}={mode} needs a recording path in the environment variable {variable}")]
     MissingPath {

@@ -40,6 +40,7 @@
 
 // Roughly bottom to top; the layers, file by file, are in docs/design.md,
 // and `tests/layers.rs` fails on an import that goes up or on a cycle.
+mod breaks;
 mod call;
 mod context;
 mod cursor;
@@ -58,7 +59,7 @@ pub mod sync;
 mod testing;
 pub mod thread;
 
-pub use call::Plain;
+pub use call::{Plain, deprecate_patch, patched};
 pub use error::{Error, Result};
 pub use handles::{Context, ContextPtr, Mapped, RawHandle};
 pub use recording::Metadata;

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, PoisonError};
 
+use crate::breaks::Breaks;
 use crate::context::{self, Active, Installed, ThreadMode};
 use crate::cursor::Cursor;
 use crate::error::{Error, Result};
@@ -93,6 +94,10 @@ pub struct Summary {
     pub calls: u64,
     /// Bytes of the recording file.
     pub bytes: u64,
+    /// Replay: the patches the program asked for (with
+    /// [`patched`](crate::patched)) that the recording predates, in the
+    /// order first asked. Re-recording brings it up to date.
+    pub predates: Vec<String>,
 }
 
 impl fmt::Display for Summary {
@@ -106,14 +111,29 @@ impl fmt::Display for Summary {
                 path.display(),
                 self.bytes
             ),
-            (Mode::Replay, Some(path)) => write!(
-                f,
-                "replayed {} call(s) from {} ({} bytes)",
-                self.calls,
-                path.display(),
-                self.bytes
-            ),
+            (Mode::Replay, Some(path)) => {
+                write!(
+                    f,
+                    "replayed {} call(s) from {} ({} bytes)",
+                    self.calls,
+                    path.display(),
+                    self.bytes
+                )?;
+                if !self.predates.is_empty() {
+                    write!(f, "; it predates {}", patch_list(&self.predates))?;
+                }
+                Ok(())
+            }
         }
+    }
+}
+
+/// Patch names for a sentence: "the patch `a`", "the patches `a`, `b`".
+pub(crate) fn patch_list(names: &[String]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    match quoted.len() {
+        1 => format!("the patch {}", quoted[0]),
+        _ => format!("the patches {}", quoted.join(", ")),
     }
 }
 
@@ -128,6 +148,7 @@ impl Session {
         if context::session_active() {
             return Err(Error::SessionActive);
         }
+        Breaks::refuse_when_recording()?;
         let sink = Sink::create(path)?;
         let metadata = sink.metadata().clone();
         crate::panic_hook::install();
@@ -161,9 +182,10 @@ impl Session {
             return Err(Error::SessionActive);
         }
         let recording = Recording::open(path)?;
-        let cursor = Cursor::new(&recording, 0)?;
+        let breaks = Breaks::from_env(&recording)?;
+        let cursor = Cursor::new(&recording, 0, breaks.of(0))?;
         let metadata = recording.metadata.clone();
-        let shared = Shared::new(SharedKind::Replay { recording });
+        let shared = Shared::new(SharedKind::Replay { recording, breaks });
         let active = context::install(Active::Replay(cursor), ThreadMode::Replay, shared, 0)?;
         identity::restart(0);
         Ok(Session {
@@ -284,6 +306,7 @@ impl Session {
             path: self.path.take(),
             calls: 0,
             bytes: 0,
+            predates: Vec::new(),
         };
         let Some(installed) = self.installed.take() else {
             return Ok(summary);
@@ -294,6 +317,7 @@ impl Session {
         identity::restart_without_session();
         let ended = installed.end()?;
         summary.calls = ended.calls + shared.thread_calls.load(Ordering::Relaxed);
+        summary.predates = shared.predated();
         match ended.sink {
             Some(sink) => {
                 sink.finish()?;

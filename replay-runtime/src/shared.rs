@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
+use crate::breaks::Breaks;
 use crate::error::Error;
 use crate::handles::slots::HandleMap;
 use crate::policy::LiveFiles;
@@ -31,9 +32,13 @@ pub(crate) struct Shared {
     thread_ended: Condvar,
     /// A number no other session of this process has had.
     pub(crate) serial: u64,
+    /// The patches a replay asked for that its recording predates.
+    predated: Mutex<Vec<String>>,
 }
 
 /// Whether the session records or replays, with what that needs.
+// One per session, never moved once shared: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum SharedKind {
     Record {
         sink: Arc<Sink>,
@@ -42,6 +47,8 @@ pub(crate) enum SharedKind {
     },
     Replay {
         recording: Recording,
+        /// The calls `REPLAY_BREAK` stops before.
+        breaks: Breaks,
     },
 }
 
@@ -80,6 +87,7 @@ impl Shared {
             running: Mutex::new(0),
             thread_ended: Condvar::new(),
             serial: SESSION_SERIAL.fetch_add(1, Ordering::Relaxed),
+            predated: Mutex::new(Vec::new()),
         })
     }
 
@@ -125,6 +133,22 @@ impl Shared {
                 .0;
         }
         *running
+    }
+
+    /// A replay asked for the patch `name`, which its recording predates.
+    pub(crate) fn note_predated(&self, name: &str) {
+        let mut predated = self.predated.lock().unwrap_or_else(PoisonError::into_inner);
+        if !predated.iter().any(|p| p == name) {
+            predated.push(name.to_owned());
+        }
+    }
+
+    /// The patches the recording predates, in the order first asked.
+    pub(crate) fn predated(&self) -> Vec<String> {
+        self.predated
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// The object index map, locked.

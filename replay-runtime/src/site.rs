@@ -6,6 +6,10 @@ use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Mutex, OnceLock, PoisonError};
 
+/// The function a patch marker is recorded as a call to: its argument is
+/// the patch's name (see `call::patch`).
+pub(crate) const PATCH_NAME: &str = "replay_runtime::patched";
+
 /// A call site's identity: one `static` per wrapped function.
 ///
 /// The identity is a name, never an address or a `TypeId`, so a rebuilt

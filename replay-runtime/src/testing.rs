@@ -6,7 +6,9 @@ use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::path::{Path, PathBuf};
 
-use crate::session::Session;
+use std::io::Write as _;
+
+use crate::session::{Session, patch_list};
 
 /// The variable choosing how recorded tests run.
 const MODE_VAR: &str = "REPLAY_MODE";
@@ -220,10 +222,26 @@ pub fn run_panicking_test(mut test: TestSession, expected: Option<&str>, body: i
 impl TestSession {
     /// Ends the session; a failure fails the test, with the hint.
     fn finish(&mut self) {
-        if let Some(session) = self.session.take()
-            && let Err(e) = session.finish()
-        {
-            panic!("recorded test `{}`: {e}\n  {}", self.name, self.hint());
+        let Some(session) = self.session.take() else {
+            return;
+        };
+        match session.finish() {
+            Err(e) => panic!("recorded test `{}`: {e}\n  {}", self.name, self.hint()),
+            Ok(summary) if !summary.predates.is_empty() => {
+                // Past the test harness's capture of `eprintln!`: shown
+                // even when the test passes, so that old recordings are
+                // found without failing anything.
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "note: recorded test `{}` passed on a recording that predates {}; \
+                     re-record it at leisure: REPLAY_MODE=record cargo test {} ({})",
+                    self.name,
+                    patch_list(&summary.predates),
+                    self.name,
+                    self.path.display()
+                );
+            }
+            Ok(_) => {}
         }
     }
 }

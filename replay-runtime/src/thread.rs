@@ -207,8 +207,8 @@ impl Inherited {
                 ))),
                 ThreadMode::Record,
             ),
-            SharedKind::Replay { recording } => (
-                Cursor::new(recording, self.stream).map(Active::Replay),
+            SharedKind::Replay { recording, breaks } => (
+                Cursor::new(recording, self.stream, breaks.of(self.stream)).map(Active::Replay),
                 ThreadMode::Replay,
             ),
         };

@@ -19,7 +19,7 @@ const LAYERS: &[&[&str]] = &[
     &["divergence.rs"],
     &["cursor/"],
     &["handles/raw.rs", "handles/slots.rs"],
-    &["shared.rs"],
+    &["breaks.rs", "shared.rs"],
     &["context/"],
     &["handles/", "identity.rs", "panic_hook.rs"],
     &["call/"],

@@ -6,8 +6,9 @@
 //! out-parameters (as [`Out`]s) and the real function to [`Call::run`].
 //! The roles live apart: `entry` (those two), `args` (the values),
 //! `c_values` and `out_raw` (values C passes as pointers), `show` and
-//! `probe` (rendering them for reports), `record` and `replay`, and
-//! `callback` with `rebuild` (foreign code calling back into Rust).
+//! `probe` (rendering them for reports), `record` and `replay`,
+//! `callback` with `rebuild` (foreign code calling back into Rust), and
+//! `patch` (versioning markers).
 
 mod args;
 mod c_values;
@@ -16,12 +17,14 @@ mod compare;
 mod entry;
 mod out_pointers;
 mod out_raw;
+mod patch;
 mod plain;
 mod probe;
 mod rebuild;
 mod record;
 mod replay;
 mod show;
+mod stop;
 
 pub use args::{Arg, Args, Out, OutRef, OutSlice, Outs};
 pub use c_values::{ArrayIn, CStrIn, CStrRet, PlainRet, ReadPtr, StringsIn, deref_count};
@@ -32,6 +35,7 @@ pub use callback::{
 pub use entry::{Call, Failure, Run, Suspended, done, outlined, passthrough, suspend};
 pub use out_pointers::{OutCStrings, OutOffsets, array_extent, c_str_extent};
 pub use out_raw::{OutBuffer, OutHandle, OutHandles, OutPlain, OutProbe, OutRaw, count, written};
+pub use patch::{deprecate_patch, patched};
 pub use plain::Plain;
 pub use probe::{DebugDecode, DebugDecodeOwned, DebugOnly, Probe, Undisplayable};
 pub use rebuild::{ArrayOwned, CStrOwned, StringsOwned, take};

@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 use super::args::{Args, Both, Outs};
 use super::callback::replay_inside;
 use super::compare::compare_args;
+use super::stop::stop;
 use crate::context::{self, Phase, Scope, ThreadMode};
 use crate::divergence::Divergence;
 use crate::recording::encode::encode;
@@ -52,6 +53,9 @@ pub(crate) fn replay_check<A: Args, I: Args>(
     live: Live<'_>,
 ) -> Result<Checked, Divergence> {
     context::try_replay(location, |cursor| {
+        if let Some(call) = cursor.stops_here() {
+            stop(site, location, cursor.thread(), call, args);
+        }
         // Forget what an earlier call, cut short by a panic, may have noted.
         let _ = context::take_notes();
         // Encoded before the recorded call is taken: a `Serialize` that

@@ -26,6 +26,9 @@ struct Local {
     shared: Arc<Shared>,
     stream: u32,
     notes: RefCell<Notes>,
+    /// The answers `patched` gave on this thread, by patch name: the
+    /// first question decides for the rest of the session.
+    patches: RefCell<Vec<(Box<str>, bool)>>,
 }
 
 /// What a thread does with its stream. One per thread, boxed in `Local`
@@ -177,6 +180,21 @@ pub(crate) fn take_notes() -> Notes {
     with_notes(std::mem::take).unwrap_or_default()
 }
 
+/// What `patched(name)` answered on this thread, if it was asked.
+pub(crate) fn patch_answer(name: &str) -> Option<bool> {
+    let local = local()?;
+    let answers = local.patches.borrow();
+    answers.iter().find(|(n, _)| **n == *name).map(|&(_, a)| a)
+}
+
+/// Remembers what `patched(name)` answered on this thread; see
+/// [`patch_answer`].
+pub(crate) fn remember_patch(name: &str, answer: bool) {
+    if let Some(local) = local() {
+        local.patches.borrow_mut().push((name.into(), answer));
+    }
+}
+
 /// This thread's deterministic id: its stream in the session.
 #[inline]
 pub(crate) fn thread_stream() -> u32 {
@@ -291,6 +309,7 @@ pub(crate) fn install(
             shared,
             stream,
             notes: RefCell::new(Notes::default()),
+            patches: RefCell::new(Vec::new()),
         }),
     };
     divergence::reset_spent();

@@ -51,7 +51,10 @@ impl Cursor {
             recorded.matched = address;
             return Ok(matched);
         }
-        let report = self.call_report(site, location, "another function was called".into());
+        let mut report = self.call_report(site, location, "another function was called".into());
+        if let Some(patch) = self.current_patch(digested) {
+            report.notes.push(Cursor::patch_note(&patch));
+        }
         Err(self.diverge(report))
     }
 

@@ -17,6 +17,7 @@ use crate::recording::stream::StreamReader;
 
 mod calls;
 mod nested;
+mod patches;
 mod report;
 
 /// A function as the recording defined it.
@@ -62,6 +63,12 @@ pub(crate) struct Cursor {
     open: bool,
     /// The recording's format version.
     version: u16,
+    /// `REPLAY_BREAK`: the calls before the next one to stop at (the
+    /// program's next call is that one when `calls` equals it;
+    /// `u64::MAX`: none), and the call numbers of the later stops, last
+    /// first.
+    stop_after: u64,
+    stops: Vec<u64>,
 }
 
 /// A recorded call matched by [`Cursor::next_call`].
@@ -143,9 +150,12 @@ fn other_program(recorded: &Metadata) -> Option<String> {
 }
 
 impl Cursor {
-    pub(crate) fn new(recording: &Recording, thread: u32) -> Result<Cursor> {
+    /// The cursor of the thread recorded as `thread`, which stops right
+    /// before the calls numbered `stops` (see [`Cursor::stops_here`]).
+    pub(crate) fn new(recording: &Recording, thread: u32, mut stops: Vec<u64>) -> Result<Cursor> {
         let stream = recording.streams.get(thread);
-        Ok(Cursor {
+        stops.sort_unstable_by(|a, b| b.cmp(a));
+        let mut cursor = Cursor {
             path: recording.path.clone(),
             thread,
             reader: recording.stream(thread),
@@ -164,7 +174,36 @@ impl Cursor {
             run: None,
             open: false,
             version: recording.version,
-        })
+            stop_after: u64::MAX,
+            stops,
+        };
+        cursor.next_stop();
+        Ok(cursor)
+    }
+
+    /// Whether the program's next call is one to stop before: its number
+    /// (from 1), once. One comparison when it is not.
+    #[inline(always)]
+    pub(crate) fn stops_here(&mut self) -> Option<u64> {
+        if self.calls != self.stop_after {
+            return None;
+        }
+        self.next_stop();
+        Some(self.calls + 1)
+    }
+
+    /// Moves on to the next stop, if any is left.
+    #[cold]
+    fn next_stop(&mut self) {
+        self.stop_after = match self.stops.pop() {
+            Some(call) => call.saturating_sub(1),
+            None => u64::MAX,
+        };
+    }
+
+    /// The stream this cursor replays: the thread's number in reports.
+    pub(crate) fn thread(&self) -> u32 {
+        self.thread
     }
 
     /// Reads up to the next recorded call or thread event, learning

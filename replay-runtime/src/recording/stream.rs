@@ -113,16 +113,43 @@ impl StreamReader {
     /// checked again as it is read: a failure means the file changed
     /// since it was validated.
     pub(crate) fn next_event(&mut self) -> io::Result<Option<Event<'_>>> {
-        while self.pos == self.payload.len() {
-            let Some(chunk) = self.next.next().and_then(|i| self.chunks.get(i).copied()) else {
-                return Ok(None);
-            };
-            self.load(chunk)?;
+        if !self.fill()? {
+            return Ok(None);
         }
         let mut bytes = &self.payload[self.pos..];
         let event = Event::take(&mut bytes).map_err(|e| self.changed(e))?;
         self.pos = self.payload.len() - bytes.len();
         Ok(Some(event))
+    }
+
+    /// The next event and where the one after it starts, left unread
+    /// ([`StreamReader::skip_to`] passes over it): `None` at the end of
+    /// the stream.
+    pub(crate) fn peek_event(&mut self) -> io::Result<Option<(Event<'_>, usize)>> {
+        if !self.fill()? {
+            return Ok(None);
+        }
+        let mut bytes = &self.payload[self.pos..];
+        let event = Event::take(&mut bytes).map_err(|e| changed(&self.path, e))?;
+        Ok(Some((event, self.payload.len() - bytes.len())))
+    }
+
+    /// Passes over the event [`StreamReader::peek_event`] returned, which
+    /// ends at `end`.
+    pub(crate) fn skip_to(&mut self, end: usize) {
+        self.pos = end.min(self.payload.len());
+    }
+
+    /// Whether an event is left: loads the next chunk when the one in
+    /// memory is spent.
+    fn fill(&mut self) -> io::Result<bool> {
+        while self.pos == self.payload.len() {
+            let Some(chunk) = self.next.next().and_then(|i| self.chunks.get(i).copied()) else {
+                return Ok(false);
+            };
+            self.load(chunk)?;
+        }
+        Ok(true)
     }
 
     /// Reads `chunk`, header and payload, and checks it is the chunk

@@ -24,6 +24,12 @@
 //! - `unwind [diverge]`: calls C, and again from a value's `Drop`; with
 //!   `diverge`, the first call diverges, so the second is made while the
 //!   thread unwinds;
+//! - `patch VERSION`: versioning; the program before a change (`old`: the
+//!   clock, then `greet("fetch")`), after it (`new`: under
+//!   `patched("fetch-with-retry")`, asked three times, a retry and a
+//!   thread that asks too), the change without `patched` (`unguarded`),
+//!   and once old recordings are gone (`deprecated`: the new path, with
+//!   `deprecate_patch` on both threads);
 //! - `panic-in-call`: calls C, then a `#[deterministic]` function whose body
 //!   panics (built with `panic = "abort"` by `tests/cross_process.rs`, the
 //!   process then aborts inside the recorded call).
@@ -75,6 +81,7 @@ fn main() -> ExitCode {
             args.get(1).and_then(|n| n.parse().ok()).unwrap_or(16),
             args.get(2).and_then(|n| n.parse().ok()).unwrap_or(100_000),
         ),
+        "patch" => patch(args.get(1).map_or("old", String::as_str)),
         "panic-in-call" => {
             call_c(false);
             explode(rt_now_nanos());
@@ -101,6 +108,56 @@ fn main() -> ExitCode {
 #[replay_runtime::deterministic]
 fn explode(at: u64) -> u64 {
     panic!("exploded inside a recorded call at {}", at % 1000);
+}
+
+/// One version of a program whose boundary calls changed on purpose.
+fn patch(version: &str) {
+    println!("now={}", rt_now_nanos());
+    let fetch = |retry: bool| {
+        println!("greeting={}", greet("fetch"));
+        if retry {
+            println!("greeting={}", greet("retry"));
+        }
+    };
+    // The new path's own new code: a thread that asks too (or, once the
+    // patch is deprecated, retires it).
+    let elsewhere = |deprecated: bool| {
+        let thread = replay_runtime::thread::spawn(move || {
+            let patched = match deprecated {
+                true => {
+                    replay_runtime::deprecate_patch("fetch-with-retry");
+                    true
+                }
+                false => replay_runtime::patched("fetch-with-retry"),
+            };
+            (patched, rt_now_nanos())
+        });
+        let (on_thread, now) = thread.join().expect("the spawned thread");
+        println!("patched on a thread={on_thread} now={now}");
+    };
+    match version {
+        "old" => fetch(false),
+        "new" => {
+            let patched = replay_runtime::patched("fetch-with-retry");
+            println!("patched={patched}");
+            // Asked again, the thread gets the same answer.
+            for _ in 0..2 {
+                assert_eq!(replay_runtime::patched("fetch-with-retry"), patched);
+            }
+            fetch(patched);
+            if patched {
+                elsewhere(false);
+            }
+        }
+        "unguarded" => fetch(true),
+        "deprecated" => {
+            replay_runtime::deprecate_patch("fetch-with-retry");
+            println!("patched=true");
+            fetch(true);
+            elsewhere(true);
+        }
+        other => panic!("no version {other:?}"),
+    }
 }
 
 fn call_c(diverge: bool) {
