@@ -1,4 +1,5 @@
-//! `replay stats`: calls and bytes per function, events per thread.
+//! `replay stats`: calls and bytes per function, events per thread, and
+//! the patches the recording was made with.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -40,6 +41,8 @@ pub fn stats(file: &Path, out: &mut Out) -> Result<(), Failure> {
     )?;
     // One line per function, whichever threads called it.
     let mut functions: Vec<Function> = Vec::new();
+    // The patch markers, by name: the threads that hold one.
+    let mut patches: Vec<(String, Vec<u32>)> = Vec::new();
     let mut by_name: HashMap<(Arc<str>, Arc<str>), usize> = HashMap::new();
     for thread in threads {
         // A stream defines each of its call sites once, so a site's name is
@@ -50,7 +53,14 @@ pub fn stats(file: &Path, out: &mut Out) -> Result<(), Failure> {
         let (mut calls, mut meetings, mut callbacks, mut ended) = (0u64, 0u64, 0u64, false);
         let mut panics = 0u64;
         for entry in recording.entries(thread)? {
-            match entry? {
+            let entry = entry?;
+            if let Some(name) = entry.patch() {
+                match patches.iter_mut().find(|(n, _)| *n == name) {
+                    Some((_, threads)) => threads.push(thread),
+                    None => patches.push((name, vec![thread])),
+                }
+            }
+            match entry {
                 Entry::Call {
                     function,
                     signature,
@@ -105,6 +115,7 @@ pub fn stats(file: &Path, out: &mut Out) -> Result<(), Failure> {
             if ended { "" } else { ", no end marker" }
         )?;
     }
+    write_patches(out, &patches)?;
     outln!(
         out,
         "calls per function (count, bytes of arguments and results):"
@@ -123,6 +134,25 @@ pub fn stats(file: &Path, out: &mut Out) -> Result<(), Failure> {
             counted.bytes,
             printable(&counted.function),
             printable(&counted.signature)
+        )?;
+    }
+    Ok(())
+}
+
+/// The patches the recording was made with (`replay_runtime::patched`),
+/// with the threads whose streams hold their markers.
+fn write_patches(out: &mut Out, patches: &[(String, Vec<u32>)]) -> Result<(), Failure> {
+    if patches.is_empty() {
+        return outln!(out, "patches: none");
+    }
+    outln!(out, "patches (markers of replay_runtime::patched):")?;
+    for (name, threads) in patches {
+        let threads: Vec<String> = threads.iter().map(u32::to_string).collect();
+        outln!(
+            out,
+            "  {}  on thread(s) {}",
+            printable(&format!("{name:?}")),
+            threads.join(", ")
         )?;
     }
     Ok(())

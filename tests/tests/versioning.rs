@@ -140,3 +140,46 @@ fn a_deprecated_patch_replays_recordings_with_and_without_its_marker() {
         "the check above can see a marker"
     );
 }
+
+/// A recorded test whose committed recording was made before the patch
+/// below was written (with the `else` branch as its whole body): it
+/// replays on the old path, and says its recording predates the patch.
+#[replay_runtime::test]
+fn predates_the_retry_patch() {
+    if replay_runtime::patched("fetch-with-retry") {
+        replay_tests::greet("fetch");
+        replay_tests::greet("retry");
+    } else {
+        let greeting = replay_tests::greet("fetch");
+        assert!(greeting.starts_with("hello, fetch"), "{greeting}");
+    }
+}
+
+#[test]
+fn a_recorded_test_names_its_recording_when_it_predates_a_patch() {
+    // The test harness captures what tests print; the note is not
+    // captured, so it shows even when the test passes.
+    let output = Command::new(std::env::current_exe().expect("this test binary"))
+        .args(["--exact", "predates_the_retry_patch", "--test-threads", "1"])
+        .env_remove("REPLAY_MODE")
+        .env_remove("REPLAY_BREAK")
+        .env("CI", "1")
+        .output()
+        .expect("run the recorded test");
+    assert_success(&output);
+    let err = stderr(&output);
+    assert_contains!(
+        err,
+        "note: recorded test `predates_the_retry_patch` passed on a recording that predates \
+         the patch `fetch-with-retry`; re-record it at leisure: REPLAY_MODE=record cargo test \
+         predates_the_retry_patch"
+    );
+    assert_contains!(err, "predates_the_retry_patch.replay");
+}
+
+#[test]
+fn without_a_session_patched_is_true_and_records_nothing() {
+    assert_eq!(replay_runtime::current_mode(), replay_runtime::Mode::Off);
+    assert!(replay_runtime::patched("fetch-with-retry"));
+    replay_runtime::deprecate_patch("fetch-with-retry");
+}

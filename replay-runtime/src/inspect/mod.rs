@@ -353,3 +353,25 @@ pub fn salvage(from: impl AsRef<Path>, to: impl AsRef<Path>) -> Result<Salvaged>
         calls: kept.calls,
     })
 }
+
+/// The function a patch marker is recorded as a call to (see
+/// [`patched`](crate::patched)): its one argument is the patch's name.
+pub const PATCH_FUNCTION: &str = crate::site::PATCH_NAME;
+
+impl Entry {
+    /// The patch's name, if this is the marker [`patched`](crate::patched)
+    /// recorded: a call to [`PATCH_FUNCTION`].
+    pub fn patch(&self) -> Option<String> {
+        match self {
+            Entry::Call {
+                function,
+                arguments: Value::Bytes(bytes),
+                ..
+            } if **function == *PATCH_FUNCTION => match postcard::take_from_bytes(bytes) {
+                Ok((name, [])) => Some(name),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
