@@ -176,6 +176,17 @@ pub fn catch_panic<R>(f: impl FnOnce() -> R) -> (String, String) {
     (message, at)
 }
 
+/// The values the fixture program (`replay-fixture`) got, one `key=value`
+/// a line: what it printed but its mode and its count of C calls made for
+/// real, which legitimately differ between recording and replay.
+pub fn fixture_values(output: &Output) -> Vec<String> {
+    stdout(output)
+        .lines()
+        .filter(|l| !l.starts_with("mode=") && !l.starts_with("c_calls="))
+        .map(str::to_owned)
+        .collect()
+}
+
 /// What a finished process wrote to its standard output.
 pub fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()

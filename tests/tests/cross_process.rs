@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use replay_tests::{
-    assert_contains, assert_success, expect_panic, path_str, scratch_dir, stderr, stdout,
-    write_file,
+    assert_contains, assert_success, expect_panic, fixture_values, path_str, scratch_dir, stderr,
+    stdout, write_file,
 };
 
 /// The fixture program; its path is known to integration tests only.
@@ -38,15 +38,6 @@ fn record_then_replay_fixture(recording: &Path, args: &[&str]) -> (Output, Outpu
     (recorded, replayed)
 }
 
-/// The values the program got, without the lines that legitimately differ.
-fn values(output: &Output) -> Vec<String> {
-    stdout(output)
-        .lines()
-        .filter(|l| !l.starts_with("mode=") && !l.starts_with("c_calls="))
-        .map(str::to_owned)
-        .collect()
-}
-
 #[test]
 fn a_recording_made_by_one_process_replays_in_another() {
     let dir = scratch_dir("cross-process");
@@ -64,13 +55,13 @@ fn a_recording_made_by_one_process_replays_in_another() {
     assert_success(&replayed);
     assert_contains!(stdout(&replayed), "mode=replay");
     assert_contains!(stdout(&replayed), "c_calls=0", "replay never calls C");
-    assert_eq!(values(&replayed), values(&recorded));
+    assert_eq!(fixture_values(&replayed), fixture_values(&recorded));
 
     let normal = run("off", &recording, &[]);
     assert_success(&normal);
     assert_ne!(
-        values(&normal),
-        values(&recorded),
+        fixture_values(&normal),
+        fixture_values(&recorded),
         "a normal run is nondeterministic"
     );
 }
@@ -159,7 +150,7 @@ fn a_panic_inside_a_call_under_panic_abort_is_recorded_and_replayed() {
     let replayed = run("replay");
     assert_eq!(replayed.status.code(), None, "aborts again");
     assert_contains!(stderr(&replayed), message.trim());
-    assert_eq!(values(&replayed), values(&crashed));
+    assert_eq!(fixture_values(&replayed), fixture_values(&crashed));
 }
 
 /// A panic whose hook aborts the process (the fixture's own hook, after
@@ -183,7 +174,7 @@ fn a_process_that_aborts_on_panic_keeps_its_recording() {
     replay_runtime::inspect::salvage(dir.join(&partial[0]), &recording).expect("salvage");
     let replayed = run("replay", &recording, &[]);
     assert_success(&replayed);
-    assert_eq!(values(&replayed), values(&crashed));
+    assert_eq!(fixture_values(&replayed), fixture_values(&crashed));
 }
 
 #[test]
@@ -248,7 +239,7 @@ fn descriptor_numbers_shift_and_get_reused_and_replay_does_not_care() {
     }
     let replayed = run("replay", &recording, &["files", dir_arg, "5"]);
     assert_success(&replayed);
-    assert_eq!(values(&replayed), values(&recorded));
+    assert_eq!(fixture_values(&replayed), fixture_values(&recorded));
 }
 
 #[test]
@@ -293,8 +284,8 @@ fn identity_keyed_maps_iterate_alike_when_recording_and_replaying() {
     let dir = scratch_dir("cross-identity");
     let recording = dir.join("identity.replay");
     let (recorded, replayed) = record_then_replay_fixture(&recording, &["identity"]);
-    assert_eq!(values(&replayed), values(&recorded));
-    let order: Vec<_> = values(&recorded)
+    assert_eq!(fixture_values(&replayed), fixture_values(&recorded));
+    let order: Vec<_> = fixture_values(&recorded)
         .iter()
         .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
         .collect();
@@ -343,7 +334,7 @@ fn a_call_made_while_unwinding_from_a_divergence_aborts_with_the_report() {
     let dir = scratch_dir("cross-unwind");
     let recording = dir.join("unwind.replay");
     let (recorded, replayed) = record_then_replay_fixture(&recording, &["unwind"]);
-    assert_eq!(values(&replayed), values(&recorded));
+    assert_eq!(fixture_values(&replayed), fixture_values(&recorded));
 
     // The first call diverges; the `Drop` that runs during the unwind can
     // be neither replayed nor made for real: the process aborts, saying so.
@@ -412,7 +403,7 @@ fn sixteen_threads_by_a_hundred_thousand_events_replay_in_bounded_memory() {
 
     let replayed = run("replay", &recording, &args);
     assert_success(&replayed);
-    assert_eq!(values(&replayed), values(&recorded));
+    assert_eq!(fixture_values(&replayed), fixture_values(&recorded));
     // One chunk per stream in memory at a time, not the recording.
     let peak = peak_kb(&replayed) * 1024;
     assert!(

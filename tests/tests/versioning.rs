@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use replay_tests::{assert_contains, assert_success, scratch_dir, stderr, stdout};
+use replay_tests::{assert_contains, assert_success, fixture_values, scratch_dir, stderr, stdout};
 
 const FIXTURE: &str = env!("CARGO_BIN_EXE_replay-fixture");
 
@@ -20,14 +20,16 @@ fn run(mode: &str, path: &Path, version: &str) -> Output {
         .expect("run the fixture")
 }
 
-/// What the program got: what it printed, but the mode and its count of
-/// C calls made for real.
-fn values(output: &Output) -> Vec<String> {
-    stdout(output)
-        .lines()
-        .filter(|l| !l.starts_with("mode=") && !l.starts_with("c_calls="))
-        .map(str::to_owned)
-        .collect()
+/// Replays `path` as `version` of the program, which must diverge: the
+/// report.
+fn diverging(path: &Path, version: &str) -> String {
+    let replayed = run("replay", path, version);
+    assert!(
+        !replayed.status.success(),
+        "`{version}` must diverge on {}",
+        path.display()
+    );
+    stderr(&replayed)
 }
 
 /// Records `version` of the program at `path`.
@@ -47,9 +49,9 @@ fn the_patched_program_replays_the_recording_made_before_the_change() {
     assert_success(&replayed);
     assert_contains!(stdout(&replayed), "patched=false");
     // The old path, with the recorded values.
-    let mut expected = values(&recorded);
+    let mut expected = fixture_values(&recorded);
     expected.insert(1, "patched=false".to_owned());
-    assert_eq!(values(&replayed), expected);
+    assert_eq!(fixture_values(&replayed), expected);
     // The session says the recording predates the patch.
     assert_contains!(
         stderr(&replayed),
@@ -68,7 +70,7 @@ fn the_patched_program_replays_its_own_recording_on_the_new_path() {
 
     let replayed = run("replay", &new, "new");
     assert_success(&replayed);
-    assert_eq!(values(&replayed), values(&recorded));
+    assert_eq!(fixture_values(&replayed), fixture_values(&recorded));
     assert!(
         !stderr(&replayed).contains("predates"),
         "{}",
@@ -82,9 +84,7 @@ fn a_change_without_patched_diverges_with_a_hint_naming_the_mechanism() {
     let old = dir.join("old.replay");
     record(&old, "old");
 
-    let replayed = run("replay", &old, "unguarded");
-    assert!(!replayed.status.success(), "the change must diverge");
-    let err = stderr(&replayed);
+    let err = diverging(&old, "unguarded");
     assert_contains!(err, "replay diverged at call #3 on thread 0");
     assert_contains!(err, "the recording is exhausted");
     assert_contains!(err, "replay_runtime::patched(");
@@ -98,9 +98,7 @@ fn a_program_without_the_patch_meets_its_marker_with_a_note() {
     record(&new, "new");
 
     // The code before the change, on a recording made after it.
-    let replayed = run("replay", &new, "old");
-    assert!(!replayed.status.success(), "the marker must diverge");
-    let err = stderr(&replayed);
+    let err = diverging(&new, "old");
     assert_contains!(err, "another function was called");
     assert_contains!(err, "a call to `replay_runtime::patched`");
     assert_contains!(err, "the recording has a patch marker here");
@@ -117,14 +115,14 @@ fn a_deprecated_patch_replays_recordings_with_and_without_its_marker() {
     // patch are passed over, on both threads.
     let replayed = run("replay", &new, "deprecated");
     assert_success(&replayed);
-    assert_eq!(values(&replayed), values(&with_marker));
+    assert_eq!(fixture_values(&replayed), fixture_values(&with_marker));
 
     // Recorded after the deprecation: no marker, and it replays.
     let deprecated = dir.join("deprecated.replay");
     let recorded = record(&deprecated, "deprecated");
     let replayed = run("replay", &deprecated, "deprecated");
     assert_success(&replayed);
-    assert_eq!(values(&replayed), values(&recorded));
+    assert_eq!(fixture_values(&replayed), fixture_values(&recorded));
     let dump = replay_tests::recording_files::unpack(&std::fs::read(&deprecated).expect("read"));
     assert!(
         !dump
