@@ -56,6 +56,9 @@ pub(crate) struct Report {
     /// What to do about it; by default, re-record.
     pub(crate) hint: Option<String>,
     pub(crate) location: &'static Location<'static>,
+    /// Whether `REPLAY_BREAK=thread:call` stops right before it: the
+    /// call is in the recording, and the divergence is at its start.
+    pub(crate) stoppable: bool,
 }
 
 impl Report {
@@ -72,14 +75,16 @@ impl Report {
              REPLAY_MODE=record, or keep this recording replaying: put the new code under \
              `if replay_runtime::patched(\"name-of-the-change\") { new } else { old }`",
         );
-        let _ = write!(
+        let _ = writeln!(
             m,
-            "  at {}\n  recording: {}\n  stop here: REPLAY_BREAK={}:{}\n  hint: {hint}",
+            "  at {}\n  recording: {}",
             self.location,
-            self.path.display(),
-            self.thread,
-            self.call
+            self.path.display()
         );
+        if self.stoppable {
+            let _ = writeln!(m, "  stop here: REPLAY_BREAK={}:{}", self.thread, self.call);
+        }
+        let _ = write!(m, "  hint: {hint}");
         Divergence { message: m }
     }
 }

@@ -59,7 +59,7 @@ pub mod sync;
 mod testing;
 pub mod thread;
 
-pub use call::{Plain, deprecate_patch, patched};
+pub use call::{MAX_PATCH_NAME, Plain, deprecate_patch, patched};
 pub use error::{Error, Result};
 pub use handles::{Context, ContextPtr, Mapped, RawHandle};
 pub use recording::Metadata;

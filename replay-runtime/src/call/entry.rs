@@ -210,7 +210,10 @@ impl Call {
                     true => Some(hold_results(location)?),
                     false => None,
                 };
-                let dropped = catch_unwind(AssertUnwindSafe(|| drop(real)));
+                let dropped = {
+                    let _dropping = Scope::enter(context::mode(), Phase::Dropping);
+                    catch_unwind(AssertUnwindSafe(|| drop(real)))
+                };
                 let finished =
                     replay_finish(site, location, outs, open, held.as_deref()).map_err(|ending| {
                         match ending {

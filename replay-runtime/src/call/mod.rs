@@ -35,7 +35,7 @@ pub use callback::{
 pub use entry::{Call, Failure, Run, Suspended, done, outlined, passthrough, suspend};
 pub use out_pointers::{OutCStrings, OutOffsets, array_extent, c_str_extent};
 pub use out_raw::{OutBuffer, OutHandle, OutHandles, OutPlain, OutProbe, OutRaw, count, written};
-pub use patch::{deprecate_patch, patched};
+pub use patch::{MAX_PATCH_NAME, deprecate_patch, patched};
 pub use plain::Plain;
 pub use probe::{DebugDecode, DebugDecodeOwned, DebugOnly, Probe, Undisplayable};
 pub use rebuild::{ArrayOwned, CStrOwned, StringsOwned, take};

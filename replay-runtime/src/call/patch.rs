@@ -11,13 +11,16 @@ use super::entry::{Call, done, outlined, passthrough};
 use super::replay::Live;
 use super::show::{Show, debug, decode_debug};
 use super::stop::stop;
-use crate::context::{self, ThreadMode};
+use crate::context::{self, Phase, ThreadMode};
 use crate::divergence;
 use crate::recording::format;
 use crate::site::{PATCH_NAME, Site};
 
 /// The site markers are recorded as calls to.
 static PATCH: Site = Site::new(PATCH_NAME, "fn(&str)", &[(1, "name")]);
+
+/// The longest patch name, in bytes.
+pub const MAX_PATCH_NAME: usize = 256;
 
 /// Whether this run takes the code path of the patch `name`: `true` when
 /// recording (the recording then holds a marker for it) and without a
@@ -50,10 +53,14 @@ static PATCH: Site = Site::new(PATCH_NAME, "fn(&str)", &[(1, "name")]);
 /// Without a session (and inside a recorded call, whose body replay does
 /// not run) it is `true` at the cost of one thread-local check.
 ///
+/// A name is at most [`MAX_PATCH_NAME`] bytes: a marker keeps it whole,
+/// for `replay stats` and reports.
+///
 /// # Panics
 ///
 /// Like a `#[deterministic]` call: when replay cannot go on (a thread that
-/// already diverged, a recording changed under it).
+/// already diverged, a recording changed under it). With a session, when
+/// `name` is longer than [`MAX_PATCH_NAME`].
 #[inline]
 #[track_caller]
 pub fn patched(name: &str) -> bool {
@@ -67,6 +74,7 @@ pub fn patched(name: &str) -> bool {
 /// Retires the patch `name`: the program no longer asks [`patched`], and
 /// replaying a recording made with it passes over its marker. New
 /// recordings hold no marker for it. Without a session it does nothing.
+/// A [`patched`] of the same name later on the thread answers `true`.
 ///
 /// ```no_run
 /// # fn fetch_with_retry(_: &str) {}
@@ -86,18 +94,45 @@ pub fn deprecate_patch(name: &str) {
     }
     let location = Location::caller();
     outlined(|| {
-        if context::mode() == ThreadMode::Replay && context::patch_answer(name).is_none() {
+        if !matches!(context::mode(), ThreadMode::Record | ThreadMode::Replay)
+            || context::phase() == Phase::Dropping
+            || context::patch_answer(name).is_some()
+        {
+            return;
+        }
+        check_name(name);
+        if context::mode() == ThreadMode::Replay {
             find_marker(name, location);
         }
+        // The new path is the only one: a `patched` of it later on this
+        // thread takes it, marker or not, in both modes.
+        context::remember_patch(name, true);
     })
+}
+
+/// Refuses a name longer than [`MAX_PATCH_NAME`].
+#[track_caller]
+fn check_name(name: &str) {
+    assert!(
+        name.len() <= MAX_PATCH_NAME,
+        "a patch name is at most {MAX_PATCH_NAME} bytes; this one has {}: {:?}..",
+        name.len(),
+        name.chars().take(40).collect::<String>()
+    );
 }
 
 /// [`patched`] with a session: the thread's first question records or
 /// looks for the marker; later ones get the same answer.
 fn ask(name: &str, location: &'static Location<'static>) -> bool {
+    // In a `Drop` replay runs for a call answered from the recording: it
+    // ran inside the call when recorded, where the answer was `true`.
+    if context::phase() == Phase::Dropping {
+        return true;
+    }
     if let Some(answer) = context::patch_answer(name) {
         return answer;
     }
+    check_name(name);
     let answer = match context::mode() {
         ThreadMode::Record => {
             record_marker(name, location);

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use super::args::Args;
 use crate::breaks::BREAK_VAR;
+use crate::context::{Phase, Scope, ThreadMode};
 use crate::site::Site;
 
 /// How often a stopped replay looks for a debugger.
@@ -25,6 +26,9 @@ pub(crate) fn stop<A: Args + ?Sized>(
     call: u64,
     args: &A,
 ) {
+    // As reports render values: a `Debug` that makes a boundary call
+    // makes it for real, unreplayed, as when recording.
+    let display = Scope::enter(ThreadMode::InCall, Phase::Display);
     let shown: Vec<String> = (0..A::COUNT)
         .map(|i| {
             let value = args
@@ -37,6 +41,7 @@ pub(crate) fn stop<A: Args + ?Sized>(
             }
         })
         .collect();
+    drop(display);
     let head = format!(
         "replay: stopped before call {thread}:{call} ({BREAK_VAR}), the program calling \
          `{}`({})\n  at {location}",

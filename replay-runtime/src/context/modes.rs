@@ -52,6 +52,9 @@ pub(crate) enum Phase {
     /// Recording, inside the real call of a function of an extern block: a
     /// callback foreign code makes now is recorded nested in the call.
     Foreign,
+    /// Replay, dropping what a call answered from the recording would have
+    /// consumed: code its `Drop` runs ran inside the call when recorded.
+    Dropping,
 }
 
 /// What encoding a replayed call's arguments (and binding its real

@@ -22,6 +22,7 @@ impl Cursor {
         {
             self.current = call.site;
             self.open = false;
+            self.take_number();
             self.args_at = Some(call.args);
             self.rest_at = Some(call.rest);
             return self.call_to(site, location, call.digested);

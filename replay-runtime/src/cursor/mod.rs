@@ -36,6 +36,16 @@ pub(crate) struct Cursor {
     sites: Vec<RecordedSite>,
     /// Calls replayed so far.
     calls: u64,
+    /// Calls taken from the stream so far, in the order they began: what
+    /// names a call (`thread:call`) in reports, `REPLAY_BREAK` and
+    /// `replay dump` (a call that called back begins before the calls
+    /// its callbacks made).
+    begun: u64,
+    /// The number of the current recorded call.
+    number: u64,
+    /// The calls open around the current event (they called back): site
+    /// and number, current again once their results are read.
+    around: Vec<(usize, u64)>,
     /// Calls in the stream.
     total: u64,
     /// Whether the stream ends with the clean end marker.
@@ -161,6 +171,9 @@ impl Cursor {
             reader: recording.stream(thread),
             sites: Vec::new(),
             calls: 0,
+            begun: 0,
+            number: 0,
+            around: Vec::new(),
             total: stream.map_or(0, |s| s.calls),
             ended: stream.is_some_and(|s| s.ended),
             other_program: other_program(&recording.metadata),
@@ -185,11 +198,30 @@ impl Cursor {
     /// (from 1), once. One comparison when it is not.
     #[inline(always)]
     pub(crate) fn stops_here(&mut self) -> Option<u64> {
-        if self.calls != self.stop_after {
+        if self.begun < self.stop_after {
             return None;
         }
-        self.next_stop();
-        Some(self.calls + 1)
+        self.stop_due()
+    }
+
+    /// A stop is due, or was passed over: by calls made inside a call that
+    /// ran for real (its callbacks ran for real too, their calls
+    /// unreplayed), which are said to have been passed.
+    #[cold]
+    fn stop_due(&mut self) -> Option<u64> {
+        while self.stop_after < self.begun {
+            eprintln!(
+                "replay: REPLAY_BREAK={}:{} was not stopped at: that call was made inside a \
+                 call that ran for real in this replay",
+                self.thread,
+                self.stop_after + 1
+            );
+            self.next_stop();
+        }
+        (self.begun == self.stop_after).then(|| {
+            self.next_stop();
+            self.begun + 1
+        })
     }
 
     /// Moves on to the next stop, if any is left.
@@ -253,6 +285,7 @@ impl Cursor {
                     self.recorded_rest.extend_from_slice(rest);
                     self.current = site as usize;
                     self.open = false;
+                    self.take_number();
                     return Ok(Next::Call(digested));
                 }
                 Some(Event::OpenCall {
@@ -267,9 +300,14 @@ impl Cursor {
                     self.recorded_rest.clear();
                     self.current = site as usize;
                     self.open = true;
+                    self.take_number();
+                    self.around.push((self.current, self.number));
                     return Ok(Next::Call(digested));
                 }
                 Some(Event::CloseCall { rest }) => {
+                    if let Some((site, number)) = self.around.pop() {
+                        (self.current, self.number) = (site, number);
+                    }
                     self.rest_at = None;
                     self.recorded_rest.clear();
                     self.recorded_rest.extend_from_slice(rest);
@@ -285,6 +323,9 @@ impl Cursor {
                     return Ok(Next::Nested(Nested::Returned(ret.to_vec())));
                 }
                 Some(Event::Panicked { message }) => {
+                    if let Some((site, number)) = self.around.pop() {
+                        (self.current, self.number) = (site, number);
+                    }
                     return Ok(Next::Nested(Nested::Panicked(message.to_owned())));
                 }
                 None => return Ok(Next::End),
@@ -310,6 +351,7 @@ impl Cursor {
         location: &'static Location<'static>,
         expect: impl FnOnce(ThreadEvent) -> Option<T>,
     ) -> Result<T, Divergence> {
+        let next_call = self.begun + 1;
         let (summary, expected) = match self.pending_receives() {
             Some(pending) => pending,
             // Most thread events: a lock's open, read in place.
@@ -337,7 +379,12 @@ impl Cursor {
                 Err(e) => unreadable(&e),
             },
         };
-        Err(self.diverged(summary, expected, doing.to_owned(), Vec::new(), location))
+        let mut report = self.report(summary, expected, doing.to_owned(), location);
+        // Where threads meet, not at a call: no stop comes before it. The
+        // next call's number, whether or not it was read meanwhile.
+        report.stoppable = false;
+        report.call = next_call;
+        Err(self.diverge(report))
     }
 
     /// The next receive, by a program doing `doing`: from which sender, or
@@ -373,6 +420,14 @@ impl Cursor {
         self.version >= 2
     }
 
+    /// A call was taken from the stream: it becomes the current one, with
+    /// the next number.
+    #[inline(always)]
+    fn take_number(&mut self) {
+        self.begun += 1;
+        self.number = self.begun;
+    }
+
     #[inline]
     pub(crate) fn call_done(&mut self) {
         self.calls += 1;
@@ -388,6 +443,7 @@ impl Cursor {
         if let Some(message) = self.diverged.take() {
             return Err(Error::Diverged { message });
         }
+        let number = self.begun + 1;
         let next = self.advance().map_err(|source| Error::Io {
             action: "read",
             path: self.path.clone(),
@@ -402,7 +458,7 @@ impl Cursor {
         };
         Err(Error::Unconsumed {
             path: self.path.clone(),
-            call: self.calls + 1,
+            call: number,
             thread: self.thread,
             function: left,
             remaining: self.total - self.calls,

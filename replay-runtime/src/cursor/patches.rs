@@ -74,6 +74,7 @@ impl Cursor {
             self.args_at = None;
             self.rest_at = None;
             let stop = self.stops_here();
+            self.take_number();
             self.calls += 1;
             return Ok((true, stop));
         }

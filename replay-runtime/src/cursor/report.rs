@@ -27,9 +27,10 @@ impl Cursor {
         actual: String,
         location: &'static Location<'static>,
     ) -> Report {
+        let call = self.begun + 1;
         Report {
             path: self.path.clone(),
-            call: self.calls + 1,
+            call,
             thread: self.thread,
             summary,
             expected,
@@ -37,6 +38,7 @@ impl Cursor {
             notes: Vec::new(),
             hint: None,
             location,
+            stoppable: call <= self.total,
         }
     }
 
@@ -70,6 +72,8 @@ impl Cursor {
         let mut report = self.report(summary, expected, actual, location);
         report.notes = notes;
         report.hint = Some(hint);
+        // Stalls happen where threads meet, not at a call.
+        report.stoppable = false;
         self.diverge(report)
     }
 
@@ -79,7 +83,7 @@ impl Cursor {
     pub(crate) fn stopped(&mut self, line: String, location: &Location<'_>) -> Divergence {
         let divergence = Divergence::stated(format!(
             "replay diverged at call #{} on thread {}: {line}\n  at {location}\n  recording: {}",
-            self.calls + 1,
+            self.begun + 1,
             self.thread,
             self.path.display()
         ));
@@ -102,6 +106,10 @@ impl Cursor {
             format!("a call to `{}`", site.full_name()),
             location,
         );
+        // The current call's own number: taken already, so it is there
+        // for a stop to come before.
+        report.call = self.number;
+        report.stoppable = true;
         // Only the same function's signature can have changed.
         if recorded.name == site.full_name() && recorded.signature != site.signature {
             report.notes.push(format!(

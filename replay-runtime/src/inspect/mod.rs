@@ -57,7 +57,9 @@ pub struct Inspection {
 pub enum Entry {
     /// A recorded call.
     Call {
-        /// Its number on its thread, from 1.
+        /// Its number on its thread, from 1, in the order calls began (a
+        /// call that called back comes before the calls its callbacks
+        /// made): `thread:call` in reports, `REPLAY_BREAK` and dumps.
         number: u64,
         /// The function, as the recording names it.
         function: Arc<str>,
@@ -70,7 +72,7 @@ pub enum Entry {
     },
     /// A call whose foreign function called back into Rust begins: the
     /// callbacks and the calls they made follow, then the call itself
-    /// (an [`Entry::Call`], numbered when it returned).
+    /// (an [`Entry::Call`], shown when it returned, numbered when it began).
     Opened {
         /// The function, as the recording names it.
         function: Arc<str>,
@@ -92,7 +94,9 @@ pub enum Entry {
     /// A recorded call panicked (format version 3): replay raises the
     /// same panic at the same call.
     Panicked {
-        /// Its number on its thread, from 1.
+        /// Its number on its thread, from 1, in the order calls began (a
+        /// call that called back comes before the calls its callbacks
+        /// made): `thread:call` in reports, `REPLAY_BREAK` and dumps.
         number: u64,
         /// The function, as the recording names it.
         function: Arc<str>,
@@ -194,8 +198,9 @@ pub struct Entries {
     path: std::path::PathBuf,
     sites: Vec<(Arc<str>, Arc<str>)>,
     number: u64,
-    /// The calls open around the current event: site, digested, arguments.
-    open: Vec<(u64, bool, Vec<u8>)>,
+    /// The calls open around the current event: site, digested,
+    /// arguments, number.
+    open: Vec<(u64, bool, Vec<u8>, u64)>,
 }
 
 impl Iterator for Entries {
@@ -225,21 +230,27 @@ impl Iterator for Entries {
                     digested,
                     args,
                     rest,
-                } => call(&mut self.number, &self.sites, site, digested, args, rest),
+                } => {
+                    self.number += 1;
+                    call(self.number, &self.sites, site, digested, args, rest)
+                }
                 Event::OpenCall {
                     site,
                     digested,
                     args,
                 } => {
-                    self.open.push((site, digested, args.to_vec()));
+                    // Numbered as it begins, before the calls its
+                    // callbacks make: as replay counts them.
+                    self.number += 1;
+                    self.open.push((site, digested, args.to_vec(), self.number));
                     Entry::Opened {
                         function: site_of(&self.sites, site).0,
                     }
                 }
                 Event::CloseCall { rest } => {
                     // Validation guarantees a call is open.
-                    let (site, digested, args) = self.open.pop().unwrap_or_default();
-                    call(&mut self.number, &self.sites, site, digested, &args, rest)
+                    let (site, digested, args, number) = self.open.pop().unwrap_or_default();
+                    call(number, &self.sites, site, digested, &args, rest)
                 }
                 Event::Callback { site, args } => {
                     let (function, signature) = site_of(&self.sites, site);
@@ -254,11 +265,10 @@ impl Iterator for Entries {
                 },
                 Event::Panicked { message } => {
                     // Validation guarantees a call is open: the innermost.
-                    let (site, digested, args) = self.open.pop().unwrap_or_default();
-                    self.number += 1;
+                    let (site, digested, args, number) = self.open.pop().unwrap_or_default();
                     let (function, signature) = site_of(&self.sites, site);
                     Entry::Panicked {
-                        number: self.number,
+                        number,
                         function,
                         signature,
                         arguments: arguments(digested, &args),
@@ -281,19 +291,18 @@ fn site_of(sites: &[(Arc<str>, Arc<str>)], site: u64) -> (Arc<str>, Arc<str>) {
         .unwrap_or_else(|| ("?".into(), "?".into()))
 }
 
-/// A call returned: the next `number` on its thread.
+/// A call returned: call `number` of its thread.
 fn call(
-    number: &mut u64,
+    number: u64,
     sites: &[(Arc<str>, Arc<str>)],
     site: u64,
     digested: bool,
     args: &[u8],
     rest: &[u8],
 ) -> Entry {
-    *number += 1;
     let (function, signature) = site_of(sites, site);
     Entry::Call {
-        number: *number,
+        number,
         function,
         signature,
         arguments: arguments(digested, args),
