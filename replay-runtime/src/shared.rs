@@ -31,6 +31,9 @@ pub(crate) struct Shared {
     thread_ended: Condvar,
     /// A number no other session of this process has had.
     pub(crate) serial: u64,
+    /// The locks the session has opened: each lock's number in the
+    /// recording is the count when the session first opened it.
+    locks: AtomicU64,
 }
 
 /// Whether the session records or replays, with what that needs.
@@ -80,7 +83,15 @@ impl Shared {
             running: Mutex::new(0),
             thread_ended: Condvar::new(),
             serial: SESSION_SERIAL.fetch_add(1, Ordering::Relaxed),
+            locks: AtomicU64::new(0),
         })
+    }
+
+    /// A number for a lock this session opens for the first time: 1, 2, …
+    /// in the order of those first opens.
+    pub(crate) fn number_lock(&self) -> u64 {
+        // Relaxed: only uniqueness matters.
+        self.locks.fetch_add(1, Ordering::Relaxed) + 1
     }
 
     /// Keeps an ended thread's failure for the session's `finish`.
