@@ -17,6 +17,7 @@
 //! Version 5 writes a lock's opens with the lock's number and a receive
 //! run with where its last message was sent, as new kinds beside the old.
 
+use super::encode::put_varints;
 use super::format::{
     KIND_CALL, KIND_CALL_DIGESTED, KIND_DEFINE, KIND_META, NO_LOCK, NoMessage, SENT_UNKNOWN,
     ThreadEvent, put_varint, take_blob, take_varint, varint_len,
@@ -362,16 +363,9 @@ impl<'a> Event<'a> {
                 lock,
                 version,
                 reads,
-            } => {
-                put_varint(buf, head(META_LOCK_OF));
-                put_varint(buf, lock);
-                put_varint(buf, version);
-                put_varint(buf, reads);
-            }
+            } => put_varints(buf, [head(META_LOCK_OF), lock, version, reads]),
             ThreadEvent::ReadLock { lock, version } => {
-                put_varint(buf, head(META_READ_LOCK_OF));
-                put_varint(buf, lock);
-                put_varint(buf, version);
+                put_varints(buf, [head(META_READ_LOCK_OF), lock, version]);
             }
             ThreadEvent::Spawn { stream } => {
                 put_varint(buf, head(META_SPAWN));
@@ -382,12 +376,7 @@ impl<'a> Event<'a> {
                 sender,
                 count,
                 sent,
-            } => {
-                put_varint(buf, head(META_RECV_SENT));
-                put_varint(buf, u64::from(sender));
-                put_varint(buf, count);
-                put_varint(buf, sent);
-            }
+            } => put_varints(buf, [head(META_RECV_SENT), u64::from(sender), count, sent]),
             ThreadEvent::RecvNone(why) => {
                 put_varint(buf, head(META_RECV_NONE));
                 put_varint(buf, why as u64);
