@@ -91,10 +91,10 @@ impl Layout {
             first_edge[g + 1] += first_edge[g];
         }
         let same_lane = |a: usize, b: usize| self.groups[a].lane == self.groups[b].lane;
-        let mut waiting = vec![0u32; count];
-        for g in 1..count {
-            waiting[g] += u32::from(same_lane(g - 1, g));
-        }
+        // Each group waits for the one before it on its lane, and its sources.
+        let mut waiting: Vec<u32> = (0..count)
+            .map(|g| u32::from(g > 0 && same_lane(g - 1, g)))
+            .collect();
         for &(_, to) in &edges {
             waiting[to] += 1;
         }

@@ -130,6 +130,8 @@
     zoom(e.deltaY < 0 ? 1.25 : 0.8, e.clientX - view.getBoundingClientRect().left);
   }, { passive: false });
 
+  // Fit the whole recording when its labels stay readable.
+  unit = Math.min(96, Math.max(40, (view.clientWidth - LEFT - RIGHT) / data.width));
   layout();
   var calls = boxes.reduce(function (n, b) { return n + b.n; }, 0);
   var status = document.getElementById("status");
