@@ -294,7 +294,10 @@ fn dump_and_stats_show_a_call_that_panicked() {
     session.finish().expect("finish");
     let out = replay(&["dump", path_str(&path)]);
     assert_success(&out);
-    assert_contains!(stdout(&out), "0:2  cli::checked(\"\") panicked: an empty key");
+    assert_contains!(
+        stdout(&out),
+        "0:2  cli::checked(\"\") panicked: an empty key"
+    );
     let out = replay(&["stats", path_str(&path)]);
     assert_success(&out);
     assert_contains!(stdout(&out), "thread 0: 2 call(s), 1 panicked");

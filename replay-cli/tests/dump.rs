@@ -259,7 +259,10 @@ fn dump_falls_back_when_bytes_do_not_fit_the_signature_exactly() {
     assert_shows(&out, "0:2  m::f() -> [80]");
     assert_shows(&out, "0:3  m::f(9) -> [ff ff ff ff 7f] ~ 34359738367");
     assert_shows(&out, "0:4  m::g([02 00] ~ 2, 0) -> [01 ff]");
-    assert_shows(&out, "0:5  m::g([01 02 07] ~ 1, 2, 7) -> [02 61 62] ~ \"ab\"");
+    assert_shows(
+        &out,
+        "0:5  m::g([01 02 07] ~ 1, 2, 7) -> [02 61 62] ~ \"ab\"",
+    );
 }
 
 #[test]
