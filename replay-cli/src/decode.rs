@@ -39,8 +39,22 @@ impl Decoder {
         }
     }
 
-    /// The event as `replay dump` prints it.
+    /// The event as `replay diff` prints it: a call with its number.
     pub fn show(&mut self, entry: &Entry) -> String {
+        self.text(entry, true)
+    }
+
+    /// The event as `replay dump` and `replay timeline` show it beside
+    /// its name (`thread:call`): a call without its number.
+    pub fn describe(&mut self, entry: &Entry) -> String {
+        self.text(entry, false)
+    }
+
+    fn text(&mut self, entry: &Entry, numbered: bool) -> String {
+        let prefix = |number: &u64| match numbered {
+            true => format!("#{number} "),
+            false => String::new(),
+        };
         let (number, function, signature, arguments, results) = match entry {
             Entry::Call {
                 number,
@@ -91,7 +105,8 @@ impl Decoder {
                 };
                 let arguments = shown.unwrap_or_else(|| arguments.to_string());
                 return format!(
-                    "#{number} {}({arguments}) panicked: {}",
+                    "{}{}({arguments}) panicked: {}",
+                    prefix(number),
                     printable(function),
                     printable(message)
                 );
@@ -115,7 +130,8 @@ impl Decoder {
         };
         let results = decoded_results.unwrap_or_else(|| results.to_string());
         format!(
-            "#{number} {}({arguments}) -> {results}",
+            "{}{}({arguments}) -> {results}",
+            prefix(number),
             printable(function)
         )
     }

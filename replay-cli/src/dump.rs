@@ -1,10 +1,12 @@
-//! `replay dump`: every event, thread by thread, with its values.
+//! `replay dump`: every event, thread by thread, with its values, each
+//! named `thread:call` (see `names.rs`).
 
 use std::path::Path;
 
 use replay_runtime::inspect::{Inspection, printable};
 
 use crate::decode::Decoder;
+use crate::names::Namer;
 use crate::output::{Failure, Out, outln};
 
 /// Writes every event of the recording at `file` to `out`.
@@ -22,8 +24,11 @@ pub fn dump(file: &Path, out: &mut Out) -> Result<(), Failure> {
     for thread in recording.threads() {
         outln!(out, "thread {thread}:")?;
         let mut decoder = Decoder::for_version(recording.version());
-        for (i, entry) in recording.entries(thread)?.enumerate() {
-            outln!(out, "  {:>6}  {}", i + 1, decoder.show(&entry?))?;
+        let mut namer = Namer::new(thread);
+        for entry in recording.entries(thread)? {
+            let entry = entry?;
+            let name = namer.name(&entry);
+            outln!(out, "  {name:>10}  {}", decoder.describe(&entry))?;
         }
     }
     Ok(())

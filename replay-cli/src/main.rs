@@ -6,7 +6,11 @@
 //! replay stats FILE     calls per function, bytes, threads
 //! replay salvage PARTIAL -o FILE
 //!                       what a killed recorder wrote, up to its last whole chunk
+//! replay timeline FILE -o PAGE.html [--divergence REPORT]
+//!                       a picture: threads as lanes, calls as boxes, meetings as arrows
 //! ```
+//!
+//! Every command names an event `thread:call` (`names.rs`).
 //!
 //! Values are decoded with the types of the call's recorded signature
 //! where they are known (`decode.rs` per event, `values.rs` per value;
@@ -22,10 +26,12 @@ mod decode;
 mod diff;
 mod dump;
 mod lex;
+mod names;
 mod output;
 mod salvage;
 mod signature;
 mod stats;
+mod timeline;
 mod type_syntax;
 mod types;
 mod values;
@@ -41,6 +47,7 @@ use crate::dump::dump;
 use crate::output::{Failure, Out};
 use crate::salvage::salvage;
 use crate::stats::stats;
+use crate::timeline::timeline;
 
 /// The help's last section: a command's exit statuses, then the one they
 /// all share.
@@ -113,6 +120,29 @@ enum Command {
         #[arg(short, long)]
         output: PathBuf,
     },
+    /// Writes a picture of the recording: one HTML file, for a browser
+    ///
+    /// One lane per thread, in spawn order; each recorded call a box
+    /// labelled with its function (hover or click: its arguments and
+    /// results, decoded as `dump` decodes them); arrows where threads met:
+    /// a spawn, a lock handed over, a message received. The x-axis is the
+    /// recorded order: an event sits after the one before it on its lane
+    /// and after the source of its arrow. Runs of the same call are drawn
+    /// as one box (`add ×1000`). Events are named `thread:call`, as in
+    /// `dump` and divergence reports. The page is self-contained: no
+    /// network, no other file.
+    #[command(verbatim_doc_comment, after_help = exit_status!("0  success"))]
+    Timeline {
+        /// The recording
+        file: PathBuf,
+        /// Where to write the page
+        #[arg(short, long)]
+        output: PathBuf,
+        /// A diverged replay's report (its panic message, saved to a file):
+        /// the event it names is marked
+        #[arg(long, value_name = "REPORT")]
+        divergence: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -126,6 +156,11 @@ fn main() -> ExitCode {
         Command::Salvage { partial, output } => {
             salvage(partial, output, &mut out).map(|()| ExitCode::SUCCESS)
         }
+        Command::Timeline {
+            file,
+            output,
+            divergence,
+        } => timeline(file, output, divergence.as_deref(), &mut out).map(|()| ExitCode::SUCCESS),
     };
     // What is still buffered is written now, and may fail too.
     let outcome = outcome.and_then(|code| match out.finish() {

@@ -18,6 +18,9 @@ pub enum Failure {
     Recording(Error),
     /// Standard output cannot be written (a full disk, say).
     Output(io::Error),
+    /// Another input or output is wrong (a report that names no event, a
+    /// page that cannot be written): the message says which and why.
+    Other(String),
     /// Whoever read standard output closed it: nobody wants the rest.
     Closed,
 }
@@ -33,6 +36,7 @@ impl fmt::Display for Failure {
         match self {
             Failure::Recording(e) => e.fmt(f),
             Failure::Output(e) => write!(f, "cannot write the output: {e}"),
+            Failure::Other(why) => f.write_str(why),
             Failure::Closed => f.write_str("the output was closed"),
         }
     }

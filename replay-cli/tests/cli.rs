@@ -35,11 +35,12 @@ fn dump_names_each_call_with_its_arguments_and_result() {
     assert_success(&out);
     let out = stdout(&out);
     assert_contains!(out, "thread 0:");
-    assert_contains!(out, "#1 cli::lookup(");
-    assert_contains!(out, "#1 cli::lookup(\"alpha\", 0) -> \"alpha@0:");
-    assert_contains!(out, "#2 cli::lookup(");
+    assert_contains!(out, "0:1  cli::lookup(");
+    assert_contains!(out, "0:1  cli::lookup(\"alpha\", 0) -> \"alpha@0:");
+    assert_contains!(out, "0:2  cli::lookup(");
     assert_contains!(out, "\"beta@1:");
-    assert_contains!(out, "(end)");
+    // Other events are named after the call before them.
+    assert_contains!(out, "0:2+1  (end)");
 }
 
 #[test]
@@ -293,7 +294,10 @@ fn dump_and_stats_show_a_call_that_panicked() {
     session.finish().expect("finish");
     let out = replay(&["dump", path_str(&path)]);
     assert_success(&out);
-    assert_contains!(stdout(&out), "#2 cli::checked(\"\") panicked: an empty key");
+    assert_contains!(
+        stdout(&out),
+        "0:2  cli::checked(\"\") panicked: an empty key"
+    );
     let out = replay(&["stats", path_str(&path)]);
     assert_success(&out);
     assert_contains!(stdout(&out), "thread 0: 2 call(s), 1 panicked");
@@ -317,7 +321,7 @@ fn salvage_recovers_the_complete_chunks_of_a_cut_recording() {
     assert_contains!(said, "is cut short");
     let dump = replay(&["dump", path_str(&out_path)]);
     assert_success(&dump);
-    assert_contains!(stdout(&dump), "#1 cli::lookup(\"key number 0\", 0)");
+    assert_contains!(stdout(&dump), "0:1  cli::lookup(\"key number 0\", 0)");
     // Not a recording at all: a clear error.
     let junk = write_file(&dir, "junk", b"hello");
     let out = replay(&["salvage", path_str(&junk), "-o", path_str(&out_path)]);

@@ -149,8 +149,8 @@ fn dump_shows_signed_integers_as_their_values_not_zigzag() {
     });
     let out = replay_ok("dump", &path);
     // Zigzag encoding makes 1 the byte 02 and 100 the varint of 200.
-    assert_shows(&out, "#1 dump::step(1, \"abc\") -> 100");
-    assert_shows(&out, "#2 dump::step(-3, \"x\") -> -302");
+    assert_shows(&out, "0:1  dump::step(1, \"abc\") -> 100");
+    assert_shows(&out, "0:2  dump::step(-3, \"x\") -> -302");
 }
 
 #[test]
@@ -255,11 +255,14 @@ fn dump_falls_back_when_bytes_do_not_fit_the_signature_exactly() {
     .concat();
     let path = write_file(&dir, "a.replay", recording_of(&payload));
     let out = replay_ok("dump", &path);
-    assert_shows(&out, "#1 m::f([01 02] ~ 1, 2) -> -2");
-    assert_shows(&out, "#2 m::f() -> [80]");
-    assert_shows(&out, "#3 m::f(9) -> [ff ff ff ff 7f] ~ 34359738367");
-    assert_shows(&out, "#4 m::g([02 00] ~ 2, 0) -> [01 ff]");
-    assert_shows(&out, "#5 m::g([01 02 07] ~ 1, 2, 7) -> [02 61 62] ~ \"ab\"");
+    assert_shows(&out, "0:1  m::f([01 02] ~ 1, 2) -> -2");
+    assert_shows(&out, "0:2  m::f() -> [80]");
+    assert_shows(&out, "0:3  m::f(9) -> [ff ff ff ff 7f] ~ 34359738367");
+    assert_shows(&out, "0:4  m::g([02 00] ~ 2, 0) -> [01 ff]");
+    assert_shows(
+        &out,
+        "0:5  m::g([01 02 07] ~ 1, 2, 7) -> [02 61 62] ~ \"ab\"",
+    );
 }
 
 #[test]

@@ -132,7 +132,7 @@ fn dump_shows_a_value_too_costly_to_decode_undecoded() {
 
     let out = replay_ok("dump", &path);
     // 100 000 is the varint a0 8d 06.
-    assert_contains!(out, "#1 m::costly([a0 8d 06 00 00 00");
-    assert_contains!(out, "#2 m::sensible([((), 0), ((), 0), ");
+    assert_contains!(out, "0:1  m::costly([a0 8d 06 00 00 00");
+    assert_contains!(out, "0:2  m::sensible([((), 0), ((), 0), ");
     assert_contains!(out, "… 99968 more]) -> ()");
 }

@@ -34,6 +34,9 @@ pub(crate) struct Shared {
     pub(crate) serial: u64,
     /// The patches a replay asked for that its recording predates.
     predated: Mutex<Vec<String>>,
+    /// The locks the session has opened: each lock's number in the
+    /// recording is the count when the session first opened it.
+    locks: AtomicU64,
 }
 
 /// Whether the session records or replays, with what that needs.
@@ -88,7 +91,15 @@ impl Shared {
             thread_ended: Condvar::new(),
             serial: SESSION_SERIAL.fetch_add(1, Ordering::Relaxed),
             predated: Mutex::new(Vec::new()),
+            locks: AtomicU64::new(0),
         })
+    }
+
+    /// A number for a lock this session opens for the first time: 1, 2, …
+    /// in the order of those first opens.
+    pub(crate) fn number_lock(&self) -> u64 {
+        // Relaxed: only uniqueness matters.
+        self.locks.fetch_add(1, Ordering::Relaxed) + 1
     }
 
     /// Keeps an ended thread's failure for the session's `finish`.

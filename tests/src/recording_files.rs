@@ -22,8 +22,8 @@
 
 /// The first eight bytes of every recording.
 pub const MAGIC: &[u8; 8] = b"\x89RPLAY\r\n";
-/// The format version the runtime writes (it reads 1 to 3 too).
-pub const VERSION: u16 = 4;
+/// The format version the runtime writes (it reads 1 to 4 too).
+pub const VERSION: u16 = 5;
 /// The header's fixed part: magic, version, metadata length.
 pub const HEADER_FIXED: usize = 14;
 /// A chunk's header: payload length, checksum, stream.

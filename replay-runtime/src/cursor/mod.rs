@@ -403,7 +403,7 @@ impl Cursor {
             return Ok(Ok(*sender));
         }
         let next = self.thread_event(doing, location, |event| match event {
-            ThreadEvent::Recv { sender, count } => Some(Ok((sender, count))),
+            ThreadEvent::Recv { sender, count, .. } => Some(Ok((sender, count))),
             ThreadEvent::RecvNone(why) if fits(why) => Some(Err(why)),
             _ => None,
         })?;

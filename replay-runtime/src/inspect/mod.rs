@@ -45,6 +45,9 @@ use crate::recording::reader::Recording;
 pub use crate::recording::reader::Storage;
 
 mod display;
+mod meeting;
+
+pub use meeting::Meeting;
 
 /// A recording, validated, ready to be read stream by stream.
 pub struct Inspection {
@@ -107,8 +110,9 @@ pub enum Entry {
         /// The panic's message.
         message: String,
     },
-    /// Where threads met (a spawn, a lock, a receive), in words.
-    Thread(String),
+    /// Where threads met (a spawn, a lock, a receive); its `Display` says
+    /// it in words.
+    Thread(Meeting),
     /// The stream ended cleanly.
     End,
 }
@@ -275,7 +279,7 @@ impl Iterator for Entries {
                         message: message.to_owned(),
                     }
                 }
-                Event::Thread(event) => Entry::Thread(event.to_string()),
+                Event::Thread(event) => Entry::Thread(Meeting::from(event)),
                 Event::End => Entry::End,
             }));
         }

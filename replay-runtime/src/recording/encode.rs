@@ -64,6 +64,32 @@ pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     }
 }
 
+/// Appends `N` LEB128 varints with one `reserve` for all of them: a thread
+/// event's head and values (a lock's open is recorded on every lock, so
+/// each capacity check saved counts).
+#[inline(always)]
+pub(crate) fn put_varints<const N: usize>(out: &mut Vec<u8>, values: [u64; N]) {
+    out.reserve(10 * N);
+    let len = out.len();
+    // SAFETY: `reserve(10 * N)` made room for `N` u64 varints (at most 10
+    // bytes each) after `len`; the loop writes one byte per 7 bits of each,
+    // then `set_len` covers exactly the bytes written.
+    unsafe {
+        let start = out.as_mut_ptr().add(len);
+        let mut at = start;
+        for mut v in values {
+            while v >= 0x80 {
+                at.write(v as u8 | 0x80);
+                v >>= 7;
+                at = at.add(1);
+            }
+            at.write(v as u8);
+            at = at.add(1);
+        }
+        out.set_len(len + at.offset_from(start) as usize);
+    }
+}
+
 fn put_varint_u128(out: &mut Vec<u8>, mut v: u128) {
     while v >= 0x80 {
         out.push(v as u8 | 0x80);

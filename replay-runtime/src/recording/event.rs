@@ -14,10 +14,13 @@
 //! those four; version 1 has none. A call that panicked is reopened the
 //! same way and closed by `Panicked` (its message) instead of its results,
 //! which also closes the callbacks still open inside it (version 3).
+//! Version 5 writes a lock's opens with the lock's number and a receive
+//! run with where its last message was sent, as new kinds beside the old.
 
+use super::encode::put_varints;
 use super::format::{
-    KIND_CALL, KIND_CALL_DIGESTED, KIND_DEFINE, KIND_META, NoMessage, ThreadEvent, put_varint,
-    take_blob, take_varint, varint_len,
+    KIND_CALL, KIND_CALL_DIGESTED, KIND_DEFINE, KIND_META, NO_LOCK, NoMessage, SENT_UNKNOWN,
+    ThreadEvent, put_varint, take_blob, take_varint, varint_len,
 };
 
 /// Sub-kind of `KIND_META`: the stream ended cleanly (`Session::finish`).
@@ -39,6 +42,12 @@ const META_CALLBACK: u64 = 11;
 const META_RETURNED: u64 = 12;
 /// Sub-kind of `KIND_META`: the innermost open call panicked (version 3).
 const META_PANICKED: u64 = 13;
+/// Sub-kinds of `KIND_META` from version 5 on: a lock's open and a receive
+/// run as before, with which lock (its number in the session) and where
+/// the sender was (its calls) added. Older files keep the older kinds.
+const META_LOCK_OF: u64 = 14;
+const META_READ_LOCK_OF: u64 = 15;
+const META_RECV_SENT: u64 = 16;
 
 /// The longest panic message kept, in bytes: the rest is cut off.
 pub(crate) const MAX_PANIC_MESSAGE: usize = 4096;
@@ -88,14 +97,35 @@ impl PlainCall {
 pub(crate) fn lock_open_at(payload: &[u8], at: usize) -> Option<(ThreadEvent, usize)> {
     let mut bytes = payload.get(at..)?;
     let &head = bytes.first()?;
-    let event = if u64::from(head) == META_LOCK << 2 | KIND_META {
+    // This version's kinds first: what replay reads most.
+    let event = if u64::from(head) == META_LOCK_OF << 2 | KIND_META {
+        bytes = &bytes[1..];
+        let lock = take_varint(&mut bytes)?;
+        let version = take_varint(&mut bytes)?;
+        let reads = take_varint(&mut bytes)?;
+        ThreadEvent::Lock {
+            lock,
+            version,
+            reads,
+        }
+    } else if u64::from(head) == META_READ_LOCK_OF << 2 | KIND_META {
+        bytes = &bytes[1..];
+        let lock = take_varint(&mut bytes)?;
+        let version = take_varint(&mut bytes)?;
+        ThreadEvent::ReadLock { lock, version }
+    } else if u64::from(head) == META_LOCK << 2 | KIND_META {
         bytes = &bytes[1..];
         let version = take_varint(&mut bytes)?;
         let reads = take_varint(&mut bytes)?;
-        ThreadEvent::Lock { version, reads }
+        ThreadEvent::Lock {
+            lock: NO_LOCK,
+            version,
+            reads,
+        }
     } else if u64::from(head) == META_READ_LOCK << 2 | KIND_META {
         bytes = &bytes[1..];
         ThreadEvent::ReadLock {
+            lock: NO_LOCK,
             version: take_varint(&mut bytes)?,
         }
     } else {
@@ -177,7 +207,7 @@ impl<'a> Event<'a> {
                         .map_err(|_| "a function signature is not UTF-8")?,
                 })
             }
-            _ if tail >= META_OPEN_CALL => Self::take_nested(tail, bytes),
+            _ if (META_OPEN_CALL..=META_PANICKED).contains(&tail) => Self::take_nested(tail, bytes),
             _ => {
                 let mut int = || take_varint(bytes).ok_or("a thread event is cut short");
                 Ok(Event::Thread(match tail {
@@ -187,6 +217,12 @@ impl<'a> Event<'a> {
                             .map_err(|_| "a spawned stream is out of range")?,
                     },
                     META_LOCK => ThreadEvent::Lock {
+                        lock: NO_LOCK,
+                        version: int()?,
+                        reads: int()?,
+                    },
+                    META_LOCK_OF => ThreadEvent::Lock {
+                        lock: int()?,
                         version: int()?,
                         reads: int()?,
                     },
@@ -194,6 +230,12 @@ impl<'a> Event<'a> {
                     META_RECV => ThreadEvent::Recv {
                         sender: u32::try_from(int()?).map_err(|_| "a sender is out of range")?,
                         count: int()?,
+                        sent: SENT_UNKNOWN,
+                    },
+                    META_RECV_SENT => ThreadEvent::Recv {
+                        sender: u32::try_from(int()?).map_err(|_| "a sender is out of range")?,
+                        count: int()?,
+                        sent: int()?,
                     },
                     META_RECV_NONE => ThreadEvent::RecvNone(match int()? {
                         0 => NoMessage::Empty,
@@ -202,7 +244,14 @@ impl<'a> Event<'a> {
                         _ => return Err("a receive has an unknown outcome"),
                     }),
                     META_SELECT => ThreadEvent::Select { branch: int()? },
-                    META_READ_LOCK => ThreadEvent::ReadLock { version: int()? },
+                    META_READ_LOCK => ThreadEvent::ReadLock {
+                        lock: NO_LOCK,
+                        version: int()?,
+                    },
+                    META_READ_LOCK_OF => ThreadEvent::ReadLock {
+                        lock: int()?,
+                        version: int()?,
+                    },
                     META_TRY_SEND => ThreadEvent::TrySend { outcome: int()? },
                     _ => return Err("an event has an unknown kind"),
                 }))
@@ -218,6 +267,12 @@ impl<'a> Event<'a> {
             | Event::Callback { .. }
             | Event::Returned { .. } => 2,
             Event::Panicked { .. } => 3,
+            Event::Thread(ThreadEvent::Lock { lock, .. } | ThreadEvent::ReadLock { lock, .. })
+                if *lock != NO_LOCK =>
+            {
+                5
+            }
+            Event::Thread(ThreadEvent::Recv { sent, .. }) if *sent != SENT_UNKNOWN => 5,
             _ => 1,
         }
     }
@@ -304,25 +359,24 @@ impl<'a> Event<'a> {
     pub(crate) fn put_thread(buf: &mut Vec<u8>, event: ThreadEvent) {
         let head = |sub: u64| sub << 2 | KIND_META;
         match event {
-            ThreadEvent::Lock { version, reads } => {
-                put_varint(buf, head(META_LOCK));
-                put_varint(buf, version);
-                put_varint(buf, reads);
-            }
-            ThreadEvent::ReadLock { version } => {
-                put_varint(buf, head(META_READ_LOCK));
-                put_varint(buf, version);
+            ThreadEvent::Lock {
+                lock,
+                version,
+                reads,
+            } => put_varints(buf, [head(META_LOCK_OF), lock, version, reads]),
+            ThreadEvent::ReadLock { lock, version } => {
+                put_varints(buf, [head(META_READ_LOCK_OF), lock, version]);
             }
             ThreadEvent::Spawn { stream } => {
                 put_varint(buf, head(META_SPAWN));
                 put_varint(buf, u64::from(stream));
             }
             ThreadEvent::TryLockFailed => put_varint(buf, head(META_TRY_LOCK_FAILED)),
-            ThreadEvent::Recv { sender, count } => {
-                put_varint(buf, head(META_RECV));
-                put_varint(buf, u64::from(sender));
-                put_varint(buf, count);
-            }
+            ThreadEvent::Recv {
+                sender,
+                count,
+                sent,
+            } => put_varints(buf, [head(META_RECV_SENT), u64::from(sender), count, sent]),
             ThreadEvent::RecvNone(why) => {
                 put_varint(buf, head(META_RECV_NONE));
                 put_varint(buf, why as u64);
@@ -339,9 +393,9 @@ impl<'a> Event<'a> {
     }
 
     /// The length of a receive run's encoding: its head (one byte), the
-    /// sender and the count.
-    pub(crate) fn recv_len(sender: u32, count: u64) -> usize {
-        1 + varint_len(u64::from(sender)) + varint_len(count)
+    /// sender, the count and where the last message was sent.
+    pub(crate) fn recv_len(sender: u32, count: u64, sent: u64) -> usize {
+        1 + varint_len(u64::from(sender)) + varint_len(count) + varint_len(sent)
     }
 
     /// Appends the encoding of the end-of-stream marker.

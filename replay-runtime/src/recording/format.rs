@@ -16,10 +16,11 @@ use serde::{Deserialize, Serialize};
 /// catch text-mode mangling, as PNG's signature does.
 pub(crate) const MAGIC: [u8; 8] = *b"\x89RPLAY\r\n";
 /// The format version this build writes and reads.
-pub(crate) const VERSION: u16 = 4;
+pub(crate) const VERSION: u16 = 5;
 /// The oldest format version this build reads: version 1 lacks the events
 /// of callbacks, version 2 that of a panicking call (see `event.rs`),
-/// version 3 compressed chunks.
+/// version 3 compressed chunks, version 4 which lock an open opened and
+/// where on its sender's stream a received message was sent.
 pub(crate) const OLDEST_VERSION: u16 = 1;
 /// Bytes before the metadata: magic, version, metadata length.
 pub(crate) const HEADER_FIXED: usize = MAGIC.len() + 2 + 4;
@@ -63,16 +64,18 @@ pub(crate) const KIND_META: u64 = 3;
 pub(crate) enum ThreadEvent {
     /// Spawned a thread, which records into `stream`.
     Spawn { stream: u32 },
-    /// Opened a lock for writing at `version`, after `reads` read-opens
-    /// of that version.
-    Lock { version: u64, reads: u64 },
-    /// Opened a lock for reading at `version`.
-    ReadLock { version: u64 },
+    /// Opened lock number `lock` (see [`NO_LOCK`]) for writing at
+    /// `version`, after `reads` read-opens of that version.
+    Lock { lock: u64, version: u64, reads: u64 },
+    /// Opened lock number `lock` for reading at `version`.
+    ReadLock { lock: u64, version: u64 },
     /// A `try_lock` found the lock taken.
     TryLockFailed,
     /// `count` receives in a row, each of a message the thread recording
-    /// into `sender` sent (`u32::MAX`: a thread without a session).
-    Recv { sender: u32, count: u64 },
+    /// into `sender` sent (`u32::MAX`: a thread without a session), the
+    /// last of them sent after `sent` calls of the sender's (the most of
+    /// the run; [`SENT_UNKNOWN`] before version 5).
+    Recv { sender: u32, count: u64, sent: u64 },
     /// A receive that got no message.
     RecvNone(NoMessage),
     /// A select's winning branch.
@@ -88,11 +91,11 @@ impl std::fmt::Display for ThreadEvent {
             ThreadEvent::Spawn { stream } => {
                 write!(f, "a spawn of the thread recorded as {stream}")
             }
-            ThreadEvent::Lock { version, reads } => write!(
+            ThreadEvent::Lock { version, reads, .. } => write!(
                 f,
                 "a lock opened for writing at version {version}, after {reads} read(s)"
             ),
-            ThreadEvent::ReadLock { version } => {
+            ThreadEvent::ReadLock { version, .. } => {
                 write!(f, "a lock opened for reading at version {version}")
             }
             ThreadEvent::TrySend { outcome } => write!(
@@ -103,7 +106,7 @@ impl std::fmt::Display for ThreadEvent {
                     .unwrap_or(&"did something unknown")
             ),
             ThreadEvent::TryLockFailed => f.write_str("a try_lock that found the lock taken"),
-            ThreadEvent::Recv { sender, count } => {
+            ThreadEvent::Recv { sender, count, .. } => {
                 write!(f, "{count} receive(s) of messages from thread {sender}")
             }
             ThreadEvent::RecvNone(why) => write!(f, "a receive that got no message ({why:?})"),
@@ -111,6 +114,13 @@ impl std::fmt::Display for ThreadEvent {
         }
     }
 }
+
+/// The lock number of an open recorded before version 5, which did not
+/// record which lock: a session numbers its locks from 1, in the order it
+/// first opens them.
+pub(crate) const NO_LOCK: u64 = 0;
+/// Where a message received before version 5 was sent: not recorded.
+pub(crate) const SENT_UNKNOWN: u64 = u64::MAX;
 
 /// Why a receive got no message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -30,9 +30,10 @@ pub(crate) struct StreamWriter {
     /// Calls recorded so far.
     pub(super) calls: u64,
     /// The run of receives last recorded: where its event starts in `buf`,
-    /// the sender, and how many receives it counts. It grows only while
-    /// its event is still the last thing in `buf`.
-    run: Option<(usize, u32, u64)>,
+    /// the sender, how many receives it counts and the most sender calls
+    /// any of its messages was sent after. It grows only while its event
+    /// is still the last thing in `buf`.
+    run: Option<(usize, u32, u64, u64)>,
     /// Where the innermost call event still open (its real call is
     /// running) starts in `buf`, or [`NONE_OPEN`]; each [`OpenCall`] keeps
     /// the one around it.
@@ -217,23 +218,31 @@ impl StreamWriter {
     /// Records a thread event. Receives from one sender in a row make one
     /// event with a count, rewritten in place while it is the last event.
     pub(crate) fn record_thread(&mut self, event: ThreadEvent) {
-        if let ThreadEvent::Recv { sender, count: 1 } = event {
-            if let Some((start, last, count)) = self.run
+        if let ThreadEvent::Recv {
+            sender,
+            count: 1,
+            sent,
+        } = event
+        {
+            if let Some((start, last, count, last_sent)) = self.run
                 && last == sender
-                && start + Event::recv_len(sender, count) == self.buf.len()
+                && start + Event::recv_len(sender, count, last_sent) == self.buf.len()
             {
+                // The run's event says where its latest message was sent.
+                let sent = sent.max(last_sent);
                 self.buf.truncate(start);
                 Event::put_thread(
                     &mut self.buf,
                     ThreadEvent::Recv {
                         sender,
                         count: count + 1,
+                        sent,
                     },
                 );
-                self.run = Some((start, sender, count + 1));
+                self.run = Some((start, sender, count + 1, sent));
                 return;
             }
-            self.run = Some((self.buf.len(), sender, 1));
+            self.run = Some((self.buf.len(), sender, 1, sent));
             Event::put_thread(&mut self.buf, event);
         } else {
             Event::put_thread(&mut self.buf, event);

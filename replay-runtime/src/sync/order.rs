@@ -51,6 +51,10 @@ pub(crate) struct Order {
     /// That session, while it lives, and where it first opened the lock:
     /// a lock serves one live session at a time (see [`Order::claim`]).
     owner: Mutex<Owner>,
+    /// The lock's number in that session's recording (from 1, in the
+    /// order the session first opened its locks), so that a reader can
+    /// tell which lock an open opened.
+    number: AtomicU64,
     version: AtomicU64,
     reads: AtomicU64,
     /// How many threads are registered in `parked`: opens look only then.
@@ -66,6 +70,7 @@ impl Order {
                 shared: Weak::new(),
                 first: None,
             }),
+            number: AtomicU64::new(0),
             version: AtomicU64::new(0),
             reads: AtomicU64::new(0),
             waiters: AtomicUsize::new(0),
@@ -102,7 +107,9 @@ impl Order {
     #[cold]
     #[track_caller]
     fn claim_slow(&self, serial: u64) {
-        let Some(mine) = context::with_shared(Arc::downgrade) else {
+        let Some((mine, number)) =
+            context::with_shared(|shared| (Arc::downgrade(shared), shared.number_lock()))
+        else {
             return;
         };
         let location = Location::caller();
@@ -137,6 +144,7 @@ impl Order {
         // read above), so their counts come before this reset.
         fence(Acquire);
         // Relaxed: published by the release store of `session` just after.
+        self.number.store(number, Relaxed);
         self.version.store(0, Relaxed);
         self.reads.store(0, Relaxed);
         // Release: a thread that acquires this serial sees the reset.
@@ -154,19 +162,26 @@ impl Order {
         // store do what `swap` would. While recording, no thread waits on
         // the counts (only replay waits, and a lock serves one session).
         let version = self.version.load(Relaxed);
+        // Relaxed: stored before the session's release store in `claim`,
+        // which this thread's acquire load there saw.
+        let lock = self.number.load(Relaxed);
         match open {
             Open::Write => {
                 let reads = self.reads.load(Relaxed);
                 self.reads.store(0, Relaxed);
                 self.version.store(version + 1, Relaxed);
-                ThreadEvent::Lock { version, reads }
+                ThreadEvent::Lock {
+                    lock,
+                    version,
+                    reads,
+                }
             }
             Open::Read => {
                 // An add, not a load and a store: readers share the lock
                 // and count at once. Relaxed: only the sum matters, and the
                 // next write-open sees it through the lock.
                 self.reads.fetch_add(1, Relaxed);
-                ThreadEvent::ReadLock { version }
+                ThreadEvent::ReadLock { lock, version }
             }
         }
     }
@@ -413,8 +428,8 @@ fn replay_turn(order: &Order, open: Open, trying: bool) -> Plan {
     };
     let next = context::replay(location, |cursor| {
         cursor.thread_event(doing, location, |event| match (open, event) {
-            (Open::Write, ThreadEvent::Lock { version, reads }) => Some(Some((version, reads))),
-            (Open::Read, ThreadEvent::ReadLock { version }) => Some(Some((version, 0))),
+            (Open::Write, ThreadEvent::Lock { version, reads, .. }) => Some(Some((version, reads))),
+            (Open::Read, ThreadEvent::ReadLock { version, .. }) => Some(Some((version, 0))),
             (_, ThreadEvent::TryLockFailed) if trying => Some(None),
             _ => None,
         })

@@ -16,9 +16,11 @@ use crate::recording::format::{NoMessage, ThreadEvent};
 use crate::sync::blame::On;
 use crate::sync::stall::Waiting;
 
-/// A message and the thread that sent it.
+/// A message, the thread that sent it and, recording, how many calls
+/// that thread had recorded then: where on its stream the message left.
 pub(super) struct Envelope<T> {
     pub(super) sender: u32,
+    pub(super) sent: u64,
     pub(super) value: T,
 }
 
@@ -82,6 +84,12 @@ impl<T> Clone for Bounded<T> {
 fn envelope<T>(value: T) -> Envelope<T> {
     Envelope {
         sender: context::thread_stream(),
+        // Only a recorded receive writes it down; 0 (the stream's start)
+        // where the count is not at hand (inside a `Serialize`): still true.
+        sent: match context::mode() {
+            ThreadMode::Record | ThreadMode::InCall => context::call_index().unwrap_or(0),
+            _ => 0,
+        },
         value,
     }
 }
@@ -314,6 +322,7 @@ impl<T> Receiver<T> {
                     Ok(envelope) => ThreadEvent::Recv {
                         sender: envelope.sender,
                         count: 1,
+                        sent: envelope.sent,
                     },
                     Err(why) => ThreadEvent::RecvNone(*why),
                 });

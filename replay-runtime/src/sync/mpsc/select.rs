@@ -51,6 +51,7 @@ pub fn select<T>(receivers: &[&Receiver<T>]) -> (usize, Result<T, RecvError>) {
                     context::record_thread_event(ThreadEvent::Recv {
                         sender: envelope.sender,
                         count: 1,
+                        sent: envelope.sent,
                     });
                 }
             }
