@@ -187,6 +187,36 @@ pub fn fixture_values(output: &Output) -> Vec<String> {
         .collect()
 }
 
+/// Reads a running `child`'s standard error (piped), on a thread of its
+/// own, up to the first line holding `marker` or its end: what it read,
+/// or `None` when `timeout` passed first (a child that never says it must
+/// fail the test, not hang it).
+pub fn stderr_until(
+    child: &mut std::process::Child,
+    marker: &'static str,
+    timeout: std::time::Duration,
+) -> Option<String> {
+    use std::io::BufRead as _;
+    let err = child
+        .stderr
+        .take()
+        .expect("the child's standard error, piped");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut seen = String::new();
+        for line in std::io::BufReader::new(err).lines() {
+            let Ok(line) = line else { break };
+            seen.push_str(&line);
+            seen.push('\n');
+            if line.contains(marker) {
+                break;
+            }
+        }
+        let _ = tx.send(seen);
+    });
+    rx.recv_timeout(timeout).ok()
+}
+
 /// What a finished process wrote to its standard output.
 pub fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()

@@ -13,7 +13,7 @@ pub use helpers::__assert_contains;
 pub use helpers::{
     CHILD_VAR, TempDir, assert_success, catch_panic, child, child_dir, expect_panic, file_contains,
     fixture_values, greet_noise, limit_file_size, panic_message, partial_files, path_str,
-    record_then_replay, scratch_dir, stderr, stdout, write_file,
+    record_then_replay, scratch_dir, stderr, stderr_until, stdout, write_file,
 };
 
 use std::ffi::{CString, c_char, c_int, c_void};

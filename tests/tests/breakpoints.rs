@@ -2,12 +2,11 @@
 //! call, says where it is, and hands over to a debugger (or waits for
 //! one). Run on the fixture program, in processes of their own.
 
-use std::io::{BufRead as _, BufReader};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use replay_tests::{assert_contains, assert_success, scratch_dir, stderr, stdout};
+use replay_tests::{assert_contains, assert_success, scratch_dir, stderr, stderr_until, stdout};
 
 const FIXTURE: &str = env!("CARGO_BIN_EXE_replay-fixture");
 
@@ -52,23 +51,11 @@ fn stop_without_debugger(path: &Path, args: &[&str], breaks: &str) -> Stopped {
         .spawn()
         .expect("start the fixture");
     let pid = child.id();
-    let err = child.stderr.take().expect("its standard error");
-    // Read on a thread: a replay that never stops must fail the test, not
-    // hang it.
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut seen = String::new();
-        for line in BufReader::new(err).lines() {
-            let Ok(line) = line else { break };
-            seen.push_str(&line);
-            seen.push('\n');
-            if line.contains("waiting for a debugger") {
-                break;
-            }
-        }
-        let _ = tx.send(seen);
-    });
-    let seen = rx.recv_timeout(Duration::from_secs(60));
+    let seen = stderr_until(
+        &mut child,
+        "waiting for a debugger",
+        Duration::from_secs(60),
+    );
     // Still waiting (not exited): the stop holds the program.
     let still_running = child.try_wait().expect("poll the fixture").is_none();
     let _ = child.kill();

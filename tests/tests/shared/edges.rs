@@ -7,7 +7,6 @@
 
 use std::cell::{Cell, RefCell};
 use std::ffi::{CStr, c_char};
-use std::io::{BufRead as _, BufReader};
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
@@ -57,21 +56,12 @@ pub fn child_stops(test: &str, dir: &Path, breaks: &str) -> (String, bool) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start the child");
-    let err = child.stderr.take().expect("stderr");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut seen = String::new();
-        for line in BufReader::new(err).lines() {
-            let Ok(line) = line else { break };
-            seen.push_str(&line);
-            seen.push('\n');
-            if line.contains("waiting for a debugger") {
-                break;
-            }
-        }
-        let _ = tx.send(seen);
-    });
-    let seen = rx.recv_timeout(Duration::from_secs(30)).unwrap_or_default();
+    let seen = replay_tests::stderr_until(
+        &mut child,
+        "waiting for a debugger",
+        Duration::from_secs(30),
+    )
+    .unwrap_or_default();
     let waiting = child.try_wait().expect("poll").is_none();
     let _ = child.kill();
     let _ = child.wait();
