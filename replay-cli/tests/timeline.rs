@@ -269,31 +269,25 @@ fn timeline_marks_where_a_replay_diverged() {
         session.finish()
     });
     assert_contains!(message, "replay diverged at call #1 on thread 0");
-    let report = write_file(&dir, "report.txt", &message);
     let page = dir.join("run.html");
-    let out = replay(&[
-        "timeline",
-        path_str(&path),
-        "-o",
-        path_str(&page),
-        "--divergence",
-        path_str(&report),
-    ]);
-    assert_success(&out);
-    assert_contains!(stdout(&out), "event 0:1");
+    let marked = |report: &Path| {
+        let out = replay(&[
+            "timeline",
+            path_str(&path),
+            "-o",
+            path_str(&page),
+            "--divergence",
+            path_str(report),
+        ]);
+        assert_success(&out);
+        stdout(&out)
+    };
+    let report = write_file(&dir, "report.txt", &message);
+    assert_contains!(marked(&report), "event 0:1");
 
     // The line REPLAY_BREAK prints names an event the same way.
     let report = write_file(&dir, "break.txt", "stop here: REPLAY_BREAK=2:3\n");
-    let out = replay(&[
-        "timeline",
-        path_str(&path),
-        "-o",
-        path_str(&page),
-        "--divergence",
-        path_str(&report),
-    ]);
-    assert_success(&out);
-    assert_contains!(stdout(&out), "event 2:3");
+    assert_contains!(marked(&report), "event 2:3");
 
     let Some(browser) = chromium() else {
         return;
