@@ -210,9 +210,17 @@ impl Call {
                     true => Some(hold_results(location)?),
                     false => None,
                 };
-                let dropped = {
-                    let _dropping = Scope::enter(context::mode(), Phase::Dropping);
-                    catch_unwind(AssertUnwindSafe(|| drop(real)))
+                // The scope only when something is dropped (a constant
+                // test): the common call pays nothing for it.
+                let dropped = match std::mem::needs_drop::<F>() {
+                    true => {
+                        let _dropping = Scope::enter(context::mode(), Phase::Dropping);
+                        catch_unwind(AssertUnwindSafe(|| drop(real)))
+                    }
+                    false => {
+                        drop(real);
+                        Ok(())
+                    }
                 };
                 let finished =
                     replay_finish(site, location, outs, open, held.as_deref()).map_err(|ending| {

@@ -8,6 +8,8 @@ use std::fmt;
 
 use serde::ser::{self, Serialize};
 
+use super::varint::{put_varint, put_varint_u128};
+
 /// Why a value could not be encoded (a serde error, or a sequence of
 /// unknown length).
 #[derive(Debug)]
@@ -38,64 +40,6 @@ pub(crate) fn encode<T: Serialize + ?Sized>(
     out: &mut Vec<u8>,
 ) -> Result<(), EncodeError> {
     value.serialize(Encoder { out })
-}
-
-/// Appends a LEB128 varint: one `reserve`, then a loop of unchecked
-/// stores through a pointer kept in a register (a store through a `u8`
-/// pointer may alias the `Vec`'s own fields, so indexing it would reload
-/// them on every byte).
-#[inline(always)]
-pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
-    out.reserve(10);
-    let len = out.len();
-    // SAFETY: `reserve(10)` made room for a u64 varint (at most 10 bytes)
-    // after `len`; the loop writes one byte per 7 bits, then `set_len`
-    // covers exactly the bytes written.
-    unsafe {
-        let start = out.as_mut_ptr().add(len);
-        let mut at = start;
-        while v >= 0x80 {
-            at.write(v as u8 | 0x80);
-            v >>= 7;
-            at = at.add(1);
-        }
-        at.write(v as u8);
-        out.set_len(len + at.offset_from(start) as usize + 1);
-    }
-}
-
-/// Appends `N` LEB128 varints with one `reserve` for all of them: a thread
-/// event's head and values (a lock's open is recorded on every lock, so
-/// each capacity check saved counts).
-#[inline(always)]
-pub(crate) fn put_varints<const N: usize>(out: &mut Vec<u8>, values: [u64; N]) {
-    out.reserve(10 * N);
-    let len = out.len();
-    // SAFETY: `reserve(10 * N)` made room for `N` u64 varints (at most 10
-    // bytes each) after `len`; the loop writes one byte per 7 bits of each,
-    // then `set_len` covers exactly the bytes written.
-    unsafe {
-        let start = out.as_mut_ptr().add(len);
-        let mut at = start;
-        for mut v in values {
-            while v >= 0x80 {
-                at.write(v as u8 | 0x80);
-                v >>= 7;
-                at = at.add(1);
-            }
-            at.write(v as u8);
-            at = at.add(1);
-        }
-        out.set_len(len + at.offset_from(start) as usize);
-    }
-}
-
-fn put_varint_u128(out: &mut Vec<u8>, mut v: u128) {
-    while v >= 0x80 {
-        out.push(v as u8 | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
 }
 
 struct Encoder<'a> {

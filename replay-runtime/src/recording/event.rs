@@ -17,11 +17,11 @@
 //! Version 5 writes a lock's opens with the lock's number and a receive
 //! run with where its last message was sent, as new kinds beside the old.
 
-use super::encode::put_varints;
 use super::format::{
     KIND_CALL, KIND_CALL_DIGESTED, KIND_DEFINE, KIND_META, NO_LOCK, NoMessage, SENT_UNKNOWN,
     ThreadEvent, put_varint, take_blob, take_varint, varint_len,
 };
+use super::varint::put_varints;
 
 /// Sub-kind of `KIND_META`: the stream ended cleanly (`Session::finish`).
 const META_END: u64 = 0;

@@ -161,42 +161,8 @@ impl Metadata {
     }
 }
 
-pub(crate) use super::encode::{EncodeError, put_varint};
-
-/// The length of a LEB128 varint.
-pub(crate) fn varint_len(v: u64) -> usize {
-    (64 - v.leading_zeros() as usize).max(1).div_ceil(7)
-}
-
-/// Reads a LEB128 varint; `None` when the bytes end or it overflows 64 bits.
-/// A one-byte varint (most heads, lengths and small values) is read
-/// inline; longer ones out of line.
-#[inline(always)]
-pub(crate) fn take_varint(bytes: &mut &[u8]) -> Option<u64> {
-    match bytes.split_first() {
-        Some((&first, rest)) if first < 0x80 => {
-            *bytes = rest;
-            Some(u64::from(first))
-        }
-        _ => take_long_varint(bytes),
-    }
-}
-
-#[inline(never)]
-fn take_long_varint(bytes: &mut &[u8]) -> Option<u64> {
-    let mut v = 0u64;
-    for (i, &b) in bytes.iter().enumerate().take(10) {
-        v |= u64::from(b & 0x7f) << (7 * i);
-        if b & 0x80 == 0 {
-            if i == 9 && b > 1 {
-                return None;
-            }
-            *bytes = &bytes[i + 1..];
-            return Some(v);
-        }
-    }
-    None
-}
+pub(crate) use super::encode::EncodeError;
+pub(crate) use super::varint::{put_varint, take_varint, varint_len};
 
 /// Reads a varint length followed by that many bytes.
 #[inline]

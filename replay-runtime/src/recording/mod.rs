@@ -15,6 +15,7 @@ pub(crate) mod salvage;
 pub(crate) mod sink;
 mod spool;
 pub(crate) mod stream;
+mod varint;
 pub(crate) mod writer;
 
 pub use format::Metadata;

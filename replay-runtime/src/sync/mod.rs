@@ -52,6 +52,7 @@ mod blame;
 pub mod mpsc;
 mod mutex;
 mod order;
+mod plan;
 mod rwlock;
 pub(crate) mod stall;
 

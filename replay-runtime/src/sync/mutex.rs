@@ -4,7 +4,8 @@ use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::sync::{LockResult, TryLockError, TryLockResult};
 
-use super::order::{self, Open, Order, Plan, map_poison, map_try};
+use super::order::{Open, Order};
+use super::plan::{self, Plan, map_poison, map_try};
 
 /// A mutual exclusion lock whose order of opens is recorded and replayed,
 /// with the API of [`std::sync::Mutex`] (poisoning included).
@@ -42,7 +43,7 @@ impl<T: ?Sized> Mutex<T> {
     /// this thread's turn in the recorded order).
     #[track_caller]
     pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
-        let plan = order::before_open(&self.order, Open::Write, false);
+        let plan = plan::before_open(&self.order, Open::Write, false);
         let result = self.inner.lock();
         plan.opened(&self.order, Open::Write);
         map_poison(result, |inner| MutexGuard { inner })
@@ -52,7 +53,7 @@ impl<T: ?Sized> Mutex<T> {
     /// run found it free.
     #[track_caller]
     pub fn try_lock(&self) -> TryLockResult<MutexGuard<'_, T>> {
-        let plan = order::before_open(&self.order, Open::Write, true);
+        let plan = plan::before_open(&self.order, Open::Write, true);
         let result = match plan {
             Plan::Taken => return Err(TryLockError::WouldBlock),
             // The recorded run got it: it is this thread's turn.

@@ -4,13 +4,12 @@
 use std::panic::Location;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering, fence};
-use std::sync::{Arc, LockResult, Mutex, PoisonError, TryLockError, TryLockResult, Weak};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::thread::Thread;
 
 use super::blame::On;
 use super::stall::{Stalled, Waiting};
-use crate::context::{self, ThreadMode};
-use crate::divergence;
+use crate::context;
 use crate::recording::format::ThreadEvent;
 use crate::shared::Shared;
 
@@ -93,7 +92,7 @@ impl Order {
     /// than recording something that cannot be replayed.
     #[inline]
     #[track_caller]
-    fn claim(&self, serial: u64) {
+    pub(super) fn claim(&self, serial: u64) {
         // Acquire, paired with the release store below: a thread that sees
         // its session here also sees the counts reset to zero for it, and
         // opens from there (the reset and this load are not under the
@@ -254,7 +253,7 @@ impl Order {
     /// already past that turn is reported at once: versions and reads only
     /// grow, so the turn can never come.
     #[inline]
-    fn wait_for(
+    pub(super) fn wait_for(
         &self,
         open: Open,
         (version, reads): (u64, u64),
@@ -351,115 +350,4 @@ struct Owner {
     shared: Weak<Shared>,
     /// Where it first opened the lock, for the report of a second session.
     first: Option<&'static Location<'static>>,
-}
-
-/// What a lock operation does in this thread's mode.
-#[derive(Clone, Copy)]
-pub(crate) enum Plan {
-    /// Without a session: as std.
-    Plain,
-    /// Recording: as std, then record the open.
-    Record,
-    /// Replaying: the recording says the open succeeded at this point.
-    Replay,
-    /// Replaying: the recording says `try_lock` found the lock taken.
-    Taken,
-}
-
-impl Plan {
-    /// After an open succeeded: counts it, and records it when recording.
-    #[inline]
-    pub(crate) fn opened(self, order: &Order, open: Open) {
-        match self {
-            Plan::Record => context::record_thread_event(order.recorded(open)),
-            Plan::Replay => order.replayed(open),
-            Plan::Plain | Plan::Taken => {}
-        }
-    }
-
-    /// After a `try_` found the lock taken.
-    pub(crate) fn taken(self) {
-        if let Plan::Record = self {
-            context::record_thread_event(ThreadEvent::TryLockFailed);
-        }
-    }
-
-    /// After a `try_lock`, `try_read` or `try_write`: counts and records
-    /// what it got.
-    pub(crate) fn tried<G>(self, order: &Order, open: Open, result: &TryLockResult<G>) {
-        match result {
-            Err(TryLockError::WouldBlock) => self.taken(),
-            _ => self.opened(order, open),
-        }
-    }
-}
-
-/// Before opening a lock: what to do, and in replay, the wait for the
-/// recorded version. `trying` is true for `try_lock`, `try_read` and
-/// `try_write`, which may have been recorded as failing.
-///
-/// Inlined into each open: without a session it is the mode's check, and
-/// recording the check of the lock's session; replay's wait is out of line.
-#[inline]
-#[track_caller]
-pub(crate) fn before_open(order: &Order, open: Open, trying: bool) -> Plan {
-    match context::mode() {
-        ThreadMode::Off | ThreadMode::Assumed | ThreadMode::InCall => Plan::Plain,
-        ThreadMode::Record => {
-            // `with_shared` rather than `session_serial`: inlined here.
-            order.claim(context::with_shared(|shared| shared.serial).unwrap_or(0));
-            Plan::Record
-        }
-        ThreadMode::Diverged => divergence::spent("the lock opened", Location::caller()),
-        ThreadMode::Replay => replay_turn(order, open, trying),
-    }
-}
-
-/// Replay: the recorded open's turn, waited for.
-#[inline(never)]
-#[track_caller]
-fn replay_turn(order: &Order, open: Open, trying: bool) -> Plan {
-    let location = Location::caller();
-    let serial = context::session_serial().unwrap_or(0);
-    order.claim(serial);
-    let doing = match open {
-        Open::Read => "a read-open of a lock",
-        Open::Write => "an open of a lock",
-    };
-    let next = context::replay(location, |cursor| {
-        cursor.thread_event(doing, location, |event| match (open, event) {
-            (Open::Write, ThreadEvent::Lock { version, reads, .. }) => Some(Some((version, reads))),
-            (Open::Read, ThreadEvent::ReadLock { version, .. }) => Some(Some((version, 0))),
-            (_, ThreadEvent::TryLockFailed) if trying => Some(None),
-            _ => None,
-        })
-    });
-    match next {
-        Some(at) => match order.wait_for(open, at, serial, location) {
-            Ok(()) => Plan::Replay,
-            Err(stalled) => (*stalled).raise(),
-        },
-        None => Plan::Taken,
-    }
-}
-
-/// A std guard's result, with the guard wrapped.
-pub(crate) fn map_poison<G, H>(result: LockResult<G>, wrap: impl FnOnce(G) -> H) -> LockResult<H> {
-    match result {
-        Ok(guard) => Ok(wrap(guard)),
-        Err(poisoned) => Err(PoisonError::new(wrap(poisoned.into_inner()))),
-    }
-}
-
-pub(crate) fn map_try<G, H>(
-    result: TryLockResult<G>,
-    wrap: impl FnOnce(G) -> H,
-) -> TryLockResult<H> {
-    match result {
-        Ok(guard) => Ok(wrap(guard)),
-        Err(TryLockError::WouldBlock) => Err(TryLockError::WouldBlock),
-        Err(TryLockError::Poisoned(p)) => Err(TryLockError::Poisoned(PoisonError::new(wrap(
-            p.into_inner(),
-        )))),
-    }
 }

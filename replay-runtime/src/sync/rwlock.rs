@@ -4,7 +4,8 @@ use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::sync::{LockResult, TryLockError, TryLockResult};
 
-use super::order::{self, Open, Order, Plan, map_poison, map_try};
+use super::order::{Open, Order};
+use super::plan::{self, Plan, map_poison, map_try};
 
 /// A reader-writer lock whose order of opens is recorded and replayed,
 /// with the API of [`std::sync::RwLock`] (poisoning included).
@@ -48,7 +49,7 @@ impl<T: ?Sized> RwLock<T> {
     /// Opens the lock for reading.
     #[track_caller]
     pub fn read(&self) -> LockResult<RwLockReadGuard<'_, T>> {
-        let plan = order::before_open(&self.order, Open::Read, false);
+        let plan = plan::before_open(&self.order, Open::Read, false);
         let result = self.inner.read();
         plan.opened(&self.order, Open::Read);
         map_poison(result, |inner| RwLockReadGuard { inner })
@@ -57,7 +58,7 @@ impl<T: ?Sized> RwLock<T> {
     /// Opens the lock for writing.
     #[track_caller]
     pub fn write(&self) -> LockResult<RwLockWriteGuard<'_, T>> {
-        let plan = order::before_open(&self.order, Open::Write, false);
+        let plan = plan::before_open(&self.order, Open::Write, false);
         let result = self.inner.write();
         plan.opened(&self.order, Open::Write);
         map_poison(result, |inner| RwLockWriteGuard { inner })
@@ -67,7 +68,7 @@ impl<T: ?Sized> RwLock<T> {
     /// when the recorded run could.
     #[track_caller]
     pub fn try_read(&self) -> TryLockResult<RwLockReadGuard<'_, T>> {
-        let plan = order::before_open(&self.order, Open::Read, true);
+        let plan = plan::before_open(&self.order, Open::Read, true);
         let result = match plan {
             Plan::Taken => return Err(TryLockError::WouldBlock),
             Plan::Replay => self.inner.read().map_err(TryLockError::Poisoned),
@@ -81,7 +82,7 @@ impl<T: ?Sized> RwLock<T> {
     /// the recorded run could.
     #[track_caller]
     pub fn try_write(&self) -> TryLockResult<RwLockWriteGuard<'_, T>> {
-        let plan = order::before_open(&self.order, Open::Write, true);
+        let plan = plan::before_open(&self.order, Open::Write, true);
         let result = match plan {
             Plan::Taken => return Err(TryLockError::WouldBlock),
             Plan::Replay => self.inner.write().map_err(TryLockError::Poisoned),
